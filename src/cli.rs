@@ -1,0 +1,236 @@
+//! Command-line flags (clap derive only). Flags become a [`zhclean::Config`] in
+//! [`CleanArgs::into_config`]; nothing reads a raw flag after that.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use zhclean::{Config, KeepPolicy, MaskStyle, ShingleKind};
+
+/// Clean scraped collections of Chinese speeches and official documents.
+#[derive(Debug, Parser)]
+#[command(name = "zhclean", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Clean a folder of scraped files: decode, strip site furniture, normalise masks,
+    /// remove near-duplicate paragraphs and documents, and write clean/ and report/.
+    Clean(CleanArgs),
+    /// Print a file's paragraphs, sentences or words (a debugging aid).
+    Segment(SegmentArgs),
+    /// Normalise masked placeholders line by line (FILE or stdin to stdout).
+    Normalize(NormalizeArgs),
+}
+
+/// Which copy of a duplicate group stays.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum KeepArg {
+    /// Fewest masked placeholders, then most text, then first path.
+    Best,
+    /// First in sorted path order.
+    First,
+    /// Most text, then first path.
+    Longest,
+}
+
+/// How masked placeholders are written.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MaskStyleArg {
+    /// ×× for names and removed text, 20××年 for years, × for numbers and dates.
+    Conventional,
+    /// [ENTITY] [YEAR] [DATE] [NUMBER] [REDACTED].
+    Token,
+    /// Detect and report only; change nothing.
+    Keep,
+}
+
+impl From<MaskStyleArg> for MaskStyle {
+    fn from(m: MaskStyleArg) -> Self {
+        match m {
+            MaskStyleArg::Conventional => MaskStyle::Conventional,
+            MaskStyleArg::Token => MaskStyle::Token,
+            MaskStyleArg::Keep => MaskStyle::Keep,
+        }
+    }
+}
+
+fn parse_unit(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("expected a number between 0 and 1, got '{s}'"))?;
+    if v > 0.0 && v <= 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("must be above 0 and at most 1, got {v}"))
+    }
+}
+
+fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    encoding_rs::Encoding::for_label(s.as_bytes())
+        .ok_or_else(|| format!("unknown encoding label '{s}' (try utf-8, gb18030, gbk, big5)"))
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Folder of scraped files (walked recursively).
+    pub input: PathBuf,
+
+    /// Output folder; receives clean/ and report/.
+    #[arg(long, short)]
+    pub out: PathBuf,
+
+    /// File ending to read (repeatable).
+    #[arg(long = "ext", value_name = "EXT", default_value = "txt")]
+    pub exts: Vec<String>,
+
+    /// Skip paths matching this glob, relative to INPUT (repeatable), e.g. 'drafts/**'.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub excludes: Vec<String>,
+
+    /// Read every file in this encoding instead of detecting it (a byte-order mark
+    /// still wins). Labels as in the WHATWG Encoding Standard: utf-8, gb18030, gbk, big5.
+    #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+
+    /// Shingles: word:N (jieba words) or char:N (characters of key text).
+    #[arg(long, value_name = "KIND:N", default_value = "word:3")]
+    pub shingle: ShingleKind,
+
+    /// MinHash permutations.
+    #[arg(long, value_name = "N", default_value = "128")]
+    pub num_perm: NonZeroUsize,
+
+    /// Similarity (Jaccard of shingles) at which two paragraphs are copies.
+    #[arg(long, value_name = "0..1", default_value = "0.7", value_parser = parse_unit)]
+    pub threshold: f64,
+
+    /// LSH bands (with --rows); by default derived from --threshold and --num-perm.
+    #[arg(long, value_name = "B", requires = "rows")]
+    pub bands: Option<NonZeroUsize>,
+
+    /// LSH rows per band (with --bands).
+    #[arg(long, value_name = "R", requires = "bands")]
+    pub rows: Option<NonZeroUsize>,
+
+    /// Seed of the MinHash permutations.
+    #[arg(long, value_name = "N", default_value = "1")]
+    pub seed: u64,
+
+    /// Paragraphs with fewer key characters take no part in near-duplicate search.
+    #[arg(long, value_name = "N", default_value = "20")]
+    pub min_chars: usize,
+
+    /// Share of a document's text that must be copies of one other document for it to
+    /// be a document-level duplicate.
+    #[arg(long, value_name = "0..1", default_value = "0.8", value_parser = parse_unit)]
+    pub doc_threshold: f64,
+
+    /// Which copy of a duplicate group stays.
+    #[arg(long, value_enum, default_value = "best")]
+    pub keep: KeepArg,
+
+    /// How masked placeholders are written in clean/.
+    #[arg(long, value_enum, default_value = "conventional")]
+    pub mask_style: MaskStyleArg,
+
+    /// Keep site furniture in clean/ (it is still reported).
+    #[arg(long)]
+    pub keep_boilerplate: bool,
+
+    /// Extra boilerplate rules, one per line: literal:NAME:TEXT, prefix:NAME:TEXT or
+    /// regex:NAME:PATTERN.
+    #[arg(long, value_name = "FILE")]
+    pub boilerplate_rules: Option<PathBuf>,
+
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+
+    /// Replace clean/ and report/ in a non-empty output folder.
+    #[arg(long)]
+    pub force: bool,
+
+    /// No progress bars and no summary table.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl CleanArgs {
+    /// The run's configuration.
+    pub fn into_config(self) -> Config {
+        let mut c = Config::new(self.input, self.out);
+        c.exts = self.exts;
+        c.excludes = self.excludes;
+        c.encoding = self.encoding;
+        c.shingle = self.shingle;
+        c.num_perm = self.num_perm.get();
+        c.threshold = self.threshold;
+        c.bands_rows = self.bands.zip(self.rows).map(|(b, r)| (b.get(), r.get()));
+        c.seed = self.seed;
+        c.min_chars = self.min_chars;
+        c.doc_threshold = self.doc_threshold;
+        c.keep = match self.keep {
+            KeepArg::Best => KeepPolicy::Best,
+            KeepArg::First => KeepPolicy::First,
+            KeepArg::Longest => KeepPolicy::Longest,
+        };
+        c.mask_style = self.mask_style.into();
+        c.keep_boilerplate = self.keep_boilerplate;
+        c.boilerplate_rules = self.boilerplate_rules;
+        c.jobs = self.jobs.map_or(0, |j| j.get());
+        c.force = self.force;
+        c.progress = !self.quiet;
+        c
+    }
+}
+
+/// Granularity of `zhclean segment`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Level {
+    /// One paragraph per line (site furniture removed).
+    Paragraphs,
+    /// One sentence per line.
+    Sentences,
+    /// One sentence per line, words separated by spaces.
+    Words,
+}
+
+#[derive(Debug, Args)]
+pub struct SegmentArgs {
+    /// File to segment ('-' for stdin).
+    pub file: PathBuf,
+
+    /// What to print.
+    #[arg(long, value_enum, default_value = "words")]
+    pub level: Level,
+
+    /// With --level words, print word/TAG (jieba part-of-speech tags).
+    #[arg(long)]
+    pub tags: bool,
+
+    /// Read the file in this encoding instead of detecting it.
+    #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+#[derive(Debug, Args)]
+pub struct NormalizeArgs {
+    /// File to read ('-' or nothing for stdin).
+    pub file: Option<PathBuf>,
+
+    /// How masks are written.
+    #[arg(long, value_enum, default_value = "conventional")]
+    pub mask_style: MaskStyleArg,
+
+    /// Print the spans found as JSONL instead of the normalised text.
+    #[arg(long)]
+    pub report: bool,
+
+    /// Read the file in this encoding instead of detecting it.
+    #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+}

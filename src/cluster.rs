@@ -1,0 +1,134 @@
+//! The verify + cluster stage: exact similarity of candidates, union-find, and clusters
+//! built around their kept member.
+//!
+//! Union-find joins verified pairs into components; a component is then split greedily
+//! around kept members (best first by the keep policy), and a member joins a cluster
+//! only if its own similarity to that cluster's kept member reaches the threshold. So no
+//! bridge paragraph can chain two unrelated paragraphs into one cluster, and the
+//! similarity reported for a member is always its similarity to the copy that stays.
+
+/// Union-find over `0..n`; the root of a set is its smallest member, so the result does
+/// not depend on the order of unions.
+#[derive(Clone, Debug)]
+pub struct UnionFind {
+    parent: Vec<u32>,
+}
+
+impl UnionFind {
+    pub fn new(n: usize) -> Self {
+        UnionFind {
+            parent: (0..n as u32).collect(),
+        }
+    }
+
+    pub fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            self.parent[x as usize] = self.parent[p as usize];
+            x = p;
+        }
+        x
+    }
+
+    pub fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            let (lo, hi) = (ra.min(rb), ra.max(rb));
+            self.parent[hi as usize] = lo;
+        }
+    }
+}
+
+/// Exact Jaccard similarity of two sorted, deduplicated sets.
+pub fn jaccard_sorted(a: &[u32], b: &[u32]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let (mut i, mut j, mut inter) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                inter += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    inter as f64 / (a.len() + b.len() - inter) as f64
+}
+
+/// Members of `component` grouped into `(kept, [(member, similarity)])` clusters.
+/// `ranked` lists the component in keep-policy order (best first); `sim` is the true
+/// similarity of two members. Clusters of one member are dropped.
+pub fn split_around_kept(
+    ranked: &[u32],
+    threshold: f64,
+    mut sim: impl FnMut(u32, u32) -> f64,
+) -> Vec<(u32, Vec<(u32, f64)>)> {
+    let mut out = Vec::new();
+    let mut rest: Vec<u32> = ranked.to_vec();
+    while let Some((&kept, others)) = rest.split_first() {
+        let mut members = vec![(kept, 1.0)];
+        let mut next = Vec::new();
+        for &m in others {
+            let s = sim(kept, m);
+            if s >= threshold {
+                members.push((m, s));
+            } else {
+                next.push(m);
+            }
+        }
+        if members.len() > 1 {
+            out.push((kept, members));
+        }
+        rest = next;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn union_find_roots_are_minimal_and_order_free() {
+        let mut a = UnionFind::new(6);
+        a.union(5, 4);
+        a.union(4, 2);
+        a.union(1, 3);
+        let mut b = UnionFind::new(6);
+        b.union(2, 4);
+        b.union(3, 1);
+        b.union(4, 5);
+        for x in 0..6 {
+            assert_eq!(a.find(x), b.find(x));
+        }
+        assert_eq!(a.find(5), 2);
+        assert_eq!(a.find(3), 1);
+    }
+
+    #[test]
+    fn jaccard() {
+        assert_eq!(jaccard_sorted(&[1, 2, 3], &[2, 3, 4]), 0.5);
+        assert_eq!(jaccard_sorted(&[], &[1]), 0.0);
+        assert_eq!(jaccard_sorted(&[7], &[7]), 1.0);
+    }
+
+    #[test]
+    fn a_bridge_does_not_chain_unrelated_members() {
+        // 0 ~ 1 and 1 ~ 2, but 0 and 2 are unrelated: 2 must not join 0's cluster.
+        let sets: [&[u32]; 3] = [&[1, 2, 3, 4], &[1, 2, 3, 4, 5, 6], &[3, 4, 5, 6]];
+        let c = split_around_kept(&[1, 0, 2], 0.6, |a, b| {
+            jaccard_sorted(sets[a as usize], sets[b as usize])
+        });
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].0, 1);
+        assert_eq!(c[0].1.len(), 3);
+        let c = split_around_kept(&[0, 1, 2], 0.6, |a, b| {
+            jaccard_sorted(sets[a as usize], sets[b as usize])
+        });
+        assert_eq!(c, vec![(0, vec![(0, 1.0), (1, 4.0 / 6.0)])]);
+    }
+}

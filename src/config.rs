@@ -1,0 +1,204 @@
+//! The options of a run, as plain data with no command-line types in it. The binary
+//! turns flags into a [`Config`]; the library checks the combination with
+//! [`Config::validate`] and resolves derived values (LSH bands × rows) once, so no stage
+//! ever reads a raw flag.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::lsh;
+
+/// How a paragraph's key text is cut into shingles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShingleKind {
+    /// n consecutive jieba words (the default, `word:3`).
+    Word(usize),
+    /// n consecutive key characters (`char:5`).
+    Char(usize),
+}
+
+impl ShingleKind {
+    /// The shingle size n.
+    pub fn size(self) -> usize {
+        match self {
+            ShingleKind::Word(n) | ShingleKind::Char(n) => n,
+        }
+    }
+}
+
+impl fmt::Display for ShingleKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShingleKind::Word(n) => write!(f, "word:{n}"),
+            ShingleKind::Char(n) => write!(f, "char:{n}"),
+        }
+    }
+}
+
+impl FromStr for ShingleKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (kind, n) = s
+            .split_once(':')
+            .ok_or_else(|| format!("expected KIND:N such as word:3 or char:5, got '{s}'"))?;
+        let n: usize = n
+            .parse()
+            .map_err(|_| format!("shingle size must be a whole number, got '{n}'"))?;
+        if !(1..=16).contains(&n) {
+            return Err(format!("shingle size must be 1 to 16, got {n}"));
+        }
+        match kind {
+            "word" => Ok(ShingleKind::Word(n)),
+            "char" => Ok(ShingleKind::Char(n)),
+            _ => Err(format!(
+                "shingle kind must be 'word' or 'char', got '{kind}'"
+            )),
+        }
+    }
+}
+
+impl Serialize for ShingleKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Which copy of a group of duplicates stays in `clean/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeepPolicy {
+    /// Fewest masked placeholders, then most key characters, then first path.
+    Best,
+    /// First in sorted path order (then line order).
+    First,
+    /// Most key characters, then first path.
+    Longest,
+}
+
+/// How masked placeholders are written in `clean/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MaskStyle {
+    /// `××` for entities and redacted text, `20××` for years, `×` for numbers and dates.
+    Conventional,
+    /// Typed tokens: `[ENTITY]`, `[YEAR]`, `[DATE]`, `[NUMBER]`, `[REDACTED]`.
+    Token,
+    /// Detect and report only; the text is left as it was.
+    Keep,
+}
+
+/// Every option of a `clean` run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Folder walked for input files.
+    pub input: PathBuf,
+    /// Folder that receives `clean/` and `report/`.
+    pub out: PathBuf,
+    /// File name endings taken as input (without the dot, compared case-insensitively).
+    pub exts: Vec<String>,
+    /// Glob patterns (matched against the relative path) of files and folders to skip.
+    pub excludes: Vec<String>,
+    /// Force one encoding (an encoding_rs label such as `gbk`, `big5`, `utf-8`).
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// How paragraphs are shingled.
+    pub shingle: ShingleKind,
+    /// MinHash permutations (signature length).
+    pub num_perm: usize,
+    /// Jaccard threshold a pair of paragraphs must reach to be duplicates.
+    pub threshold: f64,
+    /// LSH bands × rows; `None` derives them from `threshold` and `num_perm`.
+    pub bands_rows: Option<(usize, usize)>,
+    /// Seed of the MinHash permutations.
+    pub seed: u64,
+    /// Paragraphs with fewer key characters take no part in near-duplicate search.
+    pub min_chars: usize,
+    /// Share of a document's key characters that must be copies of one other
+    /// document's paragraphs for it to be a document-level duplicate of it.
+    pub doc_threshold: f64,
+    /// Which copy stays.
+    pub keep: KeepPolicy,
+    /// Canonical style of masks in `clean/`.
+    pub mask_style: MaskStyle,
+    /// Keep site furniture in `clean/` (it is still reported).
+    pub keep_boilerplate: bool,
+    /// Extra boilerplate rules, one per line.
+    pub boilerplate_rules: Option<PathBuf>,
+    /// Worker threads; 0 means all cores.
+    pub jobs: usize,
+    /// Replace `clean/` and `report/` in a non-empty output folder.
+    pub force: bool,
+    /// Draw progress bars (only when stderr is a terminal).
+    pub progress: bool,
+}
+
+impl Config {
+    /// A configuration with every default, for the given input and output folders.
+    pub fn new(input: impl Into<PathBuf>, out: impl Into<PathBuf>) -> Self {
+        Config {
+            input: input.into(),
+            out: out.into(),
+            exts: vec!["txt".to_string()],
+            excludes: Vec::new(),
+            encoding: None,
+            shingle: ShingleKind::Word(3),
+            num_perm: 128,
+            threshold: 0.7,
+            bands_rows: None,
+            seed: 1,
+            min_chars: 20,
+            doc_threshold: 0.8,
+            keep: KeepPolicy::Best,
+            mask_style: MaskStyle::Conventional,
+            keep_boilerplate: false,
+            boilerplate_rules: None,
+            jobs: 0,
+            force: false,
+            progress: false,
+        }
+    }
+
+    /// Check the options together; returns the LSH bands × rows in force.
+    pub fn validate(&self) -> Result<(usize, usize)> {
+        if !(1..=4096).contains(&self.num_perm) {
+            return Err(Error::Config(format!(
+                "--num-perm must be 1 to 4096, got {}",
+                self.num_perm
+            )));
+        }
+        for (name, v) in [
+            ("--threshold", self.threshold),
+            ("--doc-threshold", self.doc_threshold),
+        ] {
+            if !(v > 0.0 && v <= 1.0) {
+                return Err(Error::Config(format!(
+                    "{name} must be above 0 and at most 1, got {v}"
+                )));
+            }
+        }
+        if self.exts.is_empty() {
+            return Err(Error::Config("--ext needs at least one ending".into()));
+        }
+        match self.bands_rows {
+            Some((b, r)) => {
+                if b == 0 || r == 0 {
+                    return Err(Error::Config(
+                        "--bands and --rows must be at least 1".into(),
+                    ));
+                }
+                if b * r > self.num_perm {
+                    return Err(Error::Config(format!(
+                        "--bands {b} × --rows {r} = {} exceeds --num-perm {}",
+                        b * r,
+                        self.num_perm
+                    )));
+                }
+                Ok((b, r))
+            }
+            None => Ok(lsh::optimal_params(self.threshold, self.num_perm, 0.5, 0.5)),
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The candidates stage: LSH banding of MinHash signatures.
+//!
+//! A signature of `b × r` slots is cut into `b` bands of `r` rows; two paragraphs whose
+//! signatures agree on all rows of any band become a candidate pair. `b` and `r` are
+//! chosen as datasketch's `_optimal_param` does: minimise the weighted area of false
+//! positives (below the threshold) plus false negatives (above it) under the S-curve
+//! `1 - (1 - s^r)^b`. Band keys are stable across machines and versions.
+
+/// Probability that a pair of similarity `s` becomes a candidate.
+pub fn candidate_probability(s: f64, b: usize, r: usize) -> f64 {
+    1.0 - (1.0 - s.powi(r as i32)).powi(b as i32)
+}
+
+/// Composite Simpson integral of `f` over `[lo, hi]`.
+fn integrate(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    const N: usize = 256;
+    if hi <= lo {
+        return 0.0;
+    }
+    let h = (hi - lo) / N as f64;
+    let mut sum = f(lo) + f(hi);
+    for i in 1..N {
+        let x = lo + h * i as f64;
+        sum += if i % 2 == 1 { 4.0 } else { 2.0 } * f(x);
+    }
+    sum * h / 3.0
+}
+
+/// Bands and rows minimising `w_fp · FP area + w_fn · FN area` for `threshold`.
+pub fn optimal_params(threshold: f64, num_perm: usize, w_fp: f64, w_fn: f64) -> (usize, usize) {
+    let mut best = (f64::INFINITY, (1, 1));
+    for b in 1..=num_perm {
+        for r in 1..=num_perm / b {
+            let fp = integrate(|s| candidate_probability(s, b, r), 0.0, threshold);
+            let fneg = integrate(|s| 1.0 - candidate_probability(s, b, r), threshold, 1.0);
+            let err = w_fp * fp + w_fn * fneg;
+            if err < best.0 {
+                best = (err, (b, r));
+            }
+        }
+    }
+    best.1
+}
+
+/// The key of band `band` (its `r` rows of the signature), stable across machines.
+#[inline]
+pub fn band_key(rows: &[u32], band: usize) -> u64 {
+    let mut h = 0x243F_6A88_85A3_08D3u64 ^ (band as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for &v in rows {
+        h = (h ^ v as u64).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+        h ^= h >> 32;
+    }
+    h
+}
+
+/// Largest bucket whose members are all paired with each other; in a larger bucket
+/// every member is paired with its first `MAX_BUCKET_ALL_PAIRS` members only.
+pub const MAX_BUCKET_ALL_PAIRS: usize = 64;
+
+/// Candidate pairs `(lo, hi)` from `(band key, id)` entries sorted by key then id.
+/// Appends to `out` (duplicates across bands are removed by the caller).
+pub fn pairs_from_sorted(entries: &[(u64, u32)], out: &mut Vec<(u32, u32)>) {
+    let mut i = 0;
+    while i < entries.len() {
+        let mut j = i + 1;
+        while j < entries.len() && entries[j].0 == entries[i].0 {
+            j += 1;
+        }
+        let bucket = &entries[i..j];
+        for (x, &(_, a)) in bucket.iter().enumerate() {
+            for &(_, b) in &bucket[..x.min(MAX_BUCKET_ALL_PAIRS)] {
+                out.push((b.min(a), b.max(a)));
+            }
+        }
+        i = j;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optimal_params_fit_the_budget_and_the_threshold() {
+        for (t, k) in [(0.7, 128), (0.5, 128), (0.9, 256), (0.7, 64)] {
+            let (b, r) = optimal_params(t, k, 0.5, 0.5);
+            assert!(b * r <= k);
+            // The S-curve's steepest point sits near the threshold.
+            let knee = (1.0 / b as f64).powf(1.0 / r as f64);
+            assert!((knee - t).abs() < 0.12, "t={t} b={b} r={r} knee={knee}");
+        }
+        // Higher thresholds need more rows per band.
+        assert!(optimal_params(0.9, 128, 0.5, 0.5).1 > optimal_params(0.5, 128, 0.5, 0.5).1);
+    }
+
+    #[test]
+    fn pairs_come_from_shared_buckets() {
+        let mut e = vec![(5, 3), (1, 0), (5, 1), (2, 2), (5, 7)];
+        e.sort_unstable();
+        let mut out = Vec::new();
+        pairs_from_sorted(&e, &mut out);
+        out.sort_unstable();
+        assert_eq!(out, [(1, 3), (1, 7), (3, 7)]);
+        assert_ne!(band_key(&[1, 2], 0), band_key(&[1, 2], 1));
+        assert_eq!(band_key(&[1, 2], 0), band_key(&[1, 2], 0));
+    }
+}

@@ -1,0 +1,234 @@
+//! The `zhclean` binary: parse flags, call the library, map the result to an exit
+//! status (0 all good, 1 finished but some files failed, 2 usage or fatal error; a
+//! broken pipe on stdout counts as success).
+
+mod cli;
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use serde::Serialize;
+
+use cli::{Cli, Command, Level, NormalizeArgs, SegmentArgs};
+use zhclean::boilerplate::Boilerplate;
+use zhclean::placeholders::{self, Kind};
+use zhclean::report::Summary;
+use zhclean::segment::{self, Segmenter};
+use zhclean::{decode, pipeline};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = match cli.command {
+        Command::Clean(args) => clean(args),
+        Command::Segment(args) => segment_cmd(args).map(|_| 0),
+        Command::Normalize(args) => normalize_cmd(args).map(|_| 0),
+    };
+    match res {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zhclean: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn clean(args: cli::CleanArgs) -> Result<u8> {
+    let quiet = args.quiet;
+    let cfg = args.into_config();
+    let outcome = pipeline::run(&cfg)?;
+    let s = &outcome.summary;
+    for f in &s.failed {
+        eprintln!("{}: {}", f.file, f.reason);
+    }
+    for d in &s.decode_errors {
+        eprintln!(
+            "{}:{}: {} invalid byte(s) for {} (replaced with U+FFFD)",
+            d.file,
+            d.first_bad_line.unwrap_or(1),
+            d.bad_bytes,
+            d.encoding
+        );
+    }
+    if !quiet {
+        print_table(s, &cfg.out);
+    }
+    Ok(if outcome.failed > 0 { 1 } else { 0 })
+}
+
+fn print_table(s: &Summary, out: &Path) {
+    let c = &s.counts;
+    let kinds: Vec<String> = c
+        .placeholders
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    let rows = [
+        (
+            "files",
+            format!(
+                "{} processed, {} written, {} failed, {} skipped",
+                c.files_processed, c.files_written, c.files_failed, c.files_skipped
+            ),
+        ),
+        (
+            "text",
+            format!(
+                "{:.1} MB, {} lines, {} documents, {} paragraphs",
+                c.bytes as f64 / 1e6,
+                c.lines,
+                c.documents,
+                c.paragraphs
+            ),
+        ),
+        (
+            "furniture",
+            format!(
+                "{} lines removed, {} blank lines",
+                c.boilerplate_lines, c.empty_lines
+            ),
+        ),
+        (
+            "clusters",
+            format!(
+                "{} paragraph, {} document",
+                c.clusters.paragraph, c.clusters.document
+            ),
+        ),
+        (
+            "removed",
+            format!(
+                "{} paragraphs as copies, {} documents ({} paragraphs)",
+                c.removed_paragraphs.paragraph, c.removed_documents, c.removed_paragraphs.document
+            ),
+        ),
+        ("masks", kinds.join(", ")),
+        (
+            "time",
+            format!("{:.2} s on {} threads", s.run.wall_seconds, s.run.threads),
+        ),
+        (
+            "output",
+            format!("{}/clean, {}/report", out.display(), out.display()),
+        ),
+    ];
+    let mut e = io::stderr().lock();
+    for (k, v) in rows {
+        let _ = writeln!(e, "{k:>10}  {v}");
+    }
+}
+
+fn read_input(
+    file: Option<&Path>,
+    encoding: Option<&'static encoding_rs::Encoding>,
+) -> Result<String> {
+    let (bytes, name) = match file {
+        None => {
+            let mut b = Vec::new();
+            io::stdin().read_to_end(&mut b).context("stdin")?;
+            (b, "<stdin>".to_string())
+        }
+        Some(p) if p == Path::new("-") => return read_input(None, encoding),
+        Some(p) => (
+            std::fs::read(p).with_context(|| p.display().to_string())?,
+            p.display().to_string(),
+        ),
+    };
+    let d = decode::decode(&bytes, encoding).map_err(|_| anyhow::anyhow!("{name}: binary file"))?;
+    if d.bad_bytes > 0 {
+        eprintln!(
+            "{name}:{}: {} invalid byte(s) for {} (replaced with U+FFFD)",
+            d.first_bad_line.unwrap_or(1),
+            d.bad_bytes,
+            d.encoding
+        );
+    }
+    Ok(d.text)
+}
+
+fn segment_cmd(args: SegmentArgs) -> Result<()> {
+    let text = read_input(Some(&args.file), args.encoding)?;
+    let prep = pipeline::prepare(&text, &Boilerplate::builtin(), false);
+    let seg = (args.level == Level::Words).then(Segmenter::new);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for p in &prep.paras {
+        match args.level {
+            Level::Paragraphs => writeln!(out, "{}", p.text)?,
+            Level::Sentences => {
+                for s in segment::sentences(&p.text) {
+                    writeln!(out, "{s}")?;
+                }
+            }
+            Level::Words => {
+                let seg = seg.as_ref().expect("segmenter built for words");
+                for s in segment::sentences(&p.text) {
+                    let words: Vec<String> = if args.tags {
+                        seg.tagged(s, true)
+                            .into_iter()
+                            .map(|(w, t)| format!("{w}/{t}"))
+                            .collect()
+                    } else {
+                        seg.words(s, true).into_iter().map(str::to_string).collect()
+                    };
+                    writeln!(out, "{}", words.join(" "))?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct SpanOut<'a> {
+    line: usize,
+    start: usize,
+    end: usize,
+    text: &'a str,
+    kind: Kind,
+    replacement: String,
+}
+
+fn normalize_cmd(args: NormalizeArgs) -> Result<()> {
+    let text = read_input(args.file.as_deref(), args.encoding)?;
+    let style = args.mask_style.into();
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for (i, line) in text.lines().enumerate() {
+        let spans = placeholders::detect(line);
+        if args.report {
+            let chars: Vec<char> = line.chars().collect();
+            for s in &spans {
+                let t: String = chars[s.start..s.end].iter().collect();
+                let replacement = placeholders::replacement(s.kind, &t, style)
+                    .map(|c| c.into_owned())
+                    .unwrap_or_else(|| t.clone());
+                serde_json::to_writer(
+                    &mut out,
+                    &SpanOut {
+                        line: i + 1,
+                        start: s.start,
+                        end: s.end,
+                        text: &t,
+                        kind: s.kind,
+                        replacement,
+                    },
+                )?;
+                writeln!(out)?;
+            }
+        } else {
+            writeln!(out, "{}", placeholders::apply(line, &spans, style))?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

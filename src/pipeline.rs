@@ -1,0 +1,1002 @@
+//! The pipeline: runs every stage in order; the only module that knows about rayon.
+//!
+//! Three phases keep memory growing with the number of paragraphs rather than the
+//! bytes of text:
+//!
+//! 1. **analyze**, parallel over files: read → decode → lines → boilerplate → structure →
+//!    placeholders → segment → fingerprint (shingles, MinHash, band keys). Only compact
+//!    per-paragraph facts are kept; the text is dropped.
+//! 2. **group**, over all paragraphs: exact-key fast path, LSH candidates, verification,
+//!    union-find, document-level duplicates, keep decisions, stable cluster ids.
+//! 3. **write**, parallel over files: the file is read and prepared again (the same
+//!    deterministic steps, checked against a content hash), and its cleaned text and
+//!    report lines are written.
+//!
+//! Results are collected in file order and every grouping step is order-free, so the
+//! outputs do not depend on the thread count.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::boilerplate::{Boilerplate, RuleId};
+use crate::cluster::{jaccard_sorted, split_around_kept, UnionFind};
+use crate::config::{Config, ShingleKind};
+use crate::decode::{self, Decoded, NotText};
+use crate::error::{Error, Result};
+use crate::fingerprint::{self, KeyFacts};
+use crate::keep::{rank, Copy};
+use crate::lines::{split_lines, Line};
+use crate::lsh;
+use crate::minhash::MinHasher;
+use crate::placeholders::{self, Kind, Span};
+use crate::report::{self, *};
+use crate::segment::Segmenter;
+use crate::structure::{self, Document, Paragraph};
+use crate::walk::{self, Skipped, Source};
+
+/// A file after the deterministic text stages (no dedup yet).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub lines: Vec<Line>,
+    /// Furniture rule of each line.
+    pub furniture: Vec<Option<RuleId>>,
+    pub docs: Vec<Document>,
+    pub paras: Vec<Paragraph>,
+    /// Masked spans of each paragraph (char offsets in its text).
+    pub spans: Vec<Vec<Span>>,
+}
+
+/// Run the text stages on decoded text.
+pub fn prepare(text: &str, boiler: &Boilerplate, keep_furniture: bool) -> Prepared {
+    let lines = split_lines(text);
+    let furniture = boiler.classify(&lines);
+    let (docs, paras) = structure::build(&lines, &furniture, keep_furniture);
+    let spans = paras
+        .iter()
+        .map(|p| placeholders::detect(&p.text))
+        .collect();
+    Prepared {
+        lines,
+        furniture,
+        docs,
+        paras,
+        spans,
+    }
+}
+
+/// Stages timed inside the per-file work.
+const STAGES: [&str; 7] = [
+    "read",
+    "decode",
+    "text_stages",
+    "placeholders",
+    "segment",
+    "fingerprint",
+    "minhash",
+];
+
+/// What the run returns to the caller.
+#[derive(Debug)]
+pub struct Outcome {
+    pub summary: Summary,
+    /// Files that failed (the exit status is 1 when this or `decode_errors` is non-zero).
+    pub failed: usize,
+}
+
+/// Per-paragraph facts kept between phases.
+#[derive(Debug)]
+struct ParaFacts {
+    doc: u32,
+    lines: [u32; 2],
+    masks: u32,
+    key: KeyFacts,
+    shingles: Vec<u32>,
+}
+
+#[derive(Debug)]
+struct DocFacts {
+    lines: [u32; 2],
+}
+
+#[derive(Debug)]
+struct FileFacts {
+    rel_path: String,
+    hash: u64,
+    bytes: u64,
+    encoding: &'static str,
+    decode_issue: Option<DecodeIssue>,
+    n_lines: usize,
+    docs: Vec<DocFacts>,
+    paras: Vec<ParaFacts>,
+    /// Band keys of the searched paragraphs, `bands` per paragraph, in paragraph order.
+    band_keys: Vec<u64>,
+    stage_ns: [u64; STAGES.len()],
+}
+
+enum Analyzed {
+    Done(Box<FileFacts>),
+    Skipped(Skipped),
+    Failed(Skipped),
+}
+
+/// Shared, read-only context of the per-file work.
+struct Ctx<'a> {
+    cfg: &'a Config,
+    boiler: &'a Boilerplate,
+    seg: Option<&'a Segmenter>,
+    hasher: &'a MinHasher,
+    bands: usize,
+    rows: usize,
+}
+
+/// Per-thread scratch buffers.
+#[derive(Default)]
+struct Scratch {
+    fp: fingerprint::Scratch,
+    norm: String,
+    sig: Vec<u32>,
+}
+
+fn ns(t: Instant) -> u64 {
+    t.elapsed().as_nanos() as u64
+}
+
+fn read_decode(
+    src: &Source,
+    cfg: &Config,
+    stage_ns: &mut [u64],
+) -> std::result::Result<(Vec<u8>, Decoded), Analyzed> {
+    let t = Instant::now();
+    let bytes = std::fs::read(&src.path).map_err(|e| {
+        Analyzed::Failed(Skipped {
+            file: src.rel_path.clone(),
+            reason: e.to_string(),
+        })
+    })?;
+    stage_ns[0] += ns(t);
+    let t = Instant::now();
+    let dec = decode::decode(&bytes, cfg.encoding).map_err(|NotText::Binary| {
+        Analyzed::Skipped(Skipped {
+            file: src.rel_path.clone(),
+            reason: "binary".into(),
+        })
+    })?;
+    stage_ns[1] += ns(t);
+    Ok((bytes, dec))
+}
+
+fn analyze(src: &Source, ctx: &Ctx, sc: &mut Scratch) -> Analyzed {
+    let mut stage_ns = [0u64; STAGES.len()];
+    let (bytes, dec) = match read_decode(src, ctx.cfg, &mut stage_ns) {
+        Ok(x) => x,
+        Err(a) => return a,
+    };
+    let t = Instant::now();
+    let lines = split_lines(&dec.text);
+    let furniture = ctx.boiler.classify(&lines);
+    let (docs, paras) = structure::build(&lines, &furniture, ctx.cfg.keep_boilerplate);
+    stage_ns[2] += ns(t);
+
+    let mut para_doc = vec![0u32; paras.len()];
+    for (d, doc) in docs.iter().enumerate() {
+        for p in doc.paras.clone() {
+            para_doc[p] = d as u32;
+        }
+    }
+    let k = ctx.hasher.num_perm();
+    sc.sig.resize(k, 0);
+    let mut facts = Vec::with_capacity(paras.len());
+    let mut band_keys = Vec::new();
+    for (pi, p) in paras.iter().enumerate() {
+        let t = Instant::now();
+        let spans = placeholders::detect(&p.text);
+        let slotted = placeholders::slotted(&p.text, &spans);
+        fingerprint::normalize_into(&slotted, &mut sc.norm);
+        stage_ns[3] += ns(t);
+        let mut shingles = Vec::new();
+        let key = match (ctx.cfg.shingle, ctx.seg) {
+            (ShingleKind::Word(_), Some(seg)) => {
+                let t = Instant::now();
+                let words = seg.words(&sc.norm, false);
+                stage_ns[4] += ns(t);
+                let t = Instant::now();
+                let f = fingerprint::shingles_from_words(
+                    ctx.cfg.shingle,
+                    &words,
+                    &mut sc.fp,
+                    &mut shingles,
+                );
+                stage_ns[5] += ns(t);
+                f
+            }
+            _ => {
+                let t = Instant::now();
+                let f = fingerprint::shingles_from_text(
+                    ctx.cfg.shingle,
+                    &sc.norm,
+                    &mut sc.fp,
+                    &mut shingles,
+                );
+                stage_ns[5] += ns(t);
+                f
+            }
+        };
+        if key.key_chars as usize >= ctx.cfg.min_chars {
+            let t = Instant::now();
+            ctx.hasher.signature_into(&shingles, &mut sc.sig);
+            for b in 0..ctx.bands {
+                band_keys.push(lsh::band_key(&sc.sig[b * ctx.rows..(b + 1) * ctx.rows], b));
+            }
+            stage_ns[6] += ns(t);
+        } else {
+            shingles = Vec::new();
+        }
+        facts.push(ParaFacts {
+            doc: para_doc[pi],
+            lines: [lines[p.first].no, lines[p.last].no],
+            masks: spans.len() as u32,
+            key,
+            shingles,
+        });
+    }
+    Analyzed::Done(Box::new(FileFacts {
+        rel_path: src.rel_path.clone(),
+        hash: xxh3_64(&bytes),
+        bytes: bytes.len() as u64,
+        encoding: dec.encoding,
+        decode_issue: (dec.bad_bytes > 0).then(|| DecodeIssue {
+            file: src.rel_path.clone(),
+            encoding: dec.encoding,
+            bad_bytes: dec.bad_bytes,
+            first_bad_line: dec.first_bad_line,
+        }),
+        n_lines: lines.len(),
+        docs: docs
+            .iter()
+            .map(|d| DocFacts {
+                lines: [lines[d.first].no, lines[d.last].no],
+            })
+            .collect(),
+        paras: facts,
+        band_keys,
+        stage_ns,
+    }))
+}
+
+/// Decisions of the group phase, indexed by global paragraph / document id.
+struct Decisions {
+    /// Cluster that removes each paragraph (paragraph level), if any.
+    para_removed: Vec<Option<u32>>,
+    /// Cluster that removes each document, if any.
+    doc_removed: Vec<Option<u32>>,
+    records: Vec<ClusterRecord>,
+    candidate_pairs: usize,
+    verified_pairs: usize,
+}
+
+fn progress_bar(cfg: &Config, len: usize, msg: &'static str) -> ProgressBar {
+    if !cfg.progress || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{msg:>9} [{bar:40}] {pos}/{len} files {elapsed_precise} eta {eta}",
+        )
+        .expect("progress template")
+        .progress_chars("=> "),
+    );
+    pb.set_message(msg);
+    pb
+}
+
+/// Run `zhclean clean` with `cfg`.
+pub fn run(cfg: &Config) -> Result<Outcome> {
+    let (bands, rows) = cfg.validate()?;
+    let boiler = match &cfg.boilerplate_rules {
+        Some(p) => Boilerplate::with_user_rules(p)?,
+        None => Boilerplate::builtin(),
+    };
+    let excludes = walk::exclude_set(&cfg.excludes)?;
+    let staging = Staging::create(&cfg.input, &cfg.out, cfg.force)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.jobs)
+        .build()
+        .map_err(|e| Error::Config(format!("cannot start {} threads: {e}", cfg.jobs)))?;
+    let threads = pool.current_num_threads();
+    let outcome =
+        pool.install(|| run_in_pool(cfg, &boiler, &excludes, &staging, bands, rows, threads))?;
+    staging.commit()?;
+    Ok(outcome)
+}
+
+fn run_in_pool(
+    cfg: &Config,
+    boiler: &Boilerplate,
+    excludes: &globset::GlobSet,
+    staging: &Staging,
+    bands: usize,
+    rows: usize,
+    threads: usize,
+) -> Result<Outcome> {
+    let t_all = Instant::now();
+    let mut phase = BTreeMap::new();
+    let mut summary = Summary {
+        version: env!("CARGO_PKG_VERSION"),
+        ..Default::default()
+    };
+
+    // walk
+    let t = Instant::now();
+    let w = walk::walk(&cfg.input, &cfg.exts, excludes);
+    phase.insert("1_walk", t.elapsed().as_secs_f64());
+    summary.skipped = w.skipped;
+    summary.failed = w.failed;
+    summary.counts.other_files = w.other_files;
+
+    // analyze
+    let t = Instant::now();
+    let seg = matches!(cfg.shingle, ShingleKind::Word(_)).then(Segmenter::new);
+    let hasher = MinHasher::new(cfg.num_perm, cfg.seed);
+    let ctx = Ctx {
+        cfg,
+        boiler,
+        seg: seg.as_ref(),
+        hasher: &hasher,
+        bands,
+        rows,
+    };
+    let pb = progress_bar(cfg, w.sources.len(), "analyze");
+    let analyzed: Vec<Analyzed> = w
+        .sources
+        .par_iter()
+        .map_init(Scratch::default, |sc, src| {
+            let a = analyze(src, &ctx, sc);
+            pb.inc(1);
+            a
+        })
+        .collect();
+    pb.finish_and_clear();
+    let mut files: Vec<FileFacts> = Vec::with_capacity(analyzed.len());
+    let mut stage_ns = [0u64; STAGES.len()];
+    for a in analyzed {
+        match a {
+            Analyzed::Done(f) => {
+                for (s, v) in stage_ns.iter_mut().zip(f.stage_ns) {
+                    *s += v;
+                }
+                files.push(*f);
+            }
+            Analyzed::Skipped(s) => summary.skipped.push(s),
+            Analyzed::Failed(s) => summary.failed.push(s),
+        }
+    }
+    phase.insert("2_analyze", t.elapsed().as_secs_f64());
+
+    // group
+    let t = Instant::now();
+    let dec = group(cfg, &files, bands)?;
+    phase.insert("3_group", t.elapsed().as_secs_f64());
+
+    // write
+    let t = Instant::now();
+    let pb = progress_bar(cfg, files.len(), "write");
+    let mut para_base = Vec::with_capacity(files.len());
+    let mut doc_base = Vec::with_capacity(files.len());
+    let (mut pn, mut dn) = (0usize, 0usize);
+    for f in &files {
+        para_base.push(pn);
+        doc_base.push(dn);
+        pn += f.paras.len();
+        dn += f.docs.len();
+    }
+    let written: Vec<std::result::Result<FileOutput, Skipped>> = files
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let r = write_file(cfg, boiler, staging, f, &dec, para_base[i], doc_base[i]);
+            pb.inc(1);
+            r
+        })
+        .collect();
+    pb.finish_and_clear();
+    let mut removed = Vec::new();
+    let mut places = Vec::new();
+    let mut clusters = Vec::new();
+    for r in &dec.records {
+        push_jsonl(&mut clusters, r);
+    }
+    let c = &mut summary.counts;
+    for (f, out) in files.iter().zip(written) {
+        match out {
+            Ok(o) => {
+                removed.extend_from_slice(&o.removed);
+                places.extend_from_slice(&o.placeholders);
+                c.files_written += o.wrote as usize;
+                c.boilerplate_lines += o.boilerplate_lines;
+                c.empty_lines += o.empty_lines;
+                for (k, n) in o.kinds {
+                    *c.placeholders.entry(k.name()).or_default() += n;
+                }
+                for (rule, n) in o.rules {
+                    *summary
+                        .boilerplate_rules
+                        .entry(boiler.names()[rule as usize].clone())
+                        .or_default() += n;
+                }
+                c.files_processed += 1;
+                c.bytes += f.bytes;
+                c.lines += f.n_lines;
+                c.documents += f.docs.len();
+                c.paragraphs += f.paras.len();
+                c.paragraphs_searched += f
+                    .paras
+                    .iter()
+                    .filter(|p| !p.shingles.is_empty() || p.key.key_chars as usize >= cfg.min_chars)
+                    .count();
+                *summary.encodings.entry(f.encoding).or_default() += 1;
+                if let Some(d) = &f.decode_issue {
+                    summary.decode_errors.push(d.clone());
+                }
+            }
+            Err(s) => summary.failed.push(s),
+        }
+    }
+    for k in Kind::ALL {
+        c.placeholders.entry(k.name()).or_default();
+    }
+    staging.write_report("clusters.jsonl", &clusters)?;
+    staging.write_report("placeholders.jsonl", &places)?;
+    staging.write_report("removed.jsonl", &removed)?;
+    phase.insert("4_write", t.elapsed().as_secs_f64());
+
+    let c = &mut summary.counts;
+    c.candidate_pairs = dec.candidate_pairs;
+    c.verified_pairs = dec.verified_pairs;
+    for r in &dec.records {
+        match r.level {
+            "paragraph" => c.clusters.paragraph += 1,
+            _ => c.clusters.document += 1,
+        }
+    }
+    c.removed_paragraphs.paragraph = dec.para_removed.iter().filter(|x| x.is_some()).count();
+    c.removed_documents = dec.doc_removed.iter().filter(|x| x.is_some()).count();
+    summary.failed.sort();
+    summary.skipped.sort();
+    c.files_failed = summary.failed.len();
+    c.files_skipped = summary.skipped.len();
+    c.files = c.files_processed
+        + c.files_failed
+        + summary
+            .skipped
+            .iter()
+            .filter(|s| s.reason == "binary")
+            .count();
+    // Paragraphs inside removed documents (not already counted at paragraph level).
+    let mut in_removed_docs = 0;
+    let mut gp = 0;
+    let mut gd = 0;
+    for f in &files {
+        for p in &f.paras {
+            if dec.doc_removed[gd + p.doc as usize].is_some() && dec.para_removed[gp].is_none() {
+                in_removed_docs += 1;
+            }
+            gp += 1;
+        }
+        gd += f.docs.len();
+    }
+    c.removed_paragraphs.document = in_removed_docs;
+    summary.options = report::Options {
+        shingle: cfg.shingle.to_string(),
+        num_perm: cfg.num_perm,
+        bands,
+        rows,
+        threshold: cfg.threshold,
+        doc_threshold: cfg.doc_threshold,
+        min_chars: cfg.min_chars,
+        seed: cfg.seed,
+        keep: format!("{:?}", cfg.keep).to_lowercase(),
+        mask_style: format!("{:?}", cfg.mask_style).to_lowercase(),
+        keep_boilerplate: cfg.keep_boilerplate,
+        encoding: cfg.encoding.map(|e| e.name().to_string()),
+        exts: cfg.exts.clone(),
+        excludes: cfg.excludes.clone(),
+    };
+    summary.run = RunInfo {
+        threads,
+        wall_seconds: t_all.elapsed().as_secs_f64(),
+        phase_seconds: phase,
+        stage_cpu_seconds: STAGES
+            .iter()
+            .zip(stage_ns)
+            .map(|(s, v)| (*s, Duration::from_nanos(v).as_secs_f64()))
+            .collect(),
+    };
+    let mut js = serde_json::to_vec_pretty(&summary).expect("summary serialises");
+    js.push(b'\n');
+    staging.write_report("summary.json", &js)?;
+    let failed = summary.failed.len() + summary.decode_errors.len();
+    Ok(Outcome { summary, failed })
+}
+
+/// The group phase: candidates, verification, clusters, documents, keep decisions.
+fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
+    // Global ids.
+    let mut paras: Vec<(&ParaFacts, u32 /*file*/, u32 /*global doc*/)> = Vec::new();
+    let mut doc_file: Vec<u32> = Vec::new();
+    let mut doc_lines: Vec<[u32; 2]> = Vec::new();
+    let mut keys_of: Vec<Option<&[u64]>> = Vec::new();
+    for (fi, f) in files.iter().enumerate() {
+        let base = doc_file.len() as u32;
+        for d in &f.docs {
+            doc_file.push(fi as u32);
+            doc_lines.push(d.lines);
+        }
+        let mut kpos = 0;
+        for p in &f.paras {
+            paras.push((p, fi as u32, base + p.doc));
+            if p.key.key_chars as usize >= cfg.min_chars {
+                keys_of.push(Some(&f.band_keys[kpos..kpos + bands]));
+                kpos += bands;
+            } else {
+                keys_of.push(None);
+            }
+        }
+    }
+    let n = paras.len();
+    let searched: Vec<u32> = (0..n as u32)
+        .filter(|&i| keys_of[i as usize].is_some())
+        .collect();
+
+    // Exact-key fast path: identical keys are one group; only its first member is banded.
+    let mut by_key: Vec<(u64, u32)> = searched
+        .iter()
+        .map(|&i| (paras[i as usize].0.key.key_hash, i))
+        .collect();
+    by_key.par_sort_unstable();
+    let mut uf = UnionFind::new(n);
+    let mut reps = Vec::new();
+    let mut group_of = vec![u32::MAX; n];
+    for g in by_key.chunk_by(|a, b| a.0 == b.0) {
+        reps.push(g[0].1);
+        for &(_, m) in g {
+            uf.union(g[0].1, m);
+            group_of[m as usize] = g[0].1;
+        }
+    }
+
+    // LSH candidates among group representatives.
+    let per_band: Vec<Vec<(u32, u32)>> = (0..bands)
+        .into_par_iter()
+        .map(|b| {
+            let mut e: Vec<(u64, u32)> = reps
+                .iter()
+                .map(|&i| (keys_of[i as usize].expect("searched")[b], i))
+                .collect();
+            e.sort_unstable();
+            let mut out = Vec::new();
+            lsh::pairs_from_sorted(&e, &mut out);
+            out
+        })
+        .collect();
+    let mut cands: Vec<(u32, u32)> = per_band.into_iter().flatten().collect();
+    cands.par_sort_unstable();
+    cands.dedup();
+    let candidate_pairs = cands.len();
+
+    // Verification: exact Jaccard of the shingle sets.
+    let sh = |i: u32| paras[i as usize].0.shingles.as_slice();
+    let verified: Vec<(u32, u32)> = cands
+        .par_iter()
+        .filter(|&&(a, b)| jaccard_sorted(sh(a), sh(b)) >= cfg.threshold)
+        .copied()
+        .collect();
+    for &(a, b) in &verified {
+        uf.union(a, b);
+    }
+
+    // Document coverage: a paragraph of D is covered by E when a copy (same exact group,
+    // or a verified neighbour group) lies in E.
+    let mut group_docs: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for &i in &searched {
+        group_docs
+            .entry(group_of[i as usize])
+            .or_default()
+            .push(paras[i as usize].2);
+    }
+    for v in group_docs.values_mut() {
+        v.sort_unstable();
+        v.dedup();
+    }
+    let mut neighbours: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for &(a, b) in &verified {
+        neighbours.entry(a).or_default().push(b);
+        neighbours.entry(b).or_default().push(a);
+    }
+    let ndocs = doc_file.len();
+    let mut doc_chars = vec![0u64; ndocs];
+    let mut doc_masks = vec![0u64; ndocs];
+    let mut doc_searched_chars = vec![0u64; ndocs];
+    for (i, (p, _, d)) in paras.iter().enumerate() {
+        doc_chars[*d as usize] += p.key.key_chars as u64;
+        doc_masks[*d as usize] += p.masks as u64;
+        if keys_of[i].is_some() {
+            doc_searched_chars[*d as usize] += p.key.key_chars as u64;
+        }
+    }
+    let mut covered: BTreeMap<(u32, u32), u64> = BTreeMap::new();
+    let mut others = Vec::new();
+    for &i in &searched {
+        let (p, _, d) = paras[i as usize];
+        let g = group_of[i as usize];
+        others.clear();
+        others.extend_from_slice(&group_docs[&g]);
+        if let Some(ns) = neighbours.get(&g) {
+            for h in ns {
+                others.extend_from_slice(&group_docs[h]);
+            }
+        }
+        others.sort_unstable();
+        others.dedup();
+        for &e in &others {
+            if e != d {
+                *covered.entry((d, e)).or_default() += p.key.key_chars as u64;
+            }
+        }
+    }
+    let coverage = |d: u32, e: u32| -> f64 {
+        let tot = doc_searched_chars[d as usize];
+        if tot == 0 {
+            return 0.0;
+        }
+        covered.get(&(d, e)).copied().unwrap_or(0) as f64 / tot as f64
+    };
+    let mut doc_uf = UnionFind::new(ndocs);
+    let mut doc_edges: BTreeMap<u32, Vec<u32>> = BTreeMap::new(); // kept candidate -> covered docs
+    for (&(d, e), _) in covered.iter() {
+        if coverage(d, e) >= cfg.doc_threshold {
+            doc_uf.union(d, e);
+            doc_edges.entry(e).or_default().push(d);
+        }
+    }
+    let doc_copy = |d: u32| Copy {
+        order: d,
+        masks: doc_masks[d as usize].min(u32::MAX as u64) as u32,
+        key_chars: doc_chars[d as usize].min(u32::MAX as u64) as u32,
+    };
+    let mut doc_components: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for d in 0..ndocs as u32 {
+        let r = doc_uf.find(d);
+        doc_components.entry(r).or_default().push(d);
+    }
+    let mut doc_clusters: Vec<(u32, Vec<(u32, f64)>)> = Vec::new();
+    for comp in doc_components.values().filter(|c| c.len() > 1) {
+        let mut rest = comp.clone();
+        loop {
+            // The kept document covers the most remaining documents; ties by policy.
+            let best = rest
+                .iter()
+                .map(|&k| {
+                    let n = doc_edges
+                        .get(&k)
+                        .map_or(0, |v| v.iter().filter(|d| rest.contains(d)).count());
+                    (std::cmp::Reverse(n), rank(cfg.keep, &doc_copy(k)), k)
+                })
+                .min();
+            let Some((std::cmp::Reverse(cnt), _, k)) = best else {
+                break;
+            };
+            if cnt == 0 {
+                break;
+            }
+            let mut members = vec![(k, 1.0)];
+            for &d in doc_edges.get(&k).into_iter().flatten() {
+                if rest.contains(&d) {
+                    members.push((d, coverage(d, k)));
+                }
+            }
+            rest.retain(|d| !members.iter().any(|(m, _)| m == d));
+            doc_clusters.push((k, members));
+        }
+    }
+    let mut doc_removed = vec![None; ndocs];
+
+    // Paragraph clusters around kept members; copies inside removed documents rank last.
+    let mut doc_is_removed = vec![false; ndocs];
+    for (k, members) in &doc_clusters {
+        for (m, _) in members {
+            if m != k {
+                doc_is_removed[*m as usize] = true;
+            }
+        }
+    }
+    let mut comps: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for &i in &searched {
+        comps.entry(uf.find(i)).or_default().push(i);
+    }
+    let para_copy = |i: u32| Copy {
+        order: i,
+        masks: paras[i as usize].0.masks,
+        key_chars: paras[i as usize].0.key.key_chars,
+    };
+    let comp_list: Vec<Vec<u32>> = comps.into_values().filter(|c| c.len() > 1).collect();
+    let para_clusters: Vec<(u32, Vec<(u32, f64)>)> = comp_list
+        .par_iter()
+        .flat_map_iter(|comp| {
+            let mut ranked = comp.clone();
+            ranked.sort_by_key(|&i| {
+                (
+                    doc_is_removed[paras[i as usize].2 as usize],
+                    rank(cfg.keep, &para_copy(i)),
+                )
+            });
+            split_around_kept(&ranked, cfg.threshold, |a, b| {
+                if group_of[a as usize] == group_of[b as usize] {
+                    1.0
+                } else {
+                    jaccard_sorted(sh(a), sh(b))
+                }
+            })
+        })
+        .collect();
+
+    // Stable ids: paragraph clusters by first member, then document clusters likewise.
+    let mut para_clusters = para_clusters;
+    for (_, m) in para_clusters.iter_mut() {
+        m.sort_by_key(|x| x.0);
+    }
+    para_clusters.sort_by_key(|(_, m)| m[0].0);
+    for (_, m) in doc_clusters.iter_mut() {
+        m.sort_by_key(|x| x.0);
+    }
+    doc_clusters.sort_by_key(|(_, m)| m[0].0);
+
+    let mut records = Vec::new();
+    let mut para_removed = vec![None; n];
+    for (cid, (kept, members)) in para_clusters.iter().enumerate() {
+        let cid = cid as u32;
+        for &(m, _) in members {
+            if m != *kept {
+                para_removed[m as usize] = Some(cid);
+            }
+        }
+        records.push(ClusterRecord {
+            cluster: cid,
+            level: "paragraph",
+            kept: members
+                .iter()
+                .position(|x| x.0 == *kept)
+                .expect("kept is a member"),
+            members: members
+                .iter()
+                .map(|&(m, s)| {
+                    let (p, f, _) = paras[m as usize];
+                    ClusterMember {
+                        file: files[f as usize].rel_path.clone(),
+                        lines: p.lines,
+                        similarity: round4(s),
+                    }
+                })
+                .collect(),
+        });
+    }
+    let base = para_clusters.len() as u32;
+    for (j, (kept, members)) in doc_clusters.iter().enumerate() {
+        let cid = base + j as u32;
+        for &(m, _) in members {
+            if m != *kept {
+                doc_removed[m as usize] = Some(cid);
+            }
+        }
+        records.push(ClusterRecord {
+            cluster: cid,
+            level: "document",
+            kept: members
+                .iter()
+                .position(|x| x.0 == *kept)
+                .expect("kept is a member"),
+            members: members
+                .iter()
+                .map(|&(d, s)| ClusterMember {
+                    file: files[doc_file[d as usize] as usize].rel_path.clone(),
+                    lines: doc_lines[d as usize],
+                    similarity: round4(s),
+                })
+                .collect(),
+        });
+    }
+    Ok(Decisions {
+        para_removed,
+        doc_removed,
+        records,
+        candidate_pairs,
+        verified_pairs: verified.len(),
+    })
+}
+
+/// What the write phase produced for one file.
+struct FileOutput {
+    removed: Vec<u8>,
+    placeholders: Vec<u8>,
+    wrote: bool,
+    boilerplate_lines: usize,
+    empty_lines: usize,
+    kinds: Vec<(Kind, usize)>,
+    rules: Vec<(RuleId, usize)>,
+}
+
+/// Why a line does not reach `clean/` as it was.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Kept,
+    Empty,
+    Furniture(RuleId),
+    Duplicate(u32),
+}
+
+fn write_file(
+    cfg: &Config,
+    boiler: &Boilerplate,
+    staging: &Staging,
+    f: &FileFacts,
+    dec: &Decisions,
+    para_base: usize,
+    doc_base: usize,
+) -> std::result::Result<FileOutput, Skipped> {
+    let fail = |reason: String| Skipped {
+        file: f.rel_path.clone(),
+        reason,
+    };
+    let src = Source {
+        rel_path: f.rel_path.clone(),
+        path: cfg.input.join(&f.rel_path),
+    };
+    let mut stage_ns = [0u64; STAGES.len()];
+    let (bytes, decoded) = match read_decode(&src, cfg, &mut stage_ns) {
+        Ok(x) => x,
+        Err(Analyzed::Failed(s) | Analyzed::Skipped(s)) => return Err(s),
+        Err(Analyzed::Done(_)) => unreachable!("read_decode never returns Done"),
+    };
+    if xxh3_64(&bytes) != f.hash {
+        return Err(fail("file changed during the run".into()));
+    }
+    let prep = prepare(&decoded.text, boiler, cfg.keep_boilerplate);
+    if prep.paras.len() != f.paras.len() {
+        return Err(fail(
+            "internal: paragraph count differs between phases".into(),
+        ));
+    }
+    let mut fate: Vec<Fate> = prep
+        .lines
+        .iter()
+        .zip(&prep.furniture)
+        .map(|(l, r)| match r {
+            Some(rule) => Fate::Furniture(*rule),
+            None if l.is_blank() => Fate::Empty,
+            None => Fate::Kept,
+        })
+        .collect();
+    let mut para_out: Vec<bool> = vec![true; prep.paras.len()];
+    for (pi, p) in prep.paras.iter().enumerate() {
+        if let Some(c) = dec.para_removed[para_base + pi] {
+            para_out[pi] = false;
+            fate[p.first..=p.last].fill(Fate::Duplicate(c));
+        }
+    }
+    for (di, d) in prep.docs.iter().enumerate() {
+        if let Some(c) = dec.doc_removed[doc_base + di] {
+            for pi in d.paras.clone() {
+                para_out[pi] = false;
+                let p = &prep.paras[pi];
+                fate[p.first..=p.last].fill(Fate::Duplicate(c));
+            }
+        }
+    }
+    // clean/
+    let mut clean = String::new();
+    let mut places = Vec::new();
+    let mut kinds: BTreeMap<Kind, usize> = BTreeMap::new();
+    for (pi, p) in prep.paras.iter().enumerate() {
+        let spans = &prep.spans[pi];
+        if para_out[pi] {
+            clean.push_str(&placeholders::apply(&p.text, spans, cfg.mask_style));
+            clean.push('\n');
+        }
+        if spans.is_empty() {
+            continue;
+        }
+        let chars: Vec<char> = p.text.chars().collect();
+        for s in spans {
+            *kinds.entry(s.kind).or_default() += 1;
+            let (li, col, piece_end) = p.locate(s.start, chars.len());
+            let line = &prep.lines[li];
+            let end_in_piece = s.end.min(piece_end) - (s.start - col);
+            let text: String = chars[s.start..s.end].iter().collect();
+            let replacement = placeholders::replacement(s.kind, &text, cfg.mask_style)
+                .map(|c| c.into_owned())
+                .unwrap_or_else(|| text.clone());
+            push_jsonl(
+                &mut places,
+                &PlaceholderRecord {
+                    file: &f.rel_path,
+                    line: line.no,
+                    start: line.orig_col(col),
+                    end: line.orig_col(end_in_piece - 1) + 1,
+                    text,
+                    kind: s.kind,
+                    replacement,
+                },
+            );
+        }
+    }
+    let wrote = !clean.is_empty();
+    if wrote {
+        staging
+            .write(&staging.clean_path(&f.rel_path), clean.as_bytes())
+            .map_err(|e| fail(e.to_string()))?;
+    }
+    // removed.jsonl: runs of lines with the same fate.
+    let mut removed = Vec::new();
+    let mut rules: BTreeMap<RuleId, usize> = BTreeMap::new();
+    let (mut boilerplate_lines, mut empty_lines) = (0, 0);
+    let mut i = 0;
+    while i < fate.len() {
+        let mut j = i + 1;
+        while j < fate.len() && fate[j] == fate[i] {
+            j += 1;
+        }
+        let lines = [prep.lines[i].no, prep.lines[j - 1].no];
+        let rec = match fate[i] {
+            Fate::Kept => None,
+            Fate::Empty => {
+                empty_lines += j - i;
+                Some(RemovedRecord {
+                    file: &f.rel_path,
+                    lines,
+                    reason: "empty",
+                    rule: Some("blank-line"),
+                    cluster: None,
+                    kept: None,
+                })
+            }
+            Fate::Furniture(r) => {
+                boilerplate_lines += j - i;
+                *rules.entry(r).or_default() += j - i;
+                Some(RemovedRecord {
+                    file: &f.rel_path,
+                    lines,
+                    reason: "boilerplate",
+                    rule: Some(boiler.names()[r as usize].as_str()),
+                    cluster: None,
+                    kept: cfg.keep_boilerplate.then_some(true),
+                })
+            }
+            Fate::Duplicate(c) => Some(RemovedRecord {
+                file: &f.rel_path,
+                lines,
+                reason: "duplicate",
+                rule: None,
+                cluster: Some(c),
+                kept: None,
+            }),
+        };
+        if let Some(r) = rec {
+            push_jsonl(&mut removed, &r);
+        }
+        i = j;
+    }
+    Ok(FileOutput {
+        removed,
+        placeholders: places,
+        wrote,
+        boilerplate_lines,
+        empty_lines,
+        kinds: kinds.into_iter().collect(),
+        rules: rules.into_iter().collect(),
+    })
+}

@@ -1,0 +1,604 @@
+//! The placeholders stage: masked spans (a name, place, year, date, number or removed
+//! word that a site hid), typed and replaced by one canonical style.
+//!
+//! Our own rules, no model. A scan over the characters tries, at each position, the
+//! mask families in turn (a year prefix such as `20_`/`201x`, a run of `X`/`×`/`*`/`○`/
+//! `□`/`△`, `某`, a lone dash) and keeps a run only when its neighbours do not make it a
+//! look-alike (`X光`, `XXL`, `3×4`, `二○○八`, `20-30岁`, `灯塔-党建在线`, `某些`, a
+//! footnote `*`). The kind comes from what follows the mask: `年` → year, `月`/`日` →
+//! date, a measure word, `%` or a preceding `第` → number, otherwise entity.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+use crate::config::MaskStyle;
+
+/// What a masked span stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Entity,
+    Year,
+    Date,
+    Number,
+    Redacted,
+}
+
+impl Kind {
+    /// All kinds, in report order.
+    pub const ALL: [Kind; 5] = [
+        Kind::Entity,
+        Kind::Year,
+        Kind::Date,
+        Kind::Number,
+        Kind::Redacted,
+    ];
+
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Entity => "entity",
+            Kind::Year => "year",
+            Kind::Date => "date",
+            Kind::Number => "number",
+            Kind::Redacted => "redacted",
+        }
+    }
+
+    /// The private-use character that stands for this kind in fingerprint key text, so
+    /// every mask of one kind hashes alike whatever its style.
+    pub fn slot(self) -> char {
+        match self {
+            Kind::Entity => '\u{E000}',
+            Kind::Year => '\u{E001}',
+            Kind::Date => '\u{E002}',
+            Kind::Number => '\u{E003}',
+            Kind::Redacted => '\u{E004}',
+        }
+    }
+}
+
+/// Is `c` one of the slot characters of [`Kind::slot`]?
+pub fn is_slot(c: char) -> bool {
+    ('\u{E000}'..='\u{E004}').contains(&c)
+}
+
+/// A masked span: char offsets `[start, end)` in the text it was found in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub kind: Kind,
+}
+
+/// The canonical replacement of a span's text in `style` (`None` for [`MaskStyle::Keep`]).
+pub fn replacement(kind: Kind, original: &str, style: MaskStyle) -> Option<Cow<'static, str>> {
+    match style {
+        MaskStyle::Keep => None,
+        MaskStyle::Token => Some(Cow::Borrowed(match kind {
+            Kind::Entity => "[ENTITY]",
+            Kind::Year => "[YEAR]",
+            Kind::Date => "[DATE]",
+            Kind::Number => "[NUMBER]",
+            Kind::Redacted => "[REDACTED]",
+        })),
+        MaskStyle::Conventional => Some(Cow::Borrowed(match kind {
+            Kind::Entity | Kind::Redacted => "××",
+            Kind::Year if original.starts_with("19") || original.starts_with("１９") => "19××",
+            Kind::Year => "20××",
+            Kind::Date | Kind::Number => "×",
+        })),
+    }
+}
+
+/// `text` with every span replaced in `style` (spans in char offsets, sorted, disjoint).
+pub fn apply(text: &str, spans: &[Span], style: MaskStyle) -> String {
+    if spans.is_empty() || style == MaskStyle::Keep {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8 * spans.len());
+    let mut it = spans.iter().peekable();
+    let mut span_text = String::new();
+    for (i, c) in text.chars().enumerate() {
+        match it.peek() {
+            Some(s) if i >= s.start && i < s.end => {
+                span_text.push(c);
+                if i + 1 == s.end {
+                    if let Some(r) = replacement(s.kind, &span_text, style) {
+                        out.push_str(&r);
+                    }
+                    span_text.clear();
+                    it.next();
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` with every span replaced by its kind's slot character, for fingerprinting.
+pub fn slotted(text: &str, spans: &[Span]) -> String {
+    if spans.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut it = spans.iter().peekable();
+    for (i, c) in text.chars().enumerate() {
+        match it.peek() {
+            Some(s) if i >= s.start && i < s.end => {
+                if i == s.start {
+                    out.push(s.kind.slot());
+                }
+                if i + 1 == s.end {
+                    it.next();
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn is_x(c: char) -> bool {
+    matches!(c, 'X' | 'x' | 'Ｘ' | 'ｘ')
+}
+fn is_star(c: char) -> bool {
+    matches!(c, '*' | '＊')
+}
+fn is_circle(c: char) -> bool {
+    matches!(c, '○' | '〇' | '◯')
+}
+fn is_digit(c: char) -> bool {
+    c.is_ascii_digit() || ('０'..='９').contains(&c)
+}
+fn is_han(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
+}
+fn is_ascii_letter(c: char) -> bool {
+    c.is_ascii_alphabetic() || ('Ａ'..='Ｚ').contains(&c) || ('ａ'..='ｚ').contains(&c)
+}
+fn is_cn_numeral(c: char) -> bool {
+    "零一二三四五六七八九十百千万两".contains(c) || is_circle(c)
+}
+fn is_dash(c: char) -> bool {
+    matches!(c, '-' | '－')
+}
+
+/// Which family a mask character belongs to (runs are of one family).
+fn family(c: char) -> Option<u8> {
+    Some(match c {
+        _ if is_x(c) => 0,
+        '×' => 1,
+        _ if is_star(c) => 2,
+        _ if is_circle(c) => 3,
+        '□' => 4,
+        '△' => 5,
+        _ => return None,
+    })
+}
+
+/// Characters after a lone `X` that make it a word (X光, X射线, x轴, X型…), not a mask.
+const X_WORDS: &str = "光射轴线型形染档战因";
+/// Measure words and units after which a mask is a number.
+const NUMERIC_AFTER: &str = "%％个名万千百亿余多次项家条件元岁天周时分公里米平亩户所座场批期届倍位篇种类支台辆本份处起株棵吨块套栋轮例册级";
+/// Surnames before a lone 某 that make it a masked name (张某).
+const SURNAMES: &str = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
+/// Characters after 某 that make it an ordinary word (某些, 某种, 某个, 某一…).
+const MOU_WORDS: &str = "些种个一位项方地处时天次类样日年月";
+/// Function words after which a lone dash stands for a removed word.
+const DASH_BEFORE: &str = "的等和与及是在对把向以为了被给从由将让或同跟比经按据自至请";
+/// Two-character verbs after which a lone dash stands for a removed object.
+const DASH_BEFORE2: [&str; 12] = [
+    "借鉴", "学习", "落实", "贯彻", "按照", "根据", "通过", "围绕", "参照", "对照", "传达", "践行",
+];
+/// Titles after which a dash (including `——`) stands for a removed name.
+const TITLES: [&str; 10] = [
+    "同志",
+    "总书记",
+    "书记",
+    "主席",
+    "主任",
+    "局长",
+    "市长",
+    "县长",
+    "部长",
+    "省长",
+];
+/// Suffixes after which a `□` run is an entity rather than removed text.
+const ENTITY_SUFFIX: &str = "市县区镇乡村街省局厅部委办处科室司公校院社路队组会站所店";
+
+/// Find every masked span in `text` (char offsets, sorted, disjoint).
+pub fn detect(text: &str) -> Vec<Span> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    detect_chars(&chars, &mut out);
+    out
+}
+
+/// [`detect`] on a char slice, appending to `out`.
+pub fn detect_chars(c: &[char], out: &mut Vec<Span>) {
+    let n = c.len();
+    let at = |i: usize| -> char {
+        if i < n {
+            c[i]
+        } else {
+            '\0'
+        }
+    };
+    let before = |i: usize| -> char {
+        if i > 0 {
+            c[i - 1]
+        } else {
+            '\0'
+        }
+    };
+    let mut i = 0;
+    while i < n {
+        if let Some(end) = year_with_digits(c, i) {
+            out.push(Span {
+                start: i,
+                end,
+                kind: Kind::Year,
+            });
+            i = end;
+            continue;
+        }
+        let ch = c[i];
+        if let Some(fam) = family(ch) {
+            let mut j = i + 1;
+            while j < n && family(c[j]) == Some(fam) {
+                j += 1;
+            }
+            if let Some((end, kind)) = mask_run(c, i, j, fam) {
+                out.push(Span {
+                    start: i,
+                    end,
+                    kind,
+                });
+                i = end;
+            } else {
+                i = j;
+            }
+            continue;
+        }
+        if ch == '某' {
+            let mut j = i + 1;
+            while j < n && c[j] == '某' {
+                j += 1;
+            }
+            let single_name =
+                j == i + 1 && SURNAMES.contains(before(i)) && !MOU_WORDS.contains(at(j));
+            if j - i >= 2 || single_name {
+                out.push(Span {
+                    start: i,
+                    end: j,
+                    kind: Kind::Entity,
+                });
+            }
+            i = j;
+            continue;
+        }
+        if is_dash(ch) || ch == '—' {
+            let mut j = i + 1;
+            while j < n && c[j] == ch {
+                j += 1;
+            }
+            if is_redacted_dash(c, i, j) {
+                out.push(Span {
+                    start: i,
+                    end: j,
+                    kind: Kind::Redacted,
+                });
+            }
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+}
+
+/// `20_年`, `20__年`, `20-年`, `201x年`, `20XX年`, `19××年`, and `20-`/`20_` alone.
+fn year_with_digits(c: &[char], i: usize) -> Option<usize> {
+    let n = c.len();
+    if !matches!(c[i], '1' | '2' | '１' | '２')
+        || (i > 0 && (is_digit(c[i - 1]) || is_ascii_letter(c[i - 1])))
+    {
+        return None;
+    }
+    let mut d = i;
+    while d < n && is_digit(c[d]) && d - i < 3 {
+        d += 1;
+    }
+    if d - i < 2 || d >= n {
+        return None;
+    }
+    let m = c[d];
+    let underscore = matches!(m, '_' | '＿');
+    let dash = is_dash(m);
+    let xlike = is_x(m) || m == '×';
+    if !(underscore || dash || xlike) {
+        return None;
+    }
+    let mut e = d;
+    while e < n && e - i < 4 && (c[e] == m || (xlike && (is_x(c[e]) || c[e] == '×'))) {
+        e += 1;
+    }
+    let next = if e < n { c[e] } else { '\0' };
+    if is_digit(next) || is_ascii_letter(next) {
+        return None;
+    }
+    let first_two: String = c[i..i + 2].iter().collect();
+    let century = matches!(first_two.as_str(), "19" | "20" | "１９" | "２０");
+    if next == '年' {
+        // Digits and mask together stand for a four-digit year.
+        let width = e - i;
+        if (underscore || dash) && century && d - i == 2 {
+            return Some(e);
+        }
+        if xlike && width == 4 {
+            return Some(e);
+        }
+        return None;
+    }
+    // `20_`/`20-` with no 年: only a bare century with an underscore or dash.
+    if (underscore || dash) && century && d - i == 2 && e - d <= 2 {
+        return Some(e);
+    }
+    None
+}
+
+/// Decide whether the run `c[i..j]` of one mask family is a mask; its end and kind.
+fn mask_run(c: &[char], i: usize, j: usize, fam: u8) -> Option<(usize, Kind)> {
+    let n = c.len();
+    let at = |k: usize| -> char {
+        if k < n {
+            c[k]
+        } else {
+            '\0'
+        }
+    };
+    let prev = if i > 0 { c[i - 1] } else { '\0' };
+    let next = at(j);
+    let len = j - i;
+    match fam {
+        0 => {
+            // X x Ｘ ｘ: not part of a Latin word or a product name.
+            if is_ascii_letter(prev) || is_ascii_letter(next) || is_digit(prev) {
+                return None;
+            }
+            if prev == ' ' && i >= 2 && c[i - 2].is_ascii_alphanumeric() {
+                return None;
+            }
+            if next == ' ' && at(j + 1).is_ascii_alphanumeric() {
+                return None;
+            }
+            if is_digit(next) && !is_han(prev) {
+                return None;
+            }
+            if len == 1 && X_WORDS.contains(next) {
+                return None;
+            }
+            if len > 4 {
+                return None;
+            }
+        }
+        1 => {
+            // ×: a multiplication sign between numbers is not a mask.
+            if is_digit(prev)
+                || is_digit(next)
+                || prev.is_ascii_alphanumeric()
+                || matches!(prev, ')' | '）' | ']')
+            {
+                return None;
+            }
+        }
+        2 => {
+            // *: a lone star is a mask only between two Han characters.
+            if len == 1 && !(is_han(prev) && (is_han(next) || is_x(next))) {
+                return None;
+            }
+            if len >= 5 && (prev == '\0' || next == '\0') {
+                return None;
+            }
+            if prev.is_ascii_alphanumeric() || next.is_ascii_alphanumeric() {
+                return None;
+            }
+        }
+        3 => {
+            // ○ 〇: zero in a Chinese numeral (二○○八年), or a bullet.
+            if is_cn_numeral(prev) || is_cn_numeral(next) || is_digit(prev) || is_digit(next) {
+                return None;
+            }
+            if prev == '\0' && (next == ' ' || next == '\0') {
+                return None;
+            }
+        }
+        _ => {
+            // □ △: a bullet or checkbox at the start of a line, or a lone sign.
+            if prev == '\0' || prev == ' ' || next == ' ' || (next == '\0' && len == 1) {
+                return None;
+            }
+        }
+    }
+    // A decimal number mask: x.x%.
+    let mut end = j;
+    if next == '.' && family(at(j + 1)) == Some(fam) {
+        let mut k = j + 1;
+        while k < n && family(c[k]) == Some(fam) {
+            k += 1;
+        }
+        if matches!(at(k), '%' | '％') {
+            end = k;
+        }
+    }
+    let next = at(end);
+    let kind = if next == '年' {
+        if matches!(at(end + 1), '来' | '间' | '多' | '内' | '前' | '后') || (len == 1 && fam != 1)
+        {
+            Kind::Number
+        } else {
+            Kind::Year
+        }
+    } else if next == '月' {
+        if matches!(at(end + 1), '底' | '初' | '中' | '末' | '份') {
+            Kind::Number
+        } else {
+            Kind::Date
+        }
+    } else if matches!(next, '日' | '号') && len <= 2 {
+        Kind::Date
+    } else if prev == '第' || (next != '\0' && NUMERIC_AFTER.contains(next)) {
+        Kind::Number
+    } else if fam == 4 && !ENTITY_SUFFIX.contains(next) {
+        Kind::Redacted
+    } else {
+        Kind::Entity
+    };
+    Some((end, kind))
+}
+
+/// A run of dashes `c[i..j]` that stands where a word was cut.
+fn is_redacted_dash(c: &[char], i: usize, j: usize) -> bool {
+    let n = c.len();
+    let prev = if i > 0 { c[i - 1] } else { '\0' };
+    let next = if j < n { c[j] } else { '\0' };
+    let len = j - i;
+    let rest: String = c[j..n.min(j + 3)].iter().collect();
+    let titled = TITLES.iter().any(|t| rest.starts_with(t)) && (is_han(prev) || prev == '\0');
+    if c[i] == '—' {
+        // An em dash is punctuation, unless it stands before a title (——同志).
+        return len <= 2 && titled && !(len == 2 && prev == '\0');
+    }
+    if len > 6 || prev.is_ascii_alphanumeric() || next.is_ascii_alphanumeric() {
+        return false;
+    }
+    if is_digit(prev) || is_digit(next) || family(next).is_some() || matches!(prev, '_' | '＿') {
+        return false;
+    }
+    if !is_han(next) && !matches!(next, '、' | '，' | '。' | '；' | '”' | '’' | '》') {
+        return false;
+    }
+    if titled || len >= 2 {
+        return is_han(next) || is_han(prev);
+    }
+    if prev == '\0'
+        || matches!(
+            prev,
+            '“' | '《' | '（' | '(' | '、' | '，' | '：' | ':' | '；' | '。'
+        )
+    {
+        return is_han(next);
+    }
+    if !is_han(prev) {
+        return false;
+    }
+    if DASH_BEFORE.contains(prev) || NUMERIC_AFTER.contains(next) {
+        return true;
+    }
+    if i >= 2 {
+        let two: String = c[i - 2..i].iter().collect();
+        if DASH_BEFORE2.contains(&two.as_str()) {
+            return true;
+        }
+    }
+    // Han-dash-punctuation: a word cut before a list comma or a full stop.
+    !is_han(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(text: &str) -> Vec<(String, Kind)> {
+        let chars: Vec<char> = text.chars().collect();
+        detect(text)
+            .into_iter()
+            .map(|s| (chars[s.start..s.end].iter().collect(), s.kind))
+            .collect()
+    }
+
+    #[test]
+    fn seeds_styles() {
+        use Kind::*;
+        assert_eq!(spans("报请X书记同意"), [("X".into(), Entity)]);
+        assert_eq!(spans("20_年全面启动"), [("20_".into(), Year)]);
+        assert_eq!(
+            spans("并在201x年、201x年"),
+            [("201x".into(), Year), ("201x".into(), Year)]
+        );
+        assert_eq!(spans("于x月底前"), [("x".into(), Number)]);
+        assert_eq!(spans("占年度x%，是"), [("x".into(), Number)]);
+        assert_eq!(spans("等-个专门工作组"), [("-".into(), Redacted)]);
+        assert_eq!(spans("认真贯彻落实---关于坚持"), [("---".into(), Redacted)]);
+        assert_eq!(spans("实干”的-人大精神"), [("-".into(), Redacted)]);
+        assert_eq!(spans("机关建设20-、提升"), [("20-".into(), Year)]);
+        assert_eq!(
+            spans("**是**的主城区"),
+            [("**".into(), Entity), ("**".into(), Entity)]
+        );
+        assert_eq!(spans("作为*部门"), [("*".into(), Entity)]);
+        assert_eq!(
+            spans("在下一轮20_-20_年创建"),
+            [("20_".into(), Year), ("20_".into(), Year)]
+        );
+        assert_eq!(spans("我XX2014年被评为"), [("XX".into(), Entity)]);
+        assert_eq!(spans("张某同志"), [("某".into(), Entity)]);
+        assert_eq!(spans("某某县"), [("某某".into(), Entity)]);
+        assert_eq!(
+            spans("20XX年X月X日"),
+            [
+                ("20XX".into(), Year),
+                ("X".into(), Date),
+                ("X".into(), Date)
+            ]
+        );
+        assert_eq!(spans("“中国好人”-***先进事迹"), [("***".into(), Entity)]);
+    }
+
+    #[test]
+    fn look_alikes_stay() {
+        for t in [
+            "X光检查",
+            "X射线",
+            "x轴",
+            "“学习强国”APP",
+            "iPhone X手机",
+            "Windows XP系统",
+            "XXL码",
+            "PM2.5",
+            "12315热线",
+            "3×4",
+            "30×40平方米",
+            "20-30岁",
+            "2021-2025年",
+            "2022-07-14",
+            "“灯塔-党建在线”等",
+            "创建工作——这是",
+            "……",
+            "某些",
+            "某种",
+            "某一方面",
+            "某个",
+            "二○○八年",
+            "注释*。",
+            "COVID-19",
+        ] {
+            assert!(spans(t).is_empty(), "{t}: {:?}", spans(t));
+        }
+    }
+
+    #[test]
+    fn styles() {
+        let t = "XX市201x年x%";
+        let s = detect(t);
+        assert_eq!(apply(t, &s, MaskStyle::Conventional), "××市20××年×%");
+        assert_eq!(
+            apply(t, &s, MaskStyle::Token),
+            "[ENTITY]市[YEAR]年[NUMBER]%"
+        );
+        assert_eq!(apply(t, &s, MaskStyle::Keep), t);
+        assert_eq!(slotted(t, &s), "\u{E000}市\u{E001}年\u{E003}%");
+    }
+}

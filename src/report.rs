@@ -1,0 +1,345 @@
+//! The write stage: report records (the output contract in `docs/reports.md`) and the
+//! output folder.
+//!
+//! Outputs are first written into a hidden staging folder inside `OUT_DIR`; when every
+//! file is complete, `clean/` and `report/` are moved into place by rename, so an
+//! interrupted run leaves the previous outputs (or nothing) rather than half-written
+//! files. An output folder inside the input tree is refused, and so is a non-empty one
+//! unless `--force`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::placeholders::Kind;
+use crate::walk::Skipped;
+
+/// Round a similarity for reports (4 decimals).
+pub fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// One copy in a cluster.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ClusterMember {
+    pub file: String,
+    pub lines: [u32; 2],
+    pub similarity: f64,
+}
+
+/// A line of `clusters.jsonl`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ClusterRecord {
+    pub cluster: u32,
+    pub level: &'static str,
+    pub kept: usize,
+    pub members: Vec<ClusterMember>,
+}
+
+/// A line of `placeholders.jsonl`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PlaceholderRecord<'a> {
+    pub file: &'a str,
+    pub line: u32,
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub kind: Kind,
+    pub replacement: String,
+}
+
+/// A line of `removed.jsonl`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RemovedRecord<'a> {
+    pub file: &'a str,
+    pub lines: [u32; 2],
+    pub reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<u32>,
+    /// Present (true) when `--keep-boilerplate` kept the furniture in `clean/`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept: Option<bool>,
+}
+
+/// A file that was processed with decoding errors.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DecodeIssue {
+    pub file: String,
+    pub encoding: &'static str,
+    pub bad_bytes: usize,
+    pub first_bad_line: Option<usize>,
+}
+
+/// `summary.json`.
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct Summary {
+    pub version: &'static str,
+    pub counts: Counts,
+    /// Files that could not be read or processed, and why.
+    pub failed: Vec<Skipped>,
+    /// Files processed although some bytes were not valid in their encoding.
+    pub decode_errors: Vec<DecodeIssue>,
+    /// Hidden, binary, excluded or looping paths that were passed over.
+    pub skipped: Vec<Skipped>,
+    /// Files per encoding.
+    pub encodings: BTreeMap<&'static str, usize>,
+    /// Lines removed per boilerplate rule.
+    pub boilerplate_rules: BTreeMap<String, usize>,
+    pub options: Options,
+    /// Varies from run to run (threads, times); everything else is deterministic.
+    pub run: RunInfo,
+}
+
+/// Counts of a run.
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct Counts {
+    pub files: usize,
+    pub files_processed: usize,
+    pub files_failed: usize,
+    pub files_skipped: usize,
+    pub files_written: usize,
+    pub other_files: usize,
+    pub bytes: u64,
+    pub lines: usize,
+    pub documents: usize,
+    pub paragraphs: usize,
+    /// Paragraphs long enough to take part in near-duplicate search.
+    pub paragraphs_searched: usize,
+    pub clusters: PerLevel,
+    /// Paragraphs removed as copies: at paragraph level, and inside removed documents.
+    pub removed_paragraphs: PerLevel,
+    pub removed_documents: usize,
+    pub candidate_pairs: usize,
+    pub verified_pairs: usize,
+    pub placeholders: BTreeMap<&'static str, usize>,
+    pub boilerplate_lines: usize,
+    pub empty_lines: usize,
+}
+
+/// A count per level.
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct PerLevel {
+    pub paragraph: usize,
+    pub document: usize,
+}
+
+/// Options in force.
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct Options {
+    pub shingle: String,
+    pub num_perm: usize,
+    pub bands: usize,
+    pub rows: usize,
+    pub threshold: f64,
+    pub doc_threshold: f64,
+    pub min_chars: usize,
+    pub seed: u64,
+    pub keep: String,
+    pub mask_style: String,
+    pub keep_boilerplate: bool,
+    pub encoding: Option<String>,
+    pub exts: Vec<String>,
+    pub excludes: Vec<String>,
+}
+
+/// What varies between runs of the same input.
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct RunInfo {
+    pub threads: usize,
+    pub wall_seconds: f64,
+    /// Wall time of each phase, in order.
+    pub phase_seconds: BTreeMap<&'static str, f64>,
+    /// CPU time summed over threads, per stage of the per-file work.
+    pub stage_cpu_seconds: BTreeMap<&'static str, f64>,
+}
+
+/// Append one JSON line.
+pub fn push_jsonl<T: Serialize>(buf: &mut Vec<u8>, rec: &T) {
+    serde_json::to_writer(&mut *buf, rec).expect("report records serialise");
+    buf.push(b'\n');
+}
+
+/// Absolute form of a path that may not exist yet: the nearest existing ancestor is
+/// canonicalised and the rest appended.
+fn resolve(path: &Path) -> Result<PathBuf> {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| Error::io(path, e))?
+            .join(path)
+    };
+    let mut tail = Vec::new();
+    let mut cur = abs.as_path();
+    loop {
+        if let Ok(c) = cur.canonicalize() {
+            let mut out = c;
+            for t in tail.iter().rev() {
+                out.push(t);
+            }
+            return Ok(out);
+        }
+        match (cur.file_name(), cur.parent()) {
+            (Some(name), Some(parent)) => {
+                tail.push(name.to_os_string());
+                cur = parent;
+            }
+            _ => {
+                return Ok(abs
+                    .components()
+                    .filter(|c| !matches!(c, Component::CurDir))
+                    .collect())
+            }
+        }
+    }
+}
+
+/// The output folder being written: a staging folder that becomes `clean/` and
+/// `report/` on [`Staging::commit`].
+#[derive(Debug)]
+pub struct Staging {
+    out: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Staging {
+    /// Check the input and output folders and open a staging folder.
+    pub fn create(input: &Path, out: &Path, force: bool) -> Result<Staging> {
+        let input_c = input
+            .canonicalize()
+            .map_err(|e| Error::Config(format!("input folder {}: {e}", input.display())))?;
+        if !input_c.is_dir() {
+            return Err(Error::Config(format!(
+                "input {} is not a folder",
+                input.display()
+            )));
+        }
+        let out_c = resolve(out)?;
+        if out_c.starts_with(&input_c) {
+            return Err(Error::Config(format!(
+                "output folder {} is inside the input folder {}; choose a folder outside it",
+                out.display(),
+                input.display()
+            )));
+        }
+        for sub in ["clean", "report"] {
+            if input_c.starts_with(out_c.join(sub)) {
+                return Err(Error::Config(format!(
+                    "input folder {} is inside {}/{sub}, which a run replaces",
+                    input.display(),
+                    out.display()
+                )));
+            }
+        }
+        if out_c.exists() {
+            if !out_c.is_dir() {
+                return Err(Error::Config(format!(
+                    "output {} is not a folder",
+                    out.display()
+                )));
+            }
+            let non_empty = fs::read_dir(&out_c)
+                .map_err(|e| Error::io(&out_c, e))?
+                .any(|e| {
+                    e.is_ok_and(|e| {
+                        !e.file_name()
+                            .to_string_lossy()
+                            .starts_with(".zhclean-staging")
+                    })
+                });
+            if non_empty && !force {
+                return Err(Error::Config(format!(
+                    "output folder {} is not empty; pass --force to replace its clean/ and report/",
+                    out.display()
+                )));
+            }
+        }
+        fs::create_dir_all(&out_c).map_err(|e| Error::io(&out_c, e))?;
+        let dir = tempfile::Builder::new()
+            .prefix(".zhclean-staging-")
+            .tempdir_in(&out_c)
+            .map_err(|e| Error::io(&out_c, e))?;
+        for sub in ["clean", "report"] {
+            fs::create_dir(dir.path().join(sub))
+                .map_err(|e| Error::io(&dir.path().join(sub), e))?;
+        }
+        Ok(Staging { out: out_c, dir })
+    }
+
+    /// Path of a file under the staging `clean/`.
+    pub fn clean_path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join("clean").join(rel)
+    }
+
+    /// Write a file under the staging folder, creating its parent folders.
+    pub fn write(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        if let Some(p) = path.parent() {
+            fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+        }
+        let mut f = fs::File::create(path).map_err(|e| Error::io(path, e))?;
+        f.write_all(bytes).map_err(|e| Error::io(path, e))?;
+        Ok(())
+    }
+
+    /// Write a report file.
+    pub fn write_report(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.write(&self.dir.path().join("report").join(name), bytes)
+    }
+
+    /// Move `clean/` and `report/` into place; the previous ones are deleted.
+    pub fn commit(self) -> Result<()> {
+        for sub in ["clean", "report"] {
+            let dst = self.out.join(sub);
+            let new = self.dir.path().join(sub);
+            if dst.exists() {
+                let old = self.dir.path().join(format!("old-{sub}"));
+                fs::rename(&dst, &old).map_err(|e| Error::io(&dst, e))?;
+            }
+            fs::rename(&new, &dst).map_err(|e| Error::io(&dst, e))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_output_inside_input_and_non_empty_output() {
+        let d = tempfile::tempdir().unwrap();
+        let input = d.path().join("in");
+        fs::create_dir_all(input.join("sub")).unwrap();
+        let e = Staging::create(&input, &input.join("sub/out"), false).unwrap_err();
+        assert!(e.to_string().contains("inside the input folder"), "{e}");
+        assert!(
+            !input.join("sub/out").exists(),
+            "nothing is created in the input tree"
+        );
+        let out = d.path().join("out");
+        fs::create_dir_all(&out).unwrap();
+        fs::write(out.join("x"), "1").unwrap();
+        let e = Staging::create(&input, &out, false).unwrap_err();
+        assert!(e.to_string().contains("--force"), "{e}");
+        let s = Staging::create(&input, &out, true).unwrap();
+        s.write(&s.clean_path("a/b.txt"), b"hi\n").unwrap();
+        s.write_report("summary.json", b"{}").unwrap();
+        s.commit().unwrap();
+        assert_eq!(
+            fs::read_to_string(out.join("clean/a/b.txt")).unwrap(),
+            "hi\n"
+        );
+        assert!(out.join("x").exists());
+        let left: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left.len(), 3, "{left:?}");
+    }
+}

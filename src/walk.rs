@@ -1,0 +1,200 @@
+//! The walk stage: which files of the input tree are read, in which order.
+//!
+//! Files are returned sorted by their relative path (with `/` separators), so every id
+//! derived from their order is the same on every run. Hidden files and folders are
+//! skipped with a note, symlinks are followed but loops are noted and not entered, and
+//! `--exclude` globs are matched against the relative path.
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Serialize;
+use walkdir::WalkDir;
+
+use crate::error::{Error, Result};
+
+/// One input file to process.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Path relative to the input folder, `/`-separated.
+    pub rel_path: String,
+    /// Path to open.
+    pub path: PathBuf,
+}
+
+/// A path that was passed over, and why.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    pub file: String,
+    pub reason: String,
+}
+
+/// What the walk found.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// Files to process, in sorted relative-path order.
+    pub sources: Vec<Source>,
+    /// Hidden, excluded, looping or unreadable entries.
+    pub skipped: Vec<Skipped>,
+    /// Entries that could not be read at all (counted as failures).
+    pub failed: Vec<Skipped>,
+    /// Files whose ending is not one of `--ext` (counted, not listed).
+    pub other_files: usize,
+}
+
+/// Build a glob set from `--exclude` patterns.
+pub fn exclude_set(patterns: &[String]) -> Result<GlobSet> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let g = Glob::new(p).map_err(|e| Error::Config(format!("--exclude '{p}': {e}")))?;
+        b.add(g);
+    }
+    b.build()
+        .map_err(|e| Error::Config(format!("--exclude: {e}")))
+}
+
+fn rel_string(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Walk `root` and return the files to process.
+pub fn walk(root: &Path, exts: &[String], excludes: &GlobSet) -> Walk {
+    let mut out = Walk::default();
+    let exts: Vec<String> = exts
+        .iter()
+        .map(|e| e.trim_start_matches('.').to_lowercase())
+        .collect();
+    let mut hidden = Vec::new();
+    let mut excluded = Vec::new();
+    let it = WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let rel = rel_string(root, e.path());
+            if e.file_name().to_string_lossy().starts_with('.') {
+                hidden.push(rel);
+                return false;
+            }
+            if excludes.is_match(&rel) {
+                excluded.push(rel);
+                return false;
+            }
+            true
+        });
+    for entry in it {
+        match entry {
+            Ok(e) => {
+                if !e.file_type().is_file() {
+                    continue;
+                }
+                let name = e.file_name().to_string_lossy().to_lowercase();
+                let ext_ok = exts.iter().any(|x| {
+                    name.len() > x.len() + 1
+                        && name.ends_with(x.as_str())
+                        && name.as_bytes()[name.len() - x.len() - 1] == b'.'
+                });
+                if !ext_ok {
+                    out.other_files += 1;
+                    continue;
+                }
+                out.sources.push(Source {
+                    rel_path: rel_string(root, e.path()),
+                    path: e.path().to_path_buf(),
+                });
+            }
+            Err(err) => {
+                let file = err.path().map(|p| rel_string(root, p)).unwrap_or_default();
+                if err.loop_ancestor().is_some() {
+                    out.skipped.push(Skipped {
+                        file,
+                        reason: "symlink loop".into(),
+                    });
+                } else {
+                    let reason = err
+                        .io_error()
+                        .map(|e| e.to_string())
+                        .unwrap_or_else(|| err.to_string());
+                    out.failed.push(Skipped { file, reason });
+                }
+            }
+        }
+    }
+    out.skipped.extend(hidden.into_iter().map(|file| Skipped {
+        file,
+        reason: "hidden".into(),
+    }));
+    out.skipped.extend(excluded.into_iter().map(|file| Skipped {
+        file,
+        reason: "excluded".into(),
+    }));
+    out.sources.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    out.skipped.sort();
+    out.failed.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn sorted_filtered_and_noted() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        fs::create_dir_all(r.join("b/deep")).unwrap();
+        fs::create_dir_all(r.join(".git")).unwrap();
+        fs::write(r.join("b/deep/z.txt"), "x").unwrap();
+        fs::write(r.join("a.TXT"), "x").unwrap();
+        fs::write(r.join("b.txt"), "x").unwrap();
+        fs::write(r.join("c.md"), "x").unwrap();
+        fs::write(r.join(".hidden.txt"), "x").unwrap();
+        fs::write(r.join(".git/x.txt"), "x").unwrap();
+        fs::write(r.join("b/skip.txt"), "x").unwrap();
+        let ex = exclude_set(&["b/skip*".to_string()]).unwrap();
+        let w = walk(r, &["txt".to_string()], &ex);
+        let rels: Vec<_> = w.sources.iter().map(|s| s.rel_path.as_str()).collect();
+        assert_eq!(rels, ["a.TXT", "b.txt", "b/deep/z.txt"]);
+        assert_eq!(w.other_files, 1);
+        let skipped: Vec<_> = w
+            .skipped
+            .iter()
+            .map(|s| (s.file.as_str(), s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                (".git", "hidden"),
+                (".hidden.txt", "hidden"),
+                ("b/skip.txt", "excluded")
+            ]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loop_is_noted_not_followed() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        fs::create_dir_all(r.join("a")).unwrap();
+        fs::write(r.join("a/x.txt"), "x").unwrap();
+        std::os::unix::fs::symlink(r.join("a"), r.join("a/loop")).unwrap();
+        let w = walk(r, &["txt".to_string()], &exclude_set(&[]).unwrap());
+        assert_eq!(w.sources.len(), 1);
+        assert_eq!(
+            w.skipped,
+            [Skipped {
+                file: "a/loop".into(),
+                reason: "symlink loop".into()
+            }]
+        );
+    }
+}
