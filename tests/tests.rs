@@ -1,0 +1,505 @@
+//! Integration tests: the real binary on the fixtures, checking the reports' content.
+
+mod util;
+
+use std::collections::BTreeSet;
+use std::fs;
+
+use serde_json::Value;
+use util::*;
+
+const SEEDS_SPEECH: [&str; 3] = ["000_", "001_", "003_"];
+
+fn file_prefix(m: &Value) -> String {
+    m["file"].as_str().unwrap()[..4].to_string()
+}
+
+fn line_text(file: &str, lines: &Value) -> String {
+    let text = fs::read_to_string(fixtures().join("seeds").join(file)).unwrap();
+    let all: Vec<&str> = text.lines().collect();
+    let (a, b) = (
+        lines[0].as_u64().unwrap() as usize,
+        lines[1].as_u64().unwrap() as usize,
+    );
+    all[a - 1..b].concat()
+}
+
+/// Letters and Han characters only, masks and punctuation folded away, for an
+/// independent check that clustered paragraphs really are copies.
+fn plain(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric() && !matches!(c, 'X' | 'x' | '×'))
+        .collect()
+}
+
+#[test]
+fn seeds_the_same_speech_clusters_across_three_files() {
+    let run = clean(&fixtures().join("seeds"), &[]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let clusters = run.jsonl("clusters.jsonl");
+    let para: Vec<&Value> = clusters
+        .iter()
+        .filter(|c| c["level"] == "paragraph")
+        .collect();
+    // Clusters that join copies across the three files that carry the 人大 speech.
+    let across = para
+        .iter()
+        .filter(|c| {
+            let files: BTreeSet<String> = c["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(file_prefix)
+                .collect();
+            files.len() >= 2 && files.iter().all(|f| SEEDS_SPEECH.contains(&f.as_str()))
+        })
+        .count();
+    assert!(across >= 20, "only {across} clusters across 000/001/003");
+    // No cluster joins paragraphs that are not copies: every member is close to the kept
+    // one by an independent measure (edit similarity of the plain text).
+    for c in &para {
+        let members = c["members"].as_array().unwrap();
+        let kept = &members[c["kept"].as_u64().unwrap() as usize];
+        let kt = plain(&line_text(kept["file"].as_str().unwrap(), &kept["lines"]));
+        for m in members {
+            let mt = plain(&line_text(m["file"].as_str().unwrap(), &m["lines"]));
+            let sim = strsim::normalized_levenshtein(&kt, &mt);
+            assert!(
+                sim > 0.85,
+                "cluster {} joins non-copies ({sim:.2}): {kt:.40} / {mt:.40}",
+                c["cluster"]
+            );
+            let s = m["similarity"].as_f64().unwrap();
+            assert!((0.7..=1.0).contains(&s), "similarity {s}");
+        }
+        assert_eq!(
+            members[c["kept"].as_u64().unwrap() as usize]["similarity"],
+            1.0
+        );
+    }
+    // 000 is a copy of the third speech of 001 and is removed as a document.
+    let docs: Vec<&Value> = clusters
+        .iter()
+        .filter(|c| c["level"] == "document")
+        .collect();
+    assert_eq!(docs.len(), 1);
+    let files: Vec<String> = docs[0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(file_prefix)
+        .collect();
+    assert_eq!(files, ["000_", "001_"]);
+    assert_eq!(docs[0]["kept"], 1);
+    assert!(run.clean("000_2fb96dc22149446e.txt").is_none());
+    let removed = run.jsonl("removed.jsonl");
+    assert!(removed
+        .iter()
+        .any(|r| r["file"] == "000_2fb96dc22149446e.txt"
+            && r["reason"] == "duplicate"
+            && r["lines"] == serde_json::json!([1, 18])
+            && r["cluster"] == docs[0]["cluster"]));
+    // Every removed duplicate names a cluster that exists.
+    let ids: BTreeSet<u64> = clusters
+        .iter()
+        .map(|c| c["cluster"].as_u64().unwrap())
+        .collect();
+    for r in removed.iter().filter(|r| r["reason"] == "duplicate") {
+        assert!(ids.contains(&r["cluster"].as_u64().unwrap()));
+    }
+}
+
+#[test]
+fn seeds_furniture_is_removed_and_nothing_else() {
+    let run = clean(&fixtures().join("seeds"), &[]);
+    let got: Vec<(String, Vec<u64>, String)> = run
+        .jsonl("removed.jsonl")
+        .into_iter()
+        .filter(|r| r["reason"] == "boilerplate")
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap()[..3].to_string(),
+                r["lines"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_u64().unwrap())
+                    .collect(),
+                r["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, Vec<u64>, String)> = [
+        ("001", [1, 5], "date-line"),
+        ("001", [6, 6], "page-metadata"),
+        ("001", [7, 11], "date-line"),
+        ("001", [12, 12], "site-intro"),
+        ("001", [82, 83], "download-prompt"),
+        ("002", [1, 1], "teaser"),
+        ("003", [1, 1], "teaser"),
+    ]
+    .iter()
+    .map(|(f, l, r)| (f.to_string(), l.to_vec(), r.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    let clean001 = run.clean("001_3c29d6a2925e26d0.txt").unwrap();
+    assert!(clean001.starts_with("同志们:\n"));
+    assert!(!clean001.contains("推荐度"));
+    let s = run.summary();
+    assert_eq!(s["counts"]["boilerplate_lines"], 16);
+    assert_eq!(s["boilerplate_rules"]["date-line"], 10);
+}
+
+#[test]
+fn seeds_placeholders_are_reported_with_original_columns() {
+    let run = clean(&fixtures().join("seeds"), &[]);
+    let places = run.jsonl("placeholders.jsonl");
+    assert!(places.len() > 100);
+    for p in &places {
+        // The span's text is what stands at those columns of the original line.
+        let file = p["file"].as_str().unwrap();
+        let raw = fs::read_to_string(fixtures().join("seeds").join(file)).unwrap();
+        let line: Vec<char> = raw
+            .lines()
+            .nth(p["line"].as_u64().unwrap() as usize - 1)
+            .unwrap()
+            .chars()
+            .collect();
+        let (s, e) = (
+            p["start"].as_u64().unwrap() as usize,
+            p["end"].as_u64().unwrap() as usize,
+        );
+        let at: String = line[s..e].iter().collect();
+        assert_eq!(at, p["text"].as_str().unwrap(), "{p}");
+    }
+    let has = |file: &str, text: &str, kind: &str| {
+        places.iter().any(|p| {
+            p["file"].as_str().unwrap().starts_with(file) && p["text"] == text && p["kind"] == kind
+        })
+    };
+    assert!(has("000", "---", "redacted"));
+    assert!(has("001", "20_", "year"));
+    assert!(has("003", "201x", "year"));
+    assert!(has("003", "**", "entity"));
+    assert!(has("002", "XX", "entity"));
+    // Look-alikes in the seeds are not reported.
+    assert!(!places
+        .iter()
+        .any(|p| p["text"] == "-" && p["file"].as_str().unwrap().starts_with("001")));
+    let clean3 = run.clean("003_b437f13d9ea7c8b9.txt").unwrap();
+    assert!(clean3.contains("××是××的主城区"));
+    assert!(clean3.contains("20××年"));
+    let all: String = ["001_3c29d6a2925e26d0.txt", "003_b437f13d9ea7c8b9.txt"]
+        .iter()
+        .filter_map(|f| run.clean(f))
+        .collect();
+    assert!(
+        all.contains("“灯塔-党建在线”"),
+        "a look-alike stays as it was"
+    );
+}
+
+#[test]
+fn encodings_decode_and_bad_bytes_are_reported() {
+    let run = clean(&fixtures().join("encodings"), &[]);
+    assert_eq!(
+        run.code(),
+        1,
+        "a file with invalid bytes makes the exit status 1"
+    );
+    assert!(
+        run.stderr()
+            .contains("invalid_bytes.txt:4: 2 invalid byte(s) for UTF-8"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run
+        .clean("gb18030.txt")
+        .unwrap()
+        .contains("今天我们召开创建全国文明单位动员会议"));
+    assert!(run
+        .clean("big5.txt")
+        .unwrap()
+        .contains("今天我們召開創建全國文明單位動員會議"));
+    let bom = run.clean("utf8_bom.txt").unwrap();
+    assert!(bom.starts_with("各位领导：\n"), "BOM removed: {bom:?}");
+    assert_eq!(
+        run.clean("crlf.txt").unwrap(),
+        "第一行使用回车换行结尾，这是为了检查行号是否正确计算。\n第二行只用回车结尾，老式系统的文件就是这样。\n第三行用换行结尾，并且带有全角空格缩进。\n"
+    );
+    let bad = run.clean("invalid_bytes.txt").unwrap();
+    assert!(bad.contains("\u{FFFD}坏字节后面的文字仍然应该保留下来。"));
+    let s = run.summary();
+    assert_eq!(s["encodings"]["GBK"], 1);
+    assert_eq!(s["encodings"]["Big5"], 1);
+    assert_eq!(s["decode_errors"][0]["file"], "invalid_bytes.txt");
+    assert_eq!(s["decode_errors"][0]["first_bad_line"], 4);
+}
+
+#[test]
+fn edge_files_empty_binary_furniture_hidden_deep() {
+    let run = clean(&fixtures().join("edge"), &[]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let s = run.summary();
+    let skipped = s["skipped"].as_array().unwrap();
+    assert!(skipped
+        .iter()
+        .any(|k| k["file"] == "binary.txt" && k["reason"] == "binary"));
+    assert!(skipped
+        .iter()
+        .any(|k| k["file"] == ".hidden.txt" && k["reason"] == "hidden"));
+    assert_eq!(s["counts"]["other_files"], 1);
+    assert!(run.clean("empty.txt").is_none());
+    assert!(run.clean("furniture_only.txt").is_none());
+    assert_eq!(
+        run.clean("deep/a/b/c/d/deep.txt").unwrap(),
+        "深层目录中的文件也要被找到并且按照相对路径写入输出目录。\n"
+    );
+    let removed = run.jsonl("removed.jsonl");
+    let furn: Vec<&Value> = removed
+        .iter()
+        .filter(|r| r["file"] == "furniture_only.txt")
+        .collect();
+    assert_eq!(furn.len(), 4);
+    assert_eq!(furn[1]["rule"], "page-metadata");
+}
+
+#[test]
+fn unreadable_file_is_reported_and_the_run_goes_on() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    fs::create_dir(&input).unwrap();
+    fs::write(
+        input.join("good.txt"),
+        "这是一份正常的文件，应当被清洗并写入输出目录。\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(input.join("missing-target.txt"), input.join("broken.txt")).unwrap();
+    let run = clean(&input, &[]);
+    assert_eq!(run.code(), 1);
+    assert!(run.stderr().contains("broken.txt"), "{}", run.stderr());
+    assert!(run.clean("good.txt").is_some());
+    let s = run.summary();
+    assert_eq!(s["failed"][0]["file"], "broken.txt");
+    assert_eq!(s["counts"]["files_failed"], 1);
+}
+
+#[test]
+fn jobs_1_and_jobs_4_give_byte_identical_outputs() {
+    for fixture in ["seeds", "encodings", "edge"] {
+        let a = clean(&fixtures().join(fixture), &["--jobs", "1"]);
+        let b = clean(&fixtures().join(fixture), &["--jobs", "4"]);
+        assert_eq!(a.snapshot(), b.snapshot(), "{fixture}");
+        assert_eq!(a.summary()["run"]["threads"], 1);
+        assert_eq!(b.summary()["run"]["threads"], 4);
+    }
+}
+
+#[test]
+fn output_inside_input_is_refused_and_input_is_untouched() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    fs::create_dir(&input).unwrap();
+    fs::copy(
+        fixtures().join("seeds/000_2fb96dc22149446e.txt"),
+        input.join("a.txt"),
+    )
+    .unwrap();
+    let before = tree_digest(&input);
+    let o = zhclean()
+        .args(["clean"])
+        .arg(&input)
+        .arg("--out")
+        .arg(input.join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("inside the input folder"));
+    assert_eq!(tree_digest(&input), before);
+    // A real run leaves the input as it was too.
+    let run = clean(&input, &[]);
+    assert_eq!(run.code(), 0);
+    assert_eq!(tree_digest(&input), before);
+}
+
+#[test]
+fn non_empty_output_needs_force_and_force_replaces_only_our_folders() {
+    let run = clean(&fixtures().join("edge"), &[]);
+    let out = run.out();
+    fs::write(out.join("mine.txt"), "user file").unwrap();
+    fs::write(out.join("clean/stale.txt"), "old").unwrap();
+    let o = zhclean()
+        .arg("clean")
+        .arg(fixtures().join("edge"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+    let o = zhclean()
+        .arg("clean")
+        .arg(fixtures().join("edge"))
+        .arg("--out")
+        .arg(&out)
+        .args(["--force", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.join("mine.txt").exists());
+    assert!(
+        !out.join("clean/stale.txt").exists(),
+        "clean/ is replaced whole"
+    );
+    let leftovers: Vec<_> = fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "no staging folder left behind");
+}
+
+#[test]
+fn bad_options_are_usage_errors() {
+    for args in [
+        vec!["--bands", "20", "--rows", "10"],
+        vec!["--threshold", "1.5"],
+        vec!["--shingle", "word:x"],
+        vec!["--encoding", "klingon"],
+        vec!["--bands", "4"],
+    ] {
+        let o = zhclean()
+            .arg("clean")
+            .arg(fixtures().join("edge"))
+            .args(["--out", "/tmp/zhclean-never"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+    }
+    assert!(!std::path::Path::new("/tmp/zhclean-never").exists());
+}
+
+#[test]
+fn options_change_the_run_and_are_echoed() {
+    let run = clean(
+        &fixtures().join("seeds"),
+        &[
+            "--shingle",
+            "char:5",
+            "--num-perm",
+            "64",
+            "--bands",
+            "8",
+            "--rows",
+            "8",
+            "--keep",
+            "first",
+            "--mask-style",
+            "token",
+            "--seed",
+            "7",
+        ],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let o = &run.summary()["options"];
+    assert_eq!(o["shingle"], "char:5");
+    assert_eq!(
+        (o["bands"].as_u64(), o["rows"].as_u64()),
+        (Some(8), Some(8))
+    );
+    assert_eq!(o["keep"], "first");
+    // keep=first keeps the first copy, except one inside a removed document (000 is a
+    // copy of 001's third speech, and a document is only removed for one that holds it).
+    for c in run
+        .jsonl("clusters.jsonl")
+        .iter()
+        .filter(|c| c["level"] == "paragraph")
+    {
+        let first_alive = c["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|m| !m["file"].as_str().unwrap().starts_with("000_"))
+            .unwrap();
+        assert_eq!(c["kept"].as_u64().unwrap() as usize, first_alive, "{c}");
+    }
+    assert!(run.clean("000_2fb96dc22149446e.txt").is_none());
+    assert!(run
+        .clean("003_b437f13d9ea7c8b9.txt")
+        .unwrap()
+        .contains("[ENTITY]是[ENTITY]的主城区"));
+    let para = run
+        .jsonl("clusters.jsonl")
+        .into_iter()
+        .filter(|c| c["level"] == "paragraph")
+        .count();
+    assert!(para >= 20, "{para}");
+}
+
+#[test]
+fn keep_boilerplate_keeps_but_reports() {
+    let run = clean(&fixtures().join("edge"), &["--keep-boilerplate"]);
+    let c = run.clean("furniture_only.txt").unwrap();
+    assert!(c.contains("将本文的Word文档下载到电脑"));
+    let removed = run.jsonl("removed.jsonl");
+    assert!(removed
+        .iter()
+        .filter(|r| r["reason"] == "boilerplate")
+        .all(|r| r["kept"] == true));
+}
+
+#[test]
+fn user_boilerplate_rules_apply() {
+    let d = tempfile::tempdir().unwrap();
+    let rules = d.path().join("rules.txt");
+    fs::write(&rules, "prefix:deep-note:深层目录\n").unwrap();
+    let run = clean(
+        &fixtures().join("edge"),
+        &["--boilerplate-rules", rules.to_str().unwrap()],
+    );
+    assert!(run
+        .jsonl("removed.jsonl")
+        .iter()
+        .any(|r| r["rule"] == "deep-note"));
+    assert_eq!(run.summary()["boilerplate_rules"]["deep-note"], 1);
+}
+
+#[test]
+fn segment_and_normalize_commands() {
+    let o = zhclean()
+        .args(["segment", "--level", "sentences"])
+        .arg(fixtures().join("seeds/004_2efd8c0679db03f1.txt"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let s = String::from_utf8(o.stdout).unwrap();
+    assert!(s.lines().any(|l| l == "同志们："));
+    assert!(s.lines().all(|l| !l.is_empty()));
+    let o = zhclean()
+        .args(["segment", "--level", "words"])
+        .arg(fixtures().join("encodings/gb18030.txt"))
+        .output()
+        .unwrap();
+    let w = String::from_utf8(o.stdout).unwrap();
+    assert!(w.contains("文明单位") || w.contains("文明 单位"), "{w}");
+    let o = zhclean()
+        .args(["normalize"])
+        .write_stdin("报请X书记同意，20_年取得x%的增长。\nX光检查\n")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        "报请××书记同意，20××年取得×%的增长。\nX光检查\n"
+    );
+    let o = zhclean()
+        .args(["normalize", "--report", "-"])
+        .write_stdin("某某县\n")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_str(String::from_utf8(o.stdout).unwrap().trim()).unwrap();
+    assert_eq!(
+        (v["kind"].as_str(), v["start"].as_u64(), v["end"].as_u64()),
+        (Some("entity"), Some(0), Some(2))
+    );
+}

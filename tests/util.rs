@@ -1,0 +1,105 @@
+//! Helpers for the integration tests: run the real binary on a fixture folder and read
+//! its reports.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+pub fn zhclean() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_zhclean"))
+}
+
+/// A finished `clean` run: its output folder (kept alive) and process output.
+pub struct Run {
+    pub dir: tempfile::TempDir,
+    pub output: Output,
+}
+
+impl Run {
+    pub fn out(&self) -> PathBuf {
+        self.dir.path().join("out")
+    }
+    pub fn code(&self) -> i32 {
+        self.output.status.code().expect("exit code")
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    pub fn report(&self, name: &str) -> String {
+        std::fs::read_to_string(self.out().join("report").join(name)).expect("report file")
+    }
+    pub fn jsonl(&self, name: &str) -> Vec<Value> {
+        self.report(name)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("valid JSON line"))
+            .collect()
+    }
+    pub fn summary(&self) -> Value {
+        serde_json::from_str(&self.report("summary.json")).expect("summary JSON")
+    }
+    pub fn clean(&self, rel: &str) -> Option<String> {
+        std::fs::read_to_string(self.out().join("clean").join(rel)).ok()
+    }
+    /// Every output file except the run-dependent part of summary.json, by path.
+    pub fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
+        let mut m = BTreeMap::new();
+        for e in walkdir::WalkDir::new(self.out()).sort_by_file_name() {
+            let e = e.unwrap();
+            if !e.file_type().is_file() {
+                continue;
+            }
+            let rel = e
+                .path()
+                .strip_prefix(self.out())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let mut bytes = std::fs::read(e.path()).unwrap();
+            if rel.ends_with("summary.json") {
+                let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+                v.as_object_mut().unwrap().remove("run");
+                bytes = serde_json::to_vec_pretty(&v).unwrap();
+            }
+            m.insert(rel, bytes);
+        }
+        m
+    }
+}
+
+/// Run `zhclean clean INPUT --out <tmp>/out ARGS…`.
+pub fn clean(input: &Path, args: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let output = zhclean()
+        .arg("clean")
+        .arg(input)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg("--quiet")
+        .args(args)
+        .output()
+        .unwrap();
+    Run { dir, output }
+}
+
+/// Hash of every file under a folder, to prove the input was not touched.
+pub fn tree_digest(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, bool)> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let ro = e.metadata().unwrap().permissions().readonly();
+            (
+                e.path().to_path_buf(),
+                (std::fs::read(e.path()).unwrap(), ro),
+            )
+        })
+        .collect()
+}
