@@ -1,1 +1,178 @@
-fn main() {}
+//! Criterion benches of the hot core and the text stages. Every bench checks the
+//! result it times against a value computed once outside the timed loop (or against
+//! the scalar reference), so a fast wrong answer cannot pass for progress.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use zhclean::cluster::UnionFind;
+use zhclean::config::ShingleKind;
+use zhclean::fingerprint::{self, Scratch};
+use zhclean::lsh;
+use zhclean::minhash::{splitmix64, MinHasher};
+use zhclean::placeholders;
+use zhclean::segment::Segmenter;
+
+fn seeds_text() -> String {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seeds");
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
+fn random_shingles(n: usize, seed: u64) -> Vec<u32> {
+    let mut st = seed;
+    let mut v: Vec<u32> = (0..n).map(|_| splitmix64(&mut st) as u32).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+fn bench_signature(c: &mut Criterion) {
+    let shingles = random_shingles(20_000, 3);
+    let mut g = c.benchmark_group("signature");
+    g.throughput(Throughput::Elements(shingles.len() as u64));
+    for k in [64usize, 128, 256] {
+        let mh = MinHasher::new(k, 1);
+        let mut want = vec![0u32; k];
+        mh.signature_reference(&shingles, &mut want);
+        let mut out = vec![0u32; k];
+        g.bench_with_input(BenchmarkId::new("reference", k), &k, |b, _| {
+            b.iter(|| {
+                mh.signature_reference(black_box(&shingles), &mut out);
+                assert_eq!(out, want);
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("portable", k), &k, |b, _| {
+            b.iter(|| {
+                mh.signature_portable(black_box(&shingles), &mut out);
+                assert_eq!(out, want);
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("dispatch", k), &k, |b, _| {
+            b.iter(|| {
+                mh.signature_into(black_box(&shingles), &mut out);
+                assert_eq!(out, want);
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_text(c: &mut Criterion) {
+    let text = seeds_text();
+    let paras: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let seg = Segmenter::new();
+    let mut g = c.benchmark_group("text");
+    g.throughput(Throughput::Bytes(text.len() as u64));
+
+    let want_spans: usize = paras.iter().map(|p| placeholders::detect(p).len()).sum();
+    g.bench_function("placeholders_detect_apply", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for p in &paras {
+                let s = placeholders::detect(black_box(p));
+                n += s.len();
+                black_box(placeholders::apply(p, &s, zhclean::MaskStyle::Conventional));
+            }
+            assert_eq!(n, want_spans);
+        })
+    });
+
+    let want_words: usize = paras.iter().map(|p| seg.words(p, false).len()).sum();
+    g.bench_function("jieba_words_no_hmm", |b| {
+        b.iter(|| {
+            let n: usize = paras
+                .iter()
+                .map(|p| seg.words(black_box(p), false).len())
+                .sum();
+            assert_eq!(n, want_words);
+        })
+    });
+
+    let words: Vec<Vec<&str>> = paras.iter().map(|p| seg.words(p, false)).collect();
+    let mut sc = Scratch::default();
+    let mut out = Vec::new();
+    let want_sh: usize = words
+        .iter()
+        .map(|w| {
+            fingerprint::shingles_from_words(ShingleKind::Word(3), w, &mut sc, &mut out);
+            out.len()
+        })
+        .sum();
+    g.bench_function("shingles_word3", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for w in &words {
+                fingerprint::shingles_from_words(
+                    ShingleKind::Word(3),
+                    black_box(w),
+                    &mut sc,
+                    &mut out,
+                );
+                n += out.len();
+            }
+            assert_eq!(n, want_sh);
+        })
+    });
+    g.finish();
+}
+
+fn bench_grouping(c: &mut Criterion) {
+    let n = 100_000u32;
+    let mut st = 11u64;
+    let edges: Vec<(u32, u32)> = (0..n)
+        .map(|_| {
+            (
+                (splitmix64(&mut st) % n as u64) as u32,
+                (splitmix64(&mut st) % n as u64) as u32,
+            )
+        })
+        .collect();
+    let mut uf = UnionFind::new(n as usize);
+    for &(a, b) in &edges {
+        uf.union(a, b);
+    }
+    let want_roots = (0..n).filter(|&i| uf.find(i) == i).count();
+    let mut g = c.benchmark_group("grouping");
+    g.throughput(Throughput::Elements(edges.len() as u64));
+    g.bench_function("union_find_100k", |b| {
+        b.iter(|| {
+            let mut uf = UnionFind::new(n as usize);
+            for &(a, b) in black_box(&edges) {
+                uf.union(a, b);
+            }
+            assert_eq!((0..n).filter(|&i| uf.find(i) == i).count(), want_roots);
+        })
+    });
+    let (bands, rows) = lsh::optimal_params(0.7, 128, 0.5, 0.5);
+    let sigs: Vec<u32> = (0..10_000 * 128)
+        .map(|_| splitmix64(&mut st) as u32)
+        .collect();
+    let want_first = lsh::band_key(&sigs[..rows], 0);
+    g.throughput(Throughput::Elements(10_000));
+    g.bench_function("band_keys_10k", |b| {
+        b.iter(|| {
+            let mut first = 0;
+            for (i, sig) in sigs.chunks_exact(128).enumerate() {
+                for band in 0..bands {
+                    let k = lsh::band_key(black_box(&sig[band * rows..(band + 1) * rows]), band);
+                    if i == 0 && band == 0 {
+                        first = k;
+                    }
+                }
+            }
+            assert_eq!(first, want_first);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_signature, bench_text, bench_grouping);
+criterion_main!(benches);
