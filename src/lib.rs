@@ -5,6 +5,29 @@
 //! (see README's architecture section): [`walk`] → [`decode`] → [`lines`] →
 //! [`boilerplate`] → [`structure`] → [`placeholders`] → [`segment`] → [`fingerprint`]
 //! → [`minhash`] → [`lsh`] → [`cluster`] → [`keep`] → [`report`].
+//!
+//! Normalising masks in one line of text:
+//!
+//! ```
+//! use zhclean::placeholders::{apply, detect, Kind};
+//! use zhclean::MaskStyle;
+//!
+//! let text = "报请X书记同意，201x年完成x%，X光检查照常。";
+//! let spans = detect(text);
+//! let kinds: Vec<Kind> = spans.iter().map(|s| s.kind).collect();
+//! assert_eq!(kinds, [Kind::Entity, Kind::Year, Kind::Number]);
+//! assert_eq!(apply(text, &spans, MaskStyle::Conventional), "报请××书记同意，20××年完成×%，X光检查照常。");
+//! ```
+//!
+//! Running a whole clean from code:
+//!
+//! ```no_run
+//! let mut cfg = zhclean::Config::new("corpus/", "out/");
+//! cfg.keep = zhclean::KeepPolicy::Longest;
+//! let outcome = zhclean::pipeline::run(&cfg)?;
+//! println!("{} paragraph clusters", outcome.summary.counts.clusters.paragraph);
+//! # Ok::<(), zhclean::Error>(())
+//! ```
 
 pub mod boilerplate;
 pub mod cluster;

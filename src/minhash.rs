@@ -64,6 +64,17 @@ impl MinHasher {
     }
 
     /// The signature of `shingles` into `out` (length `num_perm`), fastest path.
+    ///
+    /// ```
+    /// use zhclean::minhash::{estimate, MinHasher};
+    /// let mh = MinHasher::new(128, 1);
+    /// let (a, b): (Vec<u32>, Vec<u32>) = ((0..100).collect(), (50..150).collect());
+    /// let (mut sa, mut sb) = (vec![0; 128], vec![0; 128]);
+    /// mh.signature_into(&a, &mut sa);
+    /// mh.signature_into(&b, &mut sb);
+    /// let j = estimate(&sa, &sb); // exact Jaccard is 50/150
+    /// assert!((j - 1.0 / 3.0).abs() < 0.15, "{j}");
+    /// ```
     pub fn signature_into(&self, shingles: &[u32], out: &mut [u32]) {
         assert_eq!(out.len(), self.a.len());
         #[cfg(target_arch = "x86_64")]
