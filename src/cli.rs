@@ -191,6 +191,8 @@ impl CleanArgs {
 /// Granularity of `zhclean segment`.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum Level {
+    /// One document per line: its line range, paragraph count and title.
+    Documents,
     /// One paragraph per line (site furniture removed).
     Paragraphs,
     /// One sentence per line.

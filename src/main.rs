@@ -161,8 +161,22 @@ fn segment_cmd(args: SegmentArgs) -> Result<()> {
     let prep = pipeline::prepare(&text, &Boilerplate::builtin(), false);
     let seg = (args.level == Level::Words).then(Segmenter::new);
     let mut out = io::BufWriter::new(io::stdout().lock());
+    if args.level == Level::Documents {
+        for d in &prep.docs {
+            let (a, b) = (prep.lines[d.first].no, prep.lines[d.last].no);
+            writeln!(
+                out,
+                "lines {a}-{b}\t{} paragraphs\t{}",
+                d.paras.len(),
+                d.title.as_deref().unwrap_or("-")
+            )?;
+        }
+        out.flush()?;
+        return Ok(());
+    }
     for p in &prep.paras {
         match args.level {
+            Level::Documents => unreachable!("handled above"),
             Level::Paragraphs => writeln!(out, "{}", p.text)?,
             Level::Sentences => {
                 for s in segment::sentences(&p.text) {

@@ -77,28 +77,46 @@ fn seeds_the_same_speech_clusters_across_three_files() {
             1.0
         );
     }
-    // 000 is a copy of the third speech of 001 and is removed as a document.
+    // 000 is the third speech of 001 and the fifth of 003: one document cluster, the
+    // other speeches of those compilations are not part of it.
     let docs: Vec<&Value> = clusters
         .iter()
         .filter(|c| c["level"] == "document")
         .collect();
     assert_eq!(docs.len(), 1);
-    let files: Vec<String> = docs[0]["members"]
+    let members: Vec<(String, Value)> = docs[0]["members"]
         .as_array()
         .unwrap()
         .iter()
-        .map(file_prefix)
+        .map(|m| (file_prefix(m), m["lines"].clone()))
         .collect();
-    assert_eq!(files, ["000_", "001_"]);
+    assert_eq!(
+        members,
+        [
+            ("000_".to_string(), serde_json::json!([1, 18])),
+            ("001_".to_string(), serde_json::json!([59, 81])),
+            ("003_".to_string(), serde_json::json!([53, 73])),
+        ]
+    );
     assert_eq!(docs[0]["kept"], 1);
     assert!(run.clean("000_2fb96dc22149446e.txt").is_none());
+    let c3 = run.clean("003_b437f13d9ea7c8b9.txt").unwrap();
+    assert!(c3.contains("主题全国文明城市巩固讲话四"));
+    assert!(!c3.contains("主题全国文明城市巩固讲话五"));
+    assert!(c3.contains("主题全国文明城市巩固讲话六"));
     let removed = run.jsonl("removed.jsonl");
-    assert!(removed
-        .iter()
-        .any(|r| r["file"] == "000_2fb96dc22149446e.txt"
-            && r["reason"] == "duplicate"
-            && r["lines"] == serde_json::json!([1, 18])
-            && r["cluster"] == docs[0]["cluster"]));
+    for (file, lines) in [
+        ("000_2fb96dc22149446e.txt", [1, 18]),
+        ("003_b437f13d9ea7c8b9.txt", [53, 73]),
+    ] {
+        assert!(
+            removed.iter().any(|r| r["file"] == file
+                && r["reason"] == "duplicate"
+                && r["lines"] == serde_json::json!(lines)
+                && r["cluster"] == docs[0]["cluster"]),
+            "{file}"
+        );
+    }
     // Every removed duplicate names a cluster that exists.
     let ids: BTreeSet<u64> = clusters
         .iter()
@@ -409,18 +427,24 @@ fn options_change_the_run_and_are_echoed() {
         (Some(8), Some(8))
     );
     assert_eq!(o["keep"], "first");
-    // keep=first keeps the first copy, except one inside a removed document (000 is a
-    // copy of 001's third speech, and a document is only removed for one that holds it).
+    // keep=first keeps the first copy, except one inside a removed document (000 and
+    // 003's fifth speech are copies of 001's third, and a document is only removed in
+    // favour of one that holds it).
     for c in run
         .jsonl("clusters.jsonl")
         .iter()
         .filter(|c| c["level"] == "paragraph")
     {
+        let in_removed_doc = |m: &Value| {
+            let f = m["file"].as_str().unwrap();
+            let l = m["lines"][0].as_u64().unwrap();
+            f.starts_with("000_") || (f.starts_with("003_") && (53..=73).contains(&l))
+        };
         let first_alive = c["members"]
             .as_array()
             .unwrap()
             .iter()
-            .position(|m| !m["file"].as_str().unwrap().starts_with("000_"))
+            .position(|m| !in_removed_doc(m))
             .unwrap();
         assert_eq!(c["kept"].as_u64().unwrap() as usize, first_alive, "{c}");
     }
@@ -502,4 +526,37 @@ fn segment_and_normalize_commands() {
         (v["kind"].as_str(), v["start"].as_u64(), v["end"].as_u64()),
         (Some("entity"), Some(0), Some(2))
     );
+}
+
+#[test]
+fn seeds_documents_split_as_a_reader_sees_them() {
+    let want: serde_json::Map<String, Value> =
+        serde_json::from_str(&fs::read_to_string(fixtures().join("seeds_structure.json")).unwrap())
+            .unwrap();
+    let boiler = zhclean::boilerplate::Boilerplate::builtin();
+    for (file, docs) in &want {
+        let text = fs::read_to_string(fixtures().join("seeds").join(file)).unwrap();
+        let prep = zhclean::pipeline::prepare(&text, &boiler, false);
+        let got: Vec<Value> = prep
+            .docs
+            .iter()
+            .map(|d| serde_json::json!([prep.lines[d.first].no, prep.lines[d.last].no, d.title]))
+            .collect();
+        assert_eq!(&Value::Array(got), docs, "{file}");
+    }
+    // The sentence the page broke in 003 (…组织 / 开展“中国好人”…) is one paragraph,
+    // and a placeholder after the break maps to the second line.
+    let text = fs::read_to_string(fixtures().join("seeds/003_b437f13d9ea7c8b9.txt")).unwrap();
+    let prep = zhclean::pipeline::prepare(&text, &boiler, false);
+    let p = prep
+        .paras
+        .iter()
+        .find(|p| p.text.contains("组织开展“中国好人”"))
+        .expect("joined paragraph");
+    assert_eq!((prep.lines[p.first].no, prep.lines[p.last].no), (4, 5));
+    let run = clean(&fixtures().join("seeds"), &[]);
+    let places = run.jsonl("placeholders.jsonl");
+    assert!(places
+        .iter()
+        .any(|x| x["file"] == "003_b437f13d9ea7c8b9.txt" && x["line"] == 5 && x["text"] == "***"));
 }
