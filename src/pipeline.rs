@@ -746,70 +746,33 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
         .collect();
 
     // Stable ids: paragraph clusters by first member, then document clusters likewise.
-    let mut para_clusters = para_clusters;
-    for (_, m) in para_clusters.iter_mut() {
-        m.sort_by_key(|x| x.0);
-    }
-    para_clusters.sort_by_key(|(_, m)| m[0].0);
-    for (_, m) in doc_clusters.iter_mut() {
-        m.sort_by_key(|x| x.0);
-    }
-    doc_clusters.sort_by_key(|(_, m)| m[0].0);
-
     let mut records = Vec::new();
     let mut para_removed = vec![None; n];
-    for (cid, (kept, members)) in para_clusters.iter().enumerate() {
-        let cid = cid as u32;
-        for &(m, _) in members {
-            if m != *kept {
-                para_removed[m as usize] = Some(cid);
-            }
-        }
-        records.push(ClusterRecord {
-            cluster: cid,
-            level: "paragraph",
-            kept: members
-                .iter()
-                .position(|x| x.0 == *kept)
-                .expect("kept is a member"),
-            members: members
-                .iter()
-                .map(|&(m, s)| {
-                    let (p, f, _) = paras[m as usize];
-                    ClusterMember {
-                        file: files[f as usize].rel_path.clone(),
-                        lines: p.lines,
-                        similarity: round4(s),
-                    }
-                })
-                .collect(),
-        });
-    }
-    let base = para_clusters.len() as u32;
-    for (j, (kept, members)) in doc_clusters.iter().enumerate() {
-        let cid = base + j as u32;
-        for &(m, _) in members {
-            if m != *kept {
-                doc_removed[m as usize] = Some(cid);
-            }
-        }
-        records.push(ClusterRecord {
-            cluster: cid,
-            level: "document",
-            kept: members
-                .iter()
-                .position(|x| x.0 == *kept)
-                .expect("kept is a member"),
-            members: members
-                .iter()
-                .map(|&(d, s)| ClusterMember {
-                    file: files[doc_file[d as usize] as usize].rel_path.clone(),
-                    lines: doc_lines[d as usize],
-                    similarity: round4(s),
-                })
-                .collect(),
-        });
-    }
+    emit_clusters(
+        "paragraph",
+        para_clusters,
+        0,
+        &mut para_removed,
+        &mut records,
+        |m| {
+            let (p, f, _) = paras[m as usize];
+            (files[f as usize].rel_path.clone(), p.lines)
+        },
+    );
+    let base = records.len() as u32;
+    emit_clusters(
+        "document",
+        doc_clusters,
+        base,
+        &mut doc_removed,
+        &mut records,
+        |d| {
+            (
+                files[doc_file[d as usize] as usize].rel_path.clone(),
+                doc_lines[d as usize],
+            )
+        },
+    );
     Ok(Decisions {
         para_removed,
         doc_removed,
@@ -817,6 +780,50 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
         candidate_pairs,
         verified_pairs: verified.len(),
     })
+}
+
+/// Number `clusters` from `base` in order of their first member (members listed in id
+/// order), mark every non-kept member as removed by its cluster, and push the records.
+/// `place` names a member's file and line range.
+fn emit_clusters(
+    level: &'static str,
+    mut clusters: Vec<(u32, Vec<(u32, f64)>)>,
+    base: u32,
+    removed: &mut [Option<u32>],
+    records: &mut Vec<ClusterRecord>,
+    place: impl Fn(u32) -> (String, [u32; 2]),
+) {
+    for (_, m) in clusters.iter_mut() {
+        m.sort_by_key(|x| x.0);
+    }
+    clusters.sort_by_key(|(_, m)| m[0].0);
+    for (j, (kept, members)) in clusters.iter().enumerate() {
+        let cid = base + j as u32;
+        for &(m, _) in members {
+            if m != *kept {
+                removed[m as usize] = Some(cid);
+            }
+        }
+        records.push(ClusterRecord {
+            cluster: cid,
+            level,
+            kept: members
+                .iter()
+                .position(|x| x.0 == *kept)
+                .expect("kept is a member"),
+            members: members
+                .iter()
+                .map(|&(m, s)| {
+                    let (file, lines) = place(m);
+                    ClusterMember {
+                        file,
+                        lines,
+                        similarity: round4(s),
+                    }
+                })
+                .collect(),
+        });
+    }
 }
 
 /// What the write phase produced for one file.

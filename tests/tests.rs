@@ -284,9 +284,7 @@ fn edge_files_empty_binary_furniture_hidden_deep() {
 
 #[test]
 fn unreadable_file_is_reported_and_the_run_goes_on() {
-    let d = tempfile::tempdir().unwrap();
-    let input = d.path().join("in");
-    fs::create_dir(&input).unwrap();
+    let (_d, input) = input_dir();
     fs::write(
         input.join("good.txt"),
         "这是一份正常的文件，应当被清洗并写入输出目录。\n",
@@ -315,9 +313,7 @@ fn jobs_1_and_jobs_4_give_byte_identical_outputs() {
 
 #[test]
 fn output_inside_input_is_refused_and_input_is_untouched() {
-    let d = tempfile::tempdir().unwrap();
-    let input = d.path().join("in");
-    fs::create_dir(&input).unwrap();
+    let (_d, input) = input_dir();
     fs::copy(
         fixtures().join("seeds/000_2fb96dc22149446e.txt"),
         input.join("a.txt"),

@@ -88,6 +88,14 @@ pub fn clean(input: &Path, args: &[&str]) -> Run {
     Run { dir, output }
 }
 
+/// A fresh input folder `<tmp>/in` (the temp dir must outlive its use).
+pub fn input_dir() -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    (d, input)
+}
+
 /// Hash of every file under a folder, to prove the input was not touched.
 pub fn tree_digest(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, bool)> {
     walkdir::WalkDir::new(root)
