@@ -464,7 +464,6 @@ fn run_in_pool(
             _ => c.clusters.document += 1,
         }
     }
-    c.removed_paragraphs.paragraph = dec.para_removed.iter().filter(|x| x.is_some()).count();
     c.removed_documents = dec.doc_removed.iter().filter(|x| x.is_some()).count();
     summary.failed.sort();
     summary.skipped.sort();
@@ -477,20 +476,20 @@ fn run_in_pool(
             .iter()
             .filter(|s| s.reason == "binary")
             .count();
-    // Paragraphs inside removed documents (not already counted at paragraph level).
-    let mut in_removed_docs = 0;
-    let mut gp = 0;
-    let mut gd = 0;
+    // A paragraph inside a removed document counts at document level; any other
+    // removed copy at paragraph level.
+    let (mut gp, mut gd) = (0, 0);
     for f in &files {
         for p in &f.paras {
-            if dec.doc_removed[gd + p.doc as usize].is_some() && dec.para_removed[gp].is_none() {
-                in_removed_docs += 1;
+            if dec.doc_removed[gd + p.doc as usize].is_some() {
+                c.removed_paragraphs.document += 1;
+            } else if dec.para_removed[gp].is_some() {
+                c.removed_paragraphs.paragraph += 1;
             }
             gp += 1;
         }
         gd += f.docs.len();
     }
-    c.removed_paragraphs.document = in_removed_docs;
     summary.options = report::Options {
         shingle: cfg.shingle.to_string(),
         num_perm: cfg.num_perm,

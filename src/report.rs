@@ -112,7 +112,8 @@ pub struct Counts {
     /// Paragraphs long enough to take part in near-duplicate search.
     pub paragraphs_searched: usize,
     pub clusters: PerLevel,
-    /// Paragraphs removed as copies: at paragraph level, and inside removed documents.
+    /// Paragraphs removed as copies: inside removed documents (`document`), and other
+    /// copies removed one by one (`paragraph`).
     pub removed_paragraphs: PerLevel,
     pub removed_documents: usize,
     pub candidate_pairs: usize,

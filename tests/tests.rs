@@ -117,6 +117,11 @@ fn seeds_the_same_speech_clusters_across_three_files() {
             "{file}"
         );
     }
+    let counts = &run.summary()["counts"];
+    assert_eq!(counts["removed_documents"], 2);
+    assert_eq!(counts["removed_paragraphs"]["document"], 39);
+    assert_eq!(counts["removed_paragraphs"]["paragraph"], 0);
+    assert_eq!(counts["documents"], 12);
     // Every removed duplicate names a cluster that exists.
     let ids: BTreeSet<u64> = clusters
         .iter()
