@@ -437,7 +437,7 @@ fn run_in_pool(
                 c.paragraphs_searched += f
                     .paras
                     .iter()
-                    .filter(|p| !p.shingles.is_empty() || p.key.key_chars as usize >= cfg.min_chars)
+                    .filter(|p| p.key.key_chars as usize >= cfg.min_chars)
                     .count();
                 *summary.encodings.entry(f.encoding).or_default() += 1;
                 if let Some(d) = &f.decode_issue {
