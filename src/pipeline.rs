@@ -69,7 +69,9 @@ pub fn prepare(text: &str, boiler: &Boilerplate, keep_furniture: bool) -> Prepar
     }
 }
 
-/// Stages timed inside the per-file work.
+/// Stages timed inside the per-file work. `text_stages` is [`prepare`] (lines,
+/// furniture, structure and mask detection); `placeholders` is slotting the masks and
+/// width folding for the fingerprint.
 const STAGES: [&str; 7] = [
     "read",
     "decode",
@@ -177,9 +179,13 @@ fn analyze(src: &Source, ctx: &Ctx, sc: &mut Scratch) -> Analyzed {
         Err(a) => return a,
     };
     let t = Instant::now();
-    let lines = split_lines(&dec.text);
-    let furniture = ctx.boiler.classify(&lines);
-    let (docs, paras) = structure::build(&lines, &furniture, ctx.cfg.keep_boilerplate);
+    let Prepared {
+        lines,
+        docs,
+        paras,
+        spans: para_spans,
+        ..
+    } = prepare(&dec.text, ctx.boiler, ctx.cfg.keep_boilerplate);
     stage_ns[2] += ns(t);
 
     let mut para_doc = vec![0u32; paras.len()];
@@ -194,8 +200,8 @@ fn analyze(src: &Source, ctx: &Ctx, sc: &mut Scratch) -> Analyzed {
     let mut band_keys = Vec::new();
     for (pi, p) in paras.iter().enumerate() {
         let t = Instant::now();
-        let spans = placeholders::detect(&p.text);
-        let slotted = placeholders::slotted(&p.text, &spans);
+        let spans = &para_spans[pi];
+        let slotted = placeholders::slotted(&p.text, spans);
         fingerprint::normalize_into(&slotted, &mut sc.norm);
         stage_ns[3] += ns(t);
         let mut shingles = Vec::new();
