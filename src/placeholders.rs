@@ -182,7 +182,31 @@ fn family(c: char) -> Option<u8> {
 /// Characters after a lone `X` that make it a word (X光, X射线, x轴, X型…), not a mask.
 const X_WORDS: &str = "光射轴线型形染档战因";
 /// Measure words and units after which a mask is a number.
-const NUMERIC_AFTER: &str = "%％个名万千百亿余多次项家条件元岁天周时分公里米平亩户所座场批期届倍位篇种类支台辆本份处起株棵吨块套栋轮例册级";
+const NUMERIC_AFTER: &str = "%％个名万千百亿余多次项家条件元岁天周时分里米亩户所座场批期届倍位篇种类支台辆本份处起株棵吨块套栋轮例册级间张";
+/// Two-character units after which a mask is a number (公 and 平 alone start names).
+const NUMERIC_AFTER2: [&str; 4] = ["公里", "公顷", "公斤", "平方"];
+/// After `X大`, these make it a name (XX大学, XX大会), otherwise a count (x大工程).
+const DA_NAMES: &str = "学会道厦桥街院楼赛剧典队使";
+/// After `X人`, these make it a name (XX人民, XX人大, X人“…”), otherwise a count (x人).
+const REN_NAMES: &str = "民大才事物员力“";
+/// Before `X人`, these make it a group's name (全体X人, 我们X人), not a count.
+const REN_GROUP: &str = "体们是为做当";
+
+/// Does the text at `c[k..]` count what stands before it (a measure word or unit),
+/// making a mask at `c[..k]` a number? `prev` is the character before the mask.
+fn counted_by(c: &[char], k: usize, prev: char) -> bool {
+    let at = |i: usize| c.get(i).copied().unwrap_or('\0');
+    let next = at(k);
+    match next {
+        '\0' => false,
+        '大' => !DA_NAMES.contains(at(k + 1)),
+        '人' => !REN_NAMES.contains(at(k + 1)) && !REN_GROUP.contains(prev),
+        _ if NUMERIC_AFTER.contains(next) => true,
+        _ => NUMERIC_AFTER2
+            .iter()
+            .any(|u| u.chars().zip(k..).all(|(uc, i)| at(i) == uc)),
+    }
+}
 /// Surnames before a lone 某 that make it a masked name (张某).
 const SURNAMES: &str = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
 /// Characters after 某 that make it an ordinary word (某些, 某种, 某个, 某一…).
@@ -206,6 +230,12 @@ const TITLES: [&str; 10] = [
     "部长",
     "省长",
 ];
+/// Signs around an `x` that make it a variable in a formula (x+y=1).
+const MATH_SIGNS: &str = "+-=<>/^²³＋＝";
+/// Dimensions around `×` that make it a product (长×宽×高).
+const DIMENSIONS: &str = "长宽高深厚";
+/// Punctuation that opens a clause, after which a masked word may start.
+const CLAUSE_MARKS: &str = "。，；：:、“《（(";
 /// Suffixes after which a `□` run is an entity rather than removed text.
 const ENTITY_SUFFIX: &str = "市县区镇乡村街省局厅部委办处科室司公校院社路队组会站所店";
 
@@ -380,7 +410,7 @@ fn mask_run(c: &[char], i: usize, j: usize, fam: u8) -> Option<(usize, Kind)> {
             if len == 1 && X_WORDS.contains(next) {
                 return None;
             }
-            if len > 4 {
+            if len > 4 || MATH_SIGNS.contains(prev) || MATH_SIGNS.contains(next) {
                 return None;
             }
         }
@@ -390,13 +420,17 @@ fn mask_run(c: &[char], i: usize, j: usize, fam: u8) -> Option<(usize, Kind)> {
                 || is_digit(next)
                 || prev.is_ascii_alphanumeric()
                 || matches!(prev, ')' | '）' | ']')
+                || (DIMENSIONS.contains(prev) && DIMENSIONS.contains(next))
             {
                 return None;
             }
         }
         2 => {
-            // *: a lone star is a mask only between two Han characters.
-            if len == 1 && !(is_han(prev) && (is_han(next) || is_x(next))) {
+            // *: a lone star is a mask only before a Han character (not a footnote
+            // `注`), after a Han character, a clause mark or the start of the text.
+            let lone_ok = (is_han(next) && next != '注' || is_x(next))
+                && (is_han(prev) || prev == '\0' || CLAUSE_MARKS.contains(prev));
+            if len == 1 && !lone_ok {
                 return None;
             }
             if len >= 5 && (prev == '\0' || next == '\0') {
@@ -416,8 +450,14 @@ fn mask_run(c: &[char], i: usize, j: usize, fam: u8) -> Option<(usize, Kind)> {
             }
         }
         _ => {
-            // □ △: a bullet or checkbox at the start of a line, or a lone sign.
-            if prev == '\0' || prev == ' ' || next == ' ' || (next == '\0' && len == 1) {
+            // □ △: a bullet or checkbox at the start of a line, or a lone sign; a run
+            // of two or more before a Han character masks a name even there.
+            if (prev == '\0' && (len == 1 || !is_han(next)))
+                || prev == ' '
+                || next == ' '
+                || (next == '\0' && len == 1)
+                || next.is_ascii_alphanumeric()
+            {
                 return None;
             }
         }
@@ -449,7 +489,7 @@ fn mask_run(c: &[char], i: usize, j: usize, fam: u8) -> Option<(usize, Kind)> {
         }
     } else if matches!(next, '日' | '号') && len <= 2 {
         Kind::Date
-    } else if prev == '第' || (next != '\0' && NUMERIC_AFTER.contains(next)) {
+    } else if prev == '第' || counted_by(c, end, prev) {
         Kind::Number
     } else if fam == 4 && !ENTITY_SUFFIX.contains(next) {
         Kind::Redacted
@@ -483,18 +523,13 @@ fn is_redacted_dash(c: &[char], i: usize, j: usize) -> bool {
     if titled || len >= 2 {
         return is_han(next) || is_han(prev);
     }
-    if prev == '\0'
-        || matches!(
-            prev,
-            '“' | '《' | '（' | '(' | '、' | '，' | '：' | ':' | '；' | '。'
-        )
-    {
+    if prev == '\0' || CLAUSE_MARKS.contains(prev) {
         return is_han(next);
     }
     if !is_han(prev) {
         return false;
     }
-    if DASH_BEFORE.contains(prev) || NUMERIC_AFTER.contains(next) {
+    if DASH_BEFORE.contains(prev) || counted_by(c, j, prev) {
         return true;
     }
     if i >= 2 {
