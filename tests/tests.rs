@@ -1,5 +1,6 @@
 //! Integration tests: the real binary on the fixtures, checking the reports' content.
 
+mod furniture_labelled;
 mod placeholders_table;
 mod util;
 
