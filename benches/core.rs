@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use zhclean::cluster::UnionFind;
-use zhclean::config::ShingleKind;
+use zhclean::config::{Fold, ShingleKind};
 use zhclean::fingerprint::{self, Scratch};
 use zhclean::lsh;
 use zhclean::minhash::{splitmix64, MinHasher};
@@ -96,13 +96,14 @@ fn bench_text(c: &mut Criterion) {
         })
     });
 
-    let words: Vec<Vec<&str>> = paras.iter().map(|p| seg.words(p, false)).collect();
+    // The default path: jieba tags, names/numbers/masks folded (--fold entities).
+    let words: Vec<Vec<(&str, &str)>> = paras.iter().map(|p| seg.tagged(p, false)).collect();
     let mut sc = Scratch::default();
     let mut out = Vec::new();
     let want_sh: usize = words
         .iter()
         .map(|w| {
-            fingerprint::shingles_from_words(ShingleKind::Word(3), w, &mut sc, &mut out);
+            fingerprint::fingerprint(ShingleKind::Word(3), w, Fold::Entities, &mut sc, &mut out);
             out.len()
         })
         .sum();
@@ -110,9 +111,10 @@ fn bench_text(c: &mut Criterion) {
         b.iter(|| {
             let mut n = 0;
             for w in &words {
-                fingerprint::shingles_from_words(
+                fingerprint::fingerprint(
                     ShingleKind::Word(3),
                     black_box(w),
+                    Fold::Entities,
                     &mut sc,
                     &mut out,
                 );

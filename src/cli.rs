@@ -5,7 +5,7 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use zhclean::{Config, KeepPolicy, MaskStyle, ShingleKind};
+use zhclean::{Config, Fold, KeepPolicy, MaskStyle, ShingleKind};
 
 /// Clean scraped collections of Chinese speeches and official documents.
 #[derive(Debug, Parser)]
@@ -24,6 +24,11 @@ pub enum Command {
     Segment(SegmentArgs),
     /// Normalise masked placeholders line by line (FILE or stdin to stdout).
     Normalize(NormalizeArgs),
+    /// Build a labelled corpus (copies, masks, furniture, compilations, encodings) and
+    /// its truth.json from any Chinese text, one paragraph a line.
+    Synth(SynthArgs),
+    /// Score a report folder against a synth corpus's truth.json.
+    Eval(EvalArgs),
 }
 
 /// Which copy of a duplicate group stays.
@@ -35,6 +40,18 @@ pub enum KeepArg {
     First,
     /// Most text, then first path.
     Longest,
+}
+
+/// What fingerprints fold into slot tokens.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FoldArg {
+    /// Masks, names jieba tags as persons/places/organisations, and digits: one slot
+    /// for names, one for numbers.
+    Entities,
+    /// Masks only, one slot per kind.
+    Masks,
+    /// Nothing: masks hash as the characters they are.
+    None,
 }
 
 /// How masked placeholders are written.
@@ -137,6 +154,10 @@ pub struct CleanArgs {
     #[arg(long, value_enum, default_value = "conventional")]
     pub mask_style: MaskStyleArg,
 
+    /// What fingerprints fold into slots so differently masked copies hash alike.
+    #[arg(long, value_enum, default_value = "entities")]
+    pub fold: FoldArg,
+
     /// Keep site furniture in clean/ (it is still reported).
     #[arg(long)]
     pub keep_boilerplate: bool,
@@ -179,6 +200,11 @@ impl CleanArgs {
             KeepArg::Longest => KeepPolicy::Longest,
         };
         c.mask_style = self.mask_style.into();
+        c.fold = match self.fold {
+            FoldArg::Entities => Fold::Entities,
+            FoldArg::Masks => Fold::Masks,
+            FoldArg::None => Fold::None,
+        };
         c.keep_boilerplate = self.keep_boilerplate;
         c.boilerplate_rules = self.boilerplate_rules;
         c.jobs = self.jobs.map_or(0, |j| j.get());
@@ -235,4 +261,68 @@ pub struct NormalizeArgs {
     /// Read the file in this encoding instead of detecting it.
     #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
     pub encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+/// A size such as 5000, 64K, 100M or 1G (bytes; K/M/G are powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
+        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("expected a size such as 100M or 1G, got '{s}'"))?;
+    if v > 0.0 {
+        Ok((v * mult as f64) as u64)
+    } else {
+        Err(format!("size must be above 0, got '{s}'"))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Chinese text, one paragraph a line: plain, or word/TAG like the People's Daily
+    /// corpus (its tags then choose what gets masked).
+    pub source: PathBuf,
+
+    /// Folder that receives corpus/ and truth.json (corpus/ must not exist yet).
+    #[arg(long, short)]
+    pub out: PathBuf,
+
+    /// Seed of every random choice.
+    #[arg(long, value_name = "N", default_value = "1")]
+    pub seed: u64,
+
+    /// Original documents to write (each copied 0 to 3 more times).
+    #[arg(long, value_name = "N", default_value = "200", conflicts_with = "size")]
+    pub docs: usize,
+
+    /// Write documents until the corpus holds this many bytes (e.g. 100M, 1G); when the
+    /// source runs out, new paragraphs are joined from its sentences.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub size: Option<u64>,
+
+    /// Do not write truth.json (for speed runs on large corpora).
+    #[arg(long)]
+    pub no_truth: bool,
+
+    /// Read the source in this encoding instead of detecting it.
+    #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// truth.json written by zhclean synth.
+    pub truth: PathBuf,
+
+    /// Report folder (OUT/report of zhclean clean, or any folder with a clusters.jsonl).
+    pub report: PathBuf,
+
+    /// Print the scores as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

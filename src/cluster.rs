@@ -59,25 +59,29 @@ pub fn jaccard_sorted(a: &[u32], b: &[u32]) -> f64 {
     inter as f64 / (a.len() + b.len() - inter) as f64
 }
 
-/// Members of `component` grouped into `(kept, [(member, similarity)])` clusters.
-/// `ranked` lists the component in keep-policy order (best first); `sim` is the true
-/// similarity of two members. Clusters of one member are dropped.
+/// A cluster member: id, similarity to the kept copy, found by containment.
+pub type Member = (u32, f64, bool);
+/// A cluster: the kept id and its members (the kept one included).
+pub type Cluster = (u32, Vec<Member>);
+
+/// Members of `component` grouped into `(kept, [(member, similarity, containment)])`
+/// clusters. `ranked` lists the component in keep-policy order (best first); `sim`
+/// says whether a member is a copy of a kept one (`None`: not a copy), and how similar.
+/// Each member is checked against the kept copy itself, so a bridge cannot chain
+/// unrelated members together. Clusters of one member are dropped.
 pub fn split_around_kept(
     ranked: &[u32],
-    threshold: f64,
-    mut sim: impl FnMut(u32, u32) -> f64,
-) -> Vec<(u32, Vec<(u32, f64)>)> {
+    mut sim: impl FnMut(u32, u32) -> Option<(f64, bool)>,
+) -> Vec<Cluster> {
     let mut out = Vec::new();
     let mut rest: Vec<u32> = ranked.to_vec();
     while let Some((&kept, others)) = rest.split_first() {
-        let mut members = vec![(kept, 1.0)];
+        let mut members = vec![(kept, 1.0, false)];
         let mut next = Vec::new();
         for &m in others {
-            let s = sim(kept, m);
-            if s >= threshold {
-                members.push((m, s));
-            } else {
-                next.push(m);
+            match sim(kept, m) {
+                Some((s, c)) => members.push((m, s, c)),
+                None => next.push(m),
             }
         }
         if members.len() > 1 {
@@ -120,15 +124,15 @@ mod tests {
     fn a_bridge_does_not_chain_unrelated_members() {
         // 0 ~ 1 and 1 ~ 2, but 0 and 2 are unrelated: 2 must not join 0's cluster.
         let sets: [&[u32]; 3] = [&[1, 2, 3, 4], &[1, 2, 3, 4, 5, 6], &[3, 4, 5, 6]];
-        let c = split_around_kept(&[1, 0, 2], 0.6, |a, b| {
-            jaccard_sorted(sets[a as usize], sets[b as usize])
-        });
+        let sim = |a: u32, b: u32| {
+            let j = jaccard_sorted(sets[a as usize], sets[b as usize]);
+            (j >= 0.6).then_some((j, false))
+        };
+        let c = split_around_kept(&[1, 0, 2], sim);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].0, 1);
         assert_eq!(c[0].1.len(), 3);
-        let c = split_around_kept(&[0, 1, 2], 0.6, |a, b| {
-            jaccard_sorted(sets[a as usize], sets[b as usize])
-        });
-        assert_eq!(c, vec![(0, vec![(0, 1.0), (1, 4.0 / 6.0)])]);
+        let c = split_around_kept(&[0, 1, 2], sim);
+        assert_eq!(c, vec![(0, vec![(0, 1.0, false), (1, 4.0 / 6.0, false)])]);
     }
 }

@@ -10,8 +10,8 @@
 use unicode_normalization::UnicodeNormalization;
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::config::ShingleKind;
-use crate::placeholders::is_slot;
+use crate::config::{Fold, ShingleKind};
+use crate::placeholders::{is_slot, ENTITY_SUFFIX as UNIT_SUFFIX, SURNAMES};
 
 /// Key facts of one paragraph.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -26,33 +26,16 @@ pub struct KeyFacts {
 #[derive(Debug, Default)]
 pub struct Scratch {
     key: String,
-    token: String,
-    token_hashes: Vec<u64>,
-    char_offsets: Vec<usize>,
+    /// Key tokens of the last paragraph fingerprinted.
+    pub tokens: Vec<u32>,
+    /// Tag bits of each key character.
+    bits: Vec<u8>,
 }
 
 /// Width-fold a paragraph (masks already slotted) for segmentation.
 pub fn normalize_into(slotted: &str, out: &mut String) {
     out.clear();
     out.extend(slotted.nfkc());
-}
-
-/// Push the key form of `word` (key chars, lower case, digit runs folded) to `out`.
-fn push_key(word: &str, out: &mut String) {
-    let mut in_digits = false;
-    for c in word.chars() {
-        if c.is_ascii_digit() {
-            if !in_digits {
-                out.push('0');
-            }
-            in_digits = true;
-            continue;
-        }
-        in_digits = false;
-        if c.is_alphanumeric() || is_slot(c) {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
 }
 
 /// Mix one 64-bit token hash into a running n-gram hash.
@@ -69,81 +52,210 @@ fn fold(h: u64) -> u32 {
     (h ^ (h >> 32)) as u32
 }
 
-/// Shingles of one paragraph from its words (as the segmenter cut the normalised text).
-/// Returns the key facts; `out` receives the sorted, deduplicated shingle hashes.
-pub fn shingles_from_words(
-    kind: ShingleKind,
-    words: &[&str],
-    sc: &mut Scratch,
-    out: &mut Vec<u32>,
-) -> KeyFacts {
-    out.clear();
-    sc.key.clear();
-    sc.token_hashes.clear();
-    for w in words {
-        sc.token.clear();
-        push_key(w, &mut sc.token);
-        if sc.token.is_empty() {
-            continue;
-        }
-        // A digit run split across two words folds once.
-        if sc.token == "0" && sc.key.ends_with('0') {
-            continue;
-        }
-        sc.key.push_str(&sc.token);
-        sc.token_hashes.push(xxh3_64(sc.token.as_bytes()));
+/// Token value of a folded name (an entity or redacted mask, or a tagged name).
+pub const NAME_TOKEN: u32 = 1;
+/// Token value of a folded number (a year, date or number mask, or digits).
+pub const NUM_TOKEN: u32 = 2;
+
+/// Token values below this are slots: [`NAME_TOKEN`], [`NUM_TOKEN`], and with
+/// `Fold::Masks` one value per mask kind (`3 + kind`).
+const FIRST_TEXT_TOKEN: u32 = 8;
+
+/// Is `t` a slot token (it stands for whatever text a site masked)?
+#[inline]
+pub fn is_slot_token(t: u32) -> bool {
+    t < FIRST_TEXT_TOKEN
+}
+
+/// Low bit of a text token: it may be part of a name (a noun, an abbreviation, a
+/// Latin word, or untagged), so a name slot may stand for it in verification.
+pub const NAMEABLE: u32 = 1;
+/// Second bit of a text token: a numeral, measure word or time word, which a number
+/// slot may stand for.
+pub const NUMERIC: u32 = 2;
+
+/// The [`NAMEABLE`]/[`NUMERIC`] bits of a word by its jieba tag (`""`: untagged).
+fn tag_bits(tag: &str) -> u32 {
+    match tag.as_bytes().first() {
+        None => NAMEABLE | NUMERIC,
+        Some(b'n' | b'j' | b'e') => NAMEABLE,
+        Some(b'm' | b'q' | b't') => NUMERIC,
+        _ => 0,
     }
-    let n = kind.size();
-    match kind {
-        ShingleKind::Word(_) => {
-            let t = &sc.token_hashes;
-            if !t.is_empty() {
-                let w = n.min(t.len());
-                for win in t.windows(w) {
-                    out.push(fold(win.iter().fold(w as u64, |a, &h| combine(a, h))));
+}
+
+/// Hash of one key token with its tag bits, never a slot value.
+#[inline]
+fn token_hash(bytes: &[u8], bits: u32) -> u32 {
+    let h = (fold(xxh3_64(bytes)) & !3) | bits;
+    if h < FIRST_TEXT_TOKEN {
+        h + FIRST_TEXT_TOKEN
+    } else {
+        h
+    }
+}
+
+/// The slot token of a slot character under `fold`.
+fn slot_token(c: char, fold: Fold) -> u32 {
+    match fold {
+        Fold::Entities if matches!(c, '\u{E000}' | '\u{E004}') => NAME_TOKEN,
+        Fold::Entities => NUM_TOKEN,
+        _ => 3 + (c as u32 - 0xE000),
+    }
+}
+
+/// Is this jieba tag a name that `--fold entities` folds (person, place, organisation)?
+fn is_name_tag(tag: &str) -> bool {
+    tag.starts_with("nr") || tag == "ns" || tag == "nt"
+}
+
+/// Key tokens of one paragraph from its words and their tags (`""` when untagged).
+///
+/// `Fold::Entities`: every mask, every tagged name and every run of digits becomes one
+/// of two slot tokens ([`NAME_TOKEN`], [`NUM_TOKEN`]), so a copy that names a thing and
+/// a copy that masks it give the same tokens. `Fold::Masks`: masks become a token per
+/// kind, digit runs fold to `0`. `Fold::None`: the caller passes unslotted text; digit
+/// runs fold to `0`. Punctuation and white space are dropped, letters lower-cased.
+/// Words are cut again at slots, so `XX市` and `北京市` both give `NAME 市`.
+pub fn key_tokens(words: &[(&str, &str)], fold: Fold, sc: &mut Scratch) -> KeyFacts {
+    sc.key.clear();
+    sc.tokens.clear();
+    sc.bits.clear();
+    let mut piece = String::new();
+    let flush = |piece: &mut String, bits: u32, sc: &mut Scratch| {
+        if !piece.is_empty() {
+            sc.key.push_str(piece);
+            sc.tokens.push(token_hash(piece.as_bytes(), bits));
+            sc.bits
+                .extend(std::iter::repeat_n(bits as u8, piece.chars().count()));
+            piece.clear();
+        }
+    };
+    let push_slot = |slot: u32, piece: &mut String, bits: u32, sc: &mut Scratch| {
+        flush(piece, bits, sc);
+        if sc.tokens.last() == Some(&slot) && slot <= NUM_TOKEN {
+            return; // one slot for a run of masked or named words
+        }
+        if slot == NAME_TOKEN {
+            // A surname left in front of a masked name (张某) folds with it.
+            if let (Some(&last), Some(c)) = (sc.tokens.last(), sc.key.chars().last()) {
+                let bits = sc.bits.last().copied().unwrap_or(0) as u32;
+                if SURNAMES.contains(c) && last == token_hash(c.to_string().as_bytes(), bits) {
+                    sc.tokens.pop();
+                    sc.key.pop();
+                    sc.bits.pop();
                 }
             }
         }
-        ShingleKind::Char(_) => char_shingles(&sc.key, n, &mut sc.char_offsets, out),
+        sc.tokens.push(slot);
+        sc.bits.push(0);
+        sc.key.push(match slot {
+            NAME_TOKEN => '\u{E000}',
+            NUM_TOKEN => '\u{E003}',
+            k => char::from_u32(0xE000 + k - 3).unwrap_or('\u{E000}'),
+        });
+    };
+    for &(w, tag) in words {
+        if fold == Fold::Entities
+            && is_name_tag(tag)
+            && !w.chars().any(|c| is_slot(c) || c.is_ascii_digit())
+        {
+            let n = w.chars().count();
+            let unit = w.chars().last().filter(|&c| {
+                n >= 3 && tag != "nr" && !tag.starts_with("nr") && UNIT_SUFFIX.contains(c)
+            });
+            push_slot(NAME_TOKEN, &mut piece, 0, sc);
+            if let Some(u) = unit {
+                piece.push(u);
+                flush(&mut piece, NAMEABLE, sc);
+            }
+            continue;
+        }
+        let bits = tag_bits(tag);
+        let mut in_digits = false;
+        for c in w.chars() {
+            if c.is_ascii_digit() {
+                if !in_digits {
+                    if fold == Fold::Entities {
+                        push_slot(NUM_TOKEN, &mut piece, bits, sc);
+                    } else if !(piece.is_empty() && sc.key.ends_with('0')) {
+                        // A digit run split across two words folds once.
+                        piece.push('0');
+                    }
+                }
+                in_digits = true;
+                continue;
+            }
+            in_digits = false;
+            if is_slot(c) {
+                push_slot(slot_token(c, fold), &mut piece, bits, sc);
+                continue;
+            }
+            if c.is_alphanumeric() {
+                piece.push(c.to_ascii_lowercase());
+            }
+        }
+        flush(&mut piece, bits, sc);
     }
-    out.sort_unstable();
-    out.dedup();
     KeyFacts {
         key_chars: sc.key.chars().count() as u32,
         key_hash: xxh3_64(sc.key.as_bytes()),
     }
 }
 
-/// Shingles of one paragraph by characters: no segmentation needed.
-pub fn shingles_from_text(
+/// Explode word tokens into character tokens (slots stay one token), for `char:N`.
+pub fn char_tokens(sc: &mut Scratch, fold: Fold) {
+    sc.tokens.clear();
+    let mut buf = [0u8; 4];
+    for (c, &bits) in sc.key.chars().zip(&sc.bits) {
+        sc.tokens.push(if is_slot(c) {
+            slot_token(c, fold)
+        } else {
+            token_hash(c.encode_utf8(&mut buf).as_bytes(), bits as u32)
+        });
+    }
+}
+
+/// The shingles of a token sequence: hashes of every `n` consecutive tokens (the
+/// whole sequence when shorter), sorted and deduplicated, into `out`.
+pub fn shingles(tokens: &[u32], n: usize, out: &mut Vec<u32>) {
+    out.clear();
+    if tokens.is_empty() {
+        return;
+    }
+    let w = n.min(tokens.len());
+    for win in tokens.windows(w) {
+        out.push(fold(
+            win.iter()
+                .fold(w as u64, |a, &h| combine(a, h as u64 | (h as u64) << 32)),
+        ));
+    }
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// Key tokens and shingles of one paragraph: words and tags in, tokens and shingle
+/// set out (in `sc.tokens` and `out`).
+pub fn fingerprint(
     kind: ShingleKind,
-    normalized: &str,
+    words: &[(&str, &str)],
+    fold: Fold,
     sc: &mut Scratch,
     out: &mut Vec<u32>,
 ) -> KeyFacts {
-    let words = [normalized];
-    shingles_from_words(kind, &words, sc, out)
+    let f = key_tokens(words, fold, sc);
+    if let ShingleKind::Char(_) = kind {
+        char_tokens(sc, fold);
+    }
+    shingles(&sc.tokens, kind.size(), out);
+    f
 }
 
-fn char_shingles(key: &str, n: usize, offsets: &mut Vec<usize>, out: &mut Vec<u32>) {
-    offsets.clear();
-    offsets.extend(key.char_indices().map(|(i, _)| i));
-    offsets.push(key.len());
-    let chars = offsets.len() - 1;
-    if chars == 0 {
-        return;
-    }
-    let w = n.min(chars);
-    for s in 0..=chars - w {
-        out.push(fold(xxh3_64(&key.as_bytes()[offsets[s]..offsets[s + w]])));
-    }
-}
-
-/// The key text of a paragraph (for display and tests).
-pub fn key_text(words: &[&str]) -> String {
+/// The key text of a paragraph (for display and tests): slots show as U+E000 (names)
+/// and U+E003 (numbers) with `Fold::Entities`.
+pub fn key_text(words: &[(&str, &str)], fold: Fold) -> String {
     let mut sc = Scratch::default();
-    let mut out = Vec::new();
-    shingles_from_words(ShingleKind::Char(1), words, &mut sc, &mut out);
+    key_tokens(words, fold, &mut sc);
     sc.key
 }
 
@@ -151,17 +263,36 @@ pub fn key_text(words: &[&str]) -> String {
 mod tests {
     use super::*;
 
+    fn untagged<'a>(ws: &[&'a str]) -> Vec<(&'a str, &'a str)> {
+        ws.iter().map(|w| (*w, "")).collect()
+    }
+
     #[test]
     fn key_folds_width_punctuation_and_digits() {
         let mut a = String::new();
         normalize_into("（一）创建全国文明单位，２０２０年，共12个！", &mut a);
-        assert_eq!(key_text(&[a.as_str()]), "一创建全国文明单位0年共0个");
+        assert_eq!(
+            key_text(&untagged(&[&a]), Fold::Masks),
+            "一创建全国文明单位0年共0个"
+        );
         let mut b = String::new();
         normalize_into("(一)创建全国文明单位,2019年,共3个!", &mut b);
         let mut sc = Scratch::default();
         let (mut sa, mut sb) = (Vec::new(), Vec::new());
-        let fa = shingles_from_text(ShingleKind::Char(3), &a, &mut sc, &mut sa);
-        let fb = shingles_from_text(ShingleKind::Char(3), &b, &mut sc, &mut sb);
+        let fa = fingerprint(
+            ShingleKind::Char(3),
+            &untagged(&[&a]),
+            Fold::Masks,
+            &mut sc,
+            &mut sa,
+        );
+        let fb = fingerprint(
+            ShingleKind::Char(3),
+            &untagged(&[&b]),
+            Fold::Masks,
+            &mut sc,
+            &mut sb,
+        );
         assert_eq!(fa, fb);
         assert_eq!(sa, sb);
         assert_eq!(fa.key_chars, 14);
@@ -172,17 +303,65 @@ mod tests {
     fn word_shingles_are_ngrams_of_key_words() {
         let mut sc = Scratch::default();
         let mut out = Vec::new();
-        let f = shingles_from_words(
+        let f = fingerprint(
             ShingleKind::Word(3),
-            &["创建", "，", "全国", "文明", "单位", "。"],
+            &untagged(&["创建", "，", "全国", "文明", "单位", "。"]),
+            Fold::Masks,
             &mut sc,
             &mut out,
         );
         assert_eq!(f.key_chars, 8);
         assert_eq!(out.len(), 2);
-        shingles_from_words(ShingleKind::Word(3), &["创建", "，"], &mut sc, &mut out);
+        fingerprint(
+            ShingleKind::Word(3),
+            &untagged(&["创建", "，"]),
+            Fold::Masks,
+            &mut sc,
+            &mut out,
+        );
         assert_eq!(out.len(), 1, "short paragraphs give one shingle");
-        shingles_from_words(ShingleKind::Word(3), &["，", "。"], &mut sc, &mut out);
+        fingerprint(
+            ShingleKind::Word(3),
+            &untagged(&["，", "。"]),
+            Fold::Masks,
+            &mut sc,
+            &mut out,
+        );
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn entities_fold_names_masks_and_numbers_alike() {
+        let mut sc = Scratch::default();
+        // 北京市 (a tagged place) and XX市 (a mask), 1998年 and 20××年, 张某 and 张三.
+        let named = [
+            ("北京市", "ns"),
+            ("于", "p"),
+            ("1998", "m"),
+            ("年", "m"),
+            ("，", "x"),
+            ("张三", "nr"),
+            ("讲话", "v"),
+        ];
+        let masked = [
+            ("\u{E000}", "x"),
+            ("市", "n"),
+            ("于", "p"),
+            ("\u{E001}", "x"),
+            ("年", "m"),
+            ("，", "x"),
+            ("张", "nr"),
+            ("\u{E000}", "x"),
+            ("讲话", "v"),
+        ];
+        key_tokens(&named, Fold::Entities, &mut sc);
+        let a = sc.tokens.clone();
+        key_tokens(&masked, Fold::Entities, &mut sc);
+        assert_eq!(a, sc.tokens);
+        assert_eq!(a[0], NAME_TOKEN);
+        assert_eq!(a[3], NUM_TOKEN);
+        // With --fold masks the tagged name stays text.
+        key_tokens(&named, Fold::Masks, &mut sc);
+        assert!(!sc.tokens.contains(&NAME_TOKEN));
     }
 }

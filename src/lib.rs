@@ -34,6 +34,7 @@ pub mod cluster;
 pub mod config;
 pub mod decode;
 pub mod error;
+pub mod eval;
 pub mod fingerprint;
 pub mod keep;
 pub mod lines;
@@ -44,7 +45,9 @@ pub mod placeholders;
 pub mod report;
 pub mod segment;
 pub mod structure;
+pub mod synth;
+pub mod verify;
 pub mod walk;
 
-pub use config::{Config, KeepPolicy, MaskStyle, ShingleKind};
+pub use config::{Config, Fold, KeepPolicy, MaskStyle, ShingleKind};
 pub use error::{Error, Result};

@@ -12,12 +12,13 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use serde::Serialize;
 
-use cli::{Cli, Command, Level, NormalizeArgs, SegmentArgs};
+use cli::{Cli, Command, EvalArgs, Level, NormalizeArgs, SegmentArgs, SynthArgs};
 use zhclean::boilerplate::Boilerplate;
 use zhclean::placeholders::{self, Kind};
 use zhclean::report::Summary;
 use zhclean::segment::{self, Segmenter};
-use zhclean::{decode, pipeline};
+use zhclean::synth::{self, SynthOptions};
+use zhclean::{decode, eval, pipeline};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -25,6 +26,8 @@ fn main() -> ExitCode {
         Command::Clean(args) => clean(args),
         Command::Segment(args) => segment_cmd(args).map(|_| 0),
         Command::Normalize(args) => normalize_cmd(args).map(|_| 0),
+        Command::Synth(args) => synth_cmd(args).map(|_| 0),
+        Command::Eval(args) => eval_cmd(args).map(|_| 0),
     };
     match res {
         Ok(code) => ExitCode::from(code),
@@ -244,5 +247,43 @@ fn normalize_cmd(args: NormalizeArgs) -> Result<()> {
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+fn synth_cmd(args: SynthArgs) -> Result<()> {
+    let text = read_input(Some(&args.source), args.encoding)?;
+    let opts = SynthOptions {
+        seed: args.seed,
+        docs: args.docs,
+        size: args.size,
+        truth: !args.no_truth,
+    };
+    let seg = Segmenter::new();
+    let stats = synth::synth(&text, &seg, &opts, &args.out)?;
+    eprintln!(
+        "wrote {} files ({} bytes): {} documents, {} paragraphs from {} origins, {} masks, \
+         {} furniture lines{}",
+        stats.files,
+        stats.bytes,
+        stats.documents,
+        stats.paragraphs,
+        stats.origins,
+        stats.masks,
+        stats.furniture_lines,
+        if opts.truth { "; truth.json" } else { "" }
+    );
+    Ok(())
+}
+
+fn eval_cmd(args: EvalArgs) -> Result<()> {
+    let truth = eval::read_truth(&args.truth)?;
+    let scores = eval::eval(&truth, &args.report)?;
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &scores)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", eval::render(&scores))?;
+    }
     Ok(())
 }

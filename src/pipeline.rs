@@ -24,8 +24,8 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::boilerplate::{Boilerplate, RuleId};
-use crate::cluster::{jaccard_sorted, split_around_kept, UnionFind};
-use crate::config::{Config, ShingleKind};
+use crate::cluster::{split_around_kept, Cluster, UnionFind};
+use crate::config::{Config, Fold, ShingleKind};
 use crate::decode::{self, Decoded, NotText};
 use crate::error::{Error, Result};
 use crate::fingerprint::{self, KeyFacts};
@@ -37,6 +37,7 @@ use crate::placeholders::{self, Kind, Span};
 use crate::report::{self, *};
 use crate::segment::Segmenter;
 use crate::structure::{self, Document, Paragraph};
+use crate::verify;
 use crate::walk::{self, Skipped, Source};
 
 /// A file after the deterministic text stages (no dedup yet).
@@ -97,7 +98,8 @@ struct ParaFacts {
     lines: [u32; 2],
     masks: u32,
     key: KeyFacts,
-    shingles: Vec<u32>,
+    /// Key tokens (only for paragraphs that take part in the search).
+    tokens: Vec<u32>,
 }
 
 #[derive(Debug)]
@@ -141,6 +143,7 @@ struct Ctx<'a> {
 struct Scratch {
     fp: fingerprint::Scratch,
     norm: String,
+    shingles: Vec<u32>,
     sig: Vec<u32>,
 }
 
@@ -201,53 +204,49 @@ fn analyze(src: &Source, ctx: &Ctx, sc: &mut Scratch) -> Analyzed {
     for (pi, p) in paras.iter().enumerate() {
         let t = Instant::now();
         let spans = &para_spans[pi];
-        let slotted = placeholders::slotted(&p.text, spans);
-        fingerprint::normalize_into(&slotted, &mut sc.norm);
+        if ctx.cfg.fold == Fold::None {
+            fingerprint::normalize_into(&p.text, &mut sc.norm);
+        } else {
+            let slotted = placeholders::slotted(&p.text, spans);
+            fingerprint::normalize_into(&slotted, &mut sc.norm);
+        }
         stage_ns[3] += ns(t);
-        let mut shingles = Vec::new();
-        let key = match (ctx.cfg.shingle, ctx.seg) {
-            (ShingleKind::Word(_), Some(seg)) => {
-                let t = Instant::now();
-                let words = seg.words(&sc.norm, false);
-                stage_ns[4] += ns(t);
-                let t = Instant::now();
-                let f = fingerprint::shingles_from_words(
-                    ctx.cfg.shingle,
-                    &words,
-                    &mut sc.fp,
-                    &mut shingles,
-                );
-                stage_ns[5] += ns(t);
-                f
-            }
-            _ => {
-                let t = Instant::now();
-                let f = fingerprint::shingles_from_text(
-                    ctx.cfg.shingle,
-                    &sc.norm,
-                    &mut sc.fp,
-                    &mut shingles,
-                );
-                stage_ns[5] += ns(t);
-                f
-            }
+        let t = Instant::now();
+        let words: Vec<(&str, &str)> = match ctx.seg {
+            Some(seg) if ctx.cfg.fold == Fold::Entities => seg.tagged(&sc.norm, false),
+            Some(seg) => seg
+                .words(&sc.norm, false)
+                .into_iter()
+                .map(|w| (w, ""))
+                .collect(),
+            None => vec![(sc.norm.as_str(), "")],
         };
+        stage_ns[4] += ns(t);
+        let t = Instant::now();
+        let key = fingerprint::fingerprint(
+            ctx.cfg.shingle,
+            &words,
+            ctx.cfg.fold,
+            &mut sc.fp,
+            &mut sc.shingles,
+        );
+        stage_ns[5] += ns(t);
+        let mut tokens = Vec::new();
         if key.key_chars as usize >= ctx.cfg.min_chars {
             let t = Instant::now();
-            ctx.hasher.signature_into(&shingles, &mut sc.sig);
+            ctx.hasher.signature_into(&sc.shingles, &mut sc.sig);
             for b in 0..ctx.bands {
                 band_keys.push(lsh::band_key(&sc.sig[b * ctx.rows..(b + 1) * ctx.rows], b));
             }
+            tokens = sc.fp.tokens.clone();
             stage_ns[6] += ns(t);
-        } else {
-            shingles = Vec::new();
         }
         facts.push(ParaFacts {
             doc: para_doc[pi],
             lines: [lines[p.first].no, lines[p.last].no],
             masks: spans.len() as u32,
             key,
-            shingles,
+            tokens,
         });
     }
     Analyzed::Done(Box::new(FileFacts {
@@ -347,7 +346,8 @@ fn run_in_pool(
 
     // analyze
     let t = Instant::now();
-    let seg = matches!(cfg.shingle, ShingleKind::Word(_)).then(Segmenter::new);
+    let seg = (matches!(cfg.shingle, ShingleKind::Word(_)) || cfg.fold == Fold::Entities)
+        .then(Segmenter::new);
     let hasher = MinHasher::new(cfg.num_perm, cfg.seed);
     let ctx = Ctx {
         cfg,
@@ -507,6 +507,7 @@ fn run_in_pool(
         seed: cfg.seed,
         keep: format!("{:?}", cfg.keep).to_lowercase(),
         mask_style: format!("{:?}", cfg.mask_style).to_lowercase(),
+        fold: format!("{:?}", cfg.fold).to_lowercase(),
         keep_boilerplate: cfg.keep_boilerplate,
         encoding: cfg.encoding.map(|e| e.name().to_string()),
         exts: cfg.exts.clone(),
@@ -528,6 +529,9 @@ fn run_in_pool(
     let failed = summary.failed.len() + summary.decode_errors.len();
     Ok(Outcome { summary, failed })
 }
+
+/// Shingle Jaccard below which a candidate pair is not aligned (see `verify::is_copy`).
+const VERIFY_FLOOR: f64 = 0.25;
 
 /// The group phase: candidates, verification, clusters, documents, keep decisions.
 fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
@@ -594,12 +598,21 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
     cands.dedup();
     let candidate_pairs = cands.len();
 
-    // Verification: exact Jaccard of the shingle sets.
-    let sh = |i: u32| paras[i as usize].0.shingles.as_slice();
+    // Verification: shingle Jaccard, then the mask-aware alignment (see `verify`).
+    let tok = |i: u32| paras[i as usize].0.tokens.as_slice();
+    let n_shingle = cfg.shingle.size();
     let verified: Vec<(u32, u32)> = cands
         .par_iter()
-        .filter(|&&(a, b)| jaccard_sorted(sh(a), sh(b)) >= cfg.threshold)
-        .copied()
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(sa, sb), &(a, b)| {
+                fingerprint::shingles(tok(a), n_shingle, sa);
+                fingerprint::shingles(tok(b), n_shingle, sb);
+                verify::is_copy((tok(a), tok(b)), (sa, sb), cfg.threshold, VERIFY_FLOOR)
+                    .then_some((a, b))
+            },
+        )
+        .flatten()
         .collect();
     for &(a, b) in &verified {
         uf.union(a, b);
@@ -679,7 +692,7 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
         let r = doc_uf.find(d);
         doc_components.entry(r).or_default().push(d);
     }
-    let mut doc_clusters: Vec<(u32, Vec<(u32, f64)>)> = Vec::new();
+    let mut doc_clusters: Vec<Cluster> = Vec::new();
     for comp in doc_components.values().filter(|c| c.len() > 1) {
         let mut rest = comp.clone();
         loop {
@@ -699,13 +712,13 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
             if cnt == 0 {
                 break;
             }
-            let mut members = vec![(k, 1.0)];
+            let mut members = vec![(k, 1.0, false)];
             for &d in doc_edges.get(&k).into_iter().flatten() {
                 if rest.contains(&d) {
-                    members.push((d, coverage(d, k)));
+                    members.push((d, coverage(d, k), false));
                 }
             }
-            rest.retain(|d| !members.iter().any(|(m, _)| m == d));
+            rest.retain(|d| !members.iter().any(|(m, _, _)| m == d));
             doc_clusters.push((k, members));
         }
     }
@@ -714,7 +727,7 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
     // Paragraph clusters around kept members; copies inside removed documents rank last.
     let mut doc_is_removed = vec![false; ndocs];
     for (k, members) in &doc_clusters {
-        for (m, _) in members {
+        for (m, _, _) in members {
             if m != k {
                 doc_is_removed[*m as usize] = true;
             }
@@ -730,7 +743,7 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
         key_chars: paras[i as usize].0.key.key_chars,
     };
     let comp_list: Vec<Vec<u32>> = comps.into_values().filter(|c| c.len() > 1).collect();
-    let para_clusters: Vec<(u32, Vec<(u32, f64)>)> = comp_list
+    let para_clusters: Vec<Cluster> = comp_list
         .par_iter()
         .flat_map_iter(|comp| {
             let mut ranked = comp.clone();
@@ -740,12 +753,13 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
                     rank(cfg.keep, &para_copy(i)),
                 )
             });
-            split_around_kept(&ranked, cfg.threshold, |a, b| {
+            split_around_kept(&ranked, |a, b| {
                 if group_of[a as usize] == group_of[b as usize] {
-                    1.0
-                } else {
-                    jaccard_sorted(sh(a), sh(b))
+                    return Some((1.0, false));
                 }
+                let v = verify::similarity(tok(a), tok(b), cfg.threshold);
+                (v.containment || v.similarity >= cfg.threshold)
+                    .then_some((v.similarity, v.containment))
             })
         })
         .collect();
@@ -792,7 +806,7 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
 /// `place` names a member's file and line range.
 fn emit_clusters(
     level: &'static str,
-    mut clusters: Vec<(u32, Vec<(u32, f64)>)>,
+    mut clusters: Vec<Cluster>,
     base: u32,
     removed: &mut [Option<u32>],
     records: &mut Vec<ClusterRecord>,
@@ -804,7 +818,7 @@ fn emit_clusters(
     clusters.sort_by_key(|(_, m)| m[0].0);
     for (j, (kept, members)) in clusters.iter().enumerate() {
         let cid = base + j as u32;
-        for &(m, _) in members {
+        for &(m, _, _) in members {
             if m != *kept {
                 removed[m as usize] = Some(cid);
             }
@@ -818,12 +832,13 @@ fn emit_clusters(
                 .expect("kept is a member"),
             members: members
                 .iter()
-                .map(|&(m, s)| {
+                .map(|&(m, s, containment)| {
                     let (file, lines) = place(m);
                     ClusterMember {
                         file,
                         lines,
                         similarity: round4(s),
+                        containment,
                     }
                 })
                 .collect(),

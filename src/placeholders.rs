@@ -15,7 +15,9 @@ use serde::Serialize;
 use crate::config::MaskStyle;
 
 /// What a masked span stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Entity,
@@ -208,7 +210,7 @@ fn counted_by(c: &[char], k: usize, prev: char) -> bool {
     }
 }
 /// Surnames before a lone 某 that make it a masked name (张某).
-const SURNAMES: &str = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
+pub(crate) const SURNAMES: &str = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
 /// Characters after 某 that make it an ordinary word (某些, 某种, 某个, 某一…).
 const MOU_WORDS: &str = "些种个一位项方地处时天次类样日年月";
 /// Function words after which a lone dash stands for a removed word.
@@ -237,7 +239,8 @@ const DIMENSIONS: &str = "长宽高深厚";
 /// Punctuation that opens a clause, after which a masked word may start.
 const CLAUSE_MARKS: &str = "。，；：:、“《（(";
 /// Suffixes after which a `□` run is an entity rather than removed text.
-const ENTITY_SUFFIX: &str = "市县区镇乡村街省局厅部委办处科室司公校院社路队组会站所店";
+pub(crate) const ENTITY_SUFFIX: &str =
+    "市县区镇乡村街省局厅部委办处科室司公校院社路队组会站所店州盟旗";
 
 /// Find every masked span in `text` (char offsets, sorted, disjoint).
 pub fn detect(text: &str) -> Vec<Span> {

@@ -29,6 +29,10 @@ pub struct ClusterMember {
     pub file: String,
     pub lines: [u32; 2],
     pub similarity: f64,
+    /// Present (true) when this copy is a trimmed version of the kept one (or the kept
+    /// one of it): `similarity` is then the shorter copy's matched share.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub containment: bool,
 }
 
 /// A line of `clusters.jsonl`.
@@ -143,6 +147,7 @@ pub struct Options {
     pub seed: u64,
     pub keep: String,
     pub mask_style: String,
+    pub fold: String,
     pub keep_boilerplate: bool,
     pub encoding: Option<String>,
     pub exts: Vec<String>,
