@@ -28,8 +28,6 @@ pub struct Scratch {
     key: String,
     /// Key tokens of the last paragraph fingerprinted.
     pub tokens: Vec<u32>,
-    /// Tag bits of each key character.
-    bits: Vec<u8>,
 }
 
 /// Width-fold a paragraph (masks already slotted) for segmentation.
@@ -87,7 +85,7 @@ fn tag_bits(tag: &str) -> u32 {
 /// Hash of one key token with its tag bits, never a slot value.
 #[inline]
 fn token_hash(bytes: &[u8], bits: u32) -> u32 {
-    let h = (fold(xxh3_64(bytes)) & !3) | bits;
+    let h = (fold(xxh3_64(bytes)) & !(NAMEABLE | NUMERIC | IDENT)) | bits;
     if h < FIRST_TEXT_TOKEN {
         h + FIRST_TEXT_TOKEN
     } else {
@@ -109,65 +107,131 @@ fn is_name_tag(tag: &str) -> bool {
     tag.starts_with("nr") || tag == "ns" || tag == "nt"
 }
 
-/// Key tokens of one paragraph from its words and their tags (`""` when untagged).
-///
-/// `Fold::Entities`: every mask, every tagged name and every run of digits becomes one
-/// of two slot tokens ([`NAME_TOKEN`], [`NUM_TOKEN`]), so a copy that names a thing and
-/// a copy that masks it give the same tokens. `Fold::Masks`: masks become a token per
-/// kind, digit runs fold to `0`. `Fold::None`: the caller passes unslotted text; digit
-/// runs fold to `0`. Punctuation and white space are dropped, letters lower-cased.
-/// Words are cut again at slots, so `XX市` and `北京市` both give `NAME 市`.
-pub fn key_tokens(words: &[(&str, &str)], fold: Fold, sc: &mut Scratch) -> KeyFacts {
-    sc.key.clear();
-    sc.tokens.clear();
-    sc.bits.clear();
-    let mut piece = String::new();
-    let flush = |piece: &mut String, bits: u32, sc: &mut Scratch| {
-        if !piece.is_empty() {
-            sc.key.push_str(piece);
-            sc.tokens.push(token_hash(piece.as_bytes(), bits));
-            sc.bits
-                .extend(std::iter::repeat_n(bits as u8, piece.chars().count()));
-            piece.clear();
+/// Third bit of a text token: it is a name's or a number's own text (a tagged name,
+/// a run of digits), which shingles fold to [`NAME_TOKEN`]/[`NUM_TOKEN`] while
+/// verification still tells two different names apart.
+pub const IDENT: u32 = 4;
+
+/// The shingle view of a token: a name's or number's own text folds to its slot.
+#[inline]
+pub fn folded(t: u32) -> u32 {
+    if t >= FIRST_TEXT_TOKEN && t & IDENT != 0 {
+        if t & NAMEABLE != 0 {
+            NAME_TOKEN
+        } else {
+            NUM_TOKEN
         }
-    };
-    let push_slot = |slot: u32, piece: &mut String, bits: u32, sc: &mut Scratch| {
-        flush(piece, bits, sc);
-        if sc.tokens.last() == Some(&slot) && slot <= NUM_TOKEN {
-            return; // one slot for a run of masked or named words
+    } else {
+        t
+    }
+}
+
+/// Token and key builder for one paragraph.
+struct Builder<'a> {
+    sc: &'a mut Scratch,
+    chars: bool,
+    /// The last text token was this single character.
+    last_single: Option<char>,
+}
+
+impl Builder<'_> {
+    fn text(&mut self, piece: &mut String, bits: u32) {
+        if piece.is_empty() {
+            return;
         }
-        if slot == NAME_TOKEN {
-            // A surname left in front of a masked name (张某) folds with it.
-            if let (Some(&last), Some(c)) = (sc.tokens.last(), sc.key.chars().last()) {
-                let bits = sc.bits.last().copied().unwrap_or(0) as u32;
-                if SURNAMES.contains(c) && last == token_hash(c.to_string().as_bytes(), bits) {
-                    sc.tokens.pop();
-                    sc.key.pop();
-                    sc.bits.pop();
-                }
+        self.sc.key.push_str(piece);
+        let mut it = piece.chars();
+        self.last_single = match (it.next(), it.next()) {
+            (Some(c), None) => Some(c),
+            _ => None,
+        };
+        if self.chars {
+            let mut buf = [0u8; 4];
+            for c in piece.chars() {
+                let t = token_hash(c.encode_utf8(&mut buf).as_bytes(), bits);
+                self.sc.tokens.push(t);
             }
+        } else {
+            self.sc.tokens.push(token_hash(piece.as_bytes(), bits));
         }
-        sc.tokens.push(slot);
-        sc.bits.push(0);
-        sc.key.push(match slot {
+        piece.clear();
+    }
+
+    fn ident(&mut self, text: &str, class: u32) {
+        self.sc.key.push_str(text);
+        self.sc
+            .tokens
+            .push(token_hash(text.as_bytes(), class | IDENT));
+        let mut it = text.chars();
+        self.last_single = match (it.next(), it.next()) {
+            (Some(c), None) if class == NAMEABLE => Some(c),
+            _ => None,
+        };
+    }
+
+    fn slot(&mut self, slot: u32) {
+        if slot <= NUM_TOKEN && self.sc.tokens.last() == Some(&slot) {
+            return; // one slot for a run of masks
+        }
+        if slot == NAME_TOKEN && self.last_single.is_some_and(|c| SURNAMES.contains(c)) {
+            // A surname left in front of a masked name (张某) belongs to the name.
+            self.sc.tokens.pop();
+            self.sc.key.pop();
+        }
+        self.last_single = None;
+        self.sc.tokens.push(slot);
+        self.sc.key.push(match slot {
             NAME_TOKEN => '\u{E000}',
             NUM_TOKEN => '\u{E003}',
             k => char::from_u32(0xE000 + k - 3).unwrap_or('\u{E000}'),
         });
+    }
+}
+
+/// Key tokens of one paragraph from its words and their tags (`""` when untagged), in
+/// `sc.tokens`: words, or characters when `chars`.
+///
+/// `Fold::Entities`: a mask becomes one of two slot tokens ([`NAME_TOKEN`],
+/// [`NUM_TOKEN`]); a tagged name (person, place, organisation) and a run of digits
+/// become an [`IDENT`] token that keeps its own text for verification and folds to
+/// the same slot in shingles ([`folded`]), so a copy that names a thing and a copy that
+/// masks it shingle alike, while two copies naming different things still differ.
+/// `Fold::Masks`: masks become a slot per kind, digit runs fold to `0`. `Fold::None`:
+/// the caller passes unslotted text; digit runs fold to `0`. Punctuation and white
+/// space are dropped, letters lower-cased. Words are cut again at slots, and a place
+/// keeps its unit apart, so `XX市` and `北京市` both give `NAME 市`.
+pub fn key_tokens(words: &[(&str, &str)], fold: Fold, chars: bool, sc: &mut Scratch) -> KeyFacts {
+    sc.key.clear();
+    sc.tokens.clear();
+    let mut b = Builder {
+        sc,
+        chars,
+        last_single: None,
     };
+    let mut piece = String::new();
+    let mut digits = String::new();
     for &(w, tag) in words {
         if fold == Fold::Entities
             && is_name_tag(tag)
             && !w.chars().any(|c| is_slot(c) || c.is_ascii_digit())
         {
             let n = w.chars().count();
-            let unit = w.chars().last().filter(|&c| {
-                n >= 3 && tag != "nr" && !tag.starts_with("nr") && UNIT_SUFFIX.contains(c)
-            });
-            push_slot(NAME_TOKEN, &mut piece, 0, sc);
+            let unit = w
+                .chars()
+                .last()
+                .filter(|&c| n >= 3 && !tag.starts_with("nr") && UNIT_SUFFIX.contains(c));
+            let name: String = w
+                .chars()
+                .take(n - usize::from(unit.is_some()))
+                .filter(|c| c.is_alphanumeric())
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            if !name.is_empty() {
+                b.ident(&name, NAMEABLE);
+            }
             if let Some(u) = unit {
                 piece.push(u);
-                flush(&mut piece, NAMEABLE, sc);
+                b.text(&mut piece, NAMEABLE);
             }
             continue;
         }
@@ -175,27 +239,35 @@ pub fn key_tokens(words: &[(&str, &str)], fold: Fold, sc: &mut Scratch) -> KeyFa
         let mut in_digits = false;
         for c in w.chars() {
             if c.is_ascii_digit() {
-                if !in_digits {
-                    if fold == Fold::Entities {
-                        push_slot(NUM_TOKEN, &mut piece, bits, sc);
-                    } else if !(piece.is_empty() && sc.key.ends_with('0')) {
-                        // A digit run split across two words folds once.
-                        piece.push('0');
-                    }
+                if fold == Fold::Entities {
+                    b.text(&mut piece, bits);
+                    digits.push(c);
+                } else if !(in_digits || piece.is_empty() && b.sc.key.ends_with('0')) {
+                    // A digit run split across two words folds once.
+                    piece.push('0');
                 }
                 in_digits = true;
                 continue;
             }
+            if !digits.is_empty() {
+                b.ident(&digits, NUMERIC);
+                digits.clear();
+            }
             in_digits = false;
             if is_slot(c) {
-                push_slot(slot_token(c, fold), &mut piece, bits, sc);
+                b.text(&mut piece, bits);
+                b.slot(slot_token(c, fold));
                 continue;
             }
             if c.is_alphanumeric() {
                 piece.push(c.to_ascii_lowercase());
             }
         }
-        flush(&mut piece, bits, sc);
+        if !digits.is_empty() {
+            b.ident(&digits, NUMERIC);
+            digits.clear();
+        }
+        b.text(&mut piece, bits);
     }
     KeyFacts {
         key_chars: sc.key.chars().count() as u32,
@@ -203,28 +275,23 @@ pub fn key_tokens(words: &[(&str, &str)], fold: Fold, sc: &mut Scratch) -> KeyFa
     }
 }
 
-/// Explode word tokens into character tokens (slots stay one token), for `char:N`.
-pub fn char_tokens(sc: &mut Scratch, fold: Fold) {
-    sc.tokens.clear();
-    let mut buf = [0u8; 4];
-    for (c, &bits) in sc.key.chars().zip(&sc.bits) {
-        sc.tokens.push(if is_slot(c) {
-            slot_token(c, fold)
-        } else {
-            token_hash(c.encode_utf8(&mut buf).as_bytes(), bits as u32)
-        });
-    }
-}
-
 /// The shingles of a token sequence: hashes of every `n` consecutive tokens (the
 /// whole sequence when shorter), sorted and deduplicated, into `out`.
 pub fn shingles(tokens: &[u32], n: usize, out: &mut Vec<u32>) {
     out.clear();
-    if tokens.is_empty() {
+    // Shingles see names and numbers folded, a run of them as one slot.
+    let mut view: Vec<u32> = Vec::with_capacity(tokens.len());
+    for &t in tokens {
+        let f = folded(t);
+        if !(f <= NUM_TOKEN && view.last() == Some(&f)) {
+            view.push(f);
+        }
+    }
+    if view.is_empty() {
         return;
     }
-    let w = n.min(tokens.len());
-    for win in tokens.windows(w) {
+    let w = n.min(view.len());
+    for win in view.windows(w) {
         out.push(fold(
             win.iter()
                 .fold(w as u64, |a, &h| combine(a, h as u64 | (h as u64) << 32)),
@@ -243,19 +310,16 @@ pub fn fingerprint(
     sc: &mut Scratch,
     out: &mut Vec<u32>,
 ) -> KeyFacts {
-    let f = key_tokens(words, fold, sc);
-    if let ShingleKind::Char(_) = kind {
-        char_tokens(sc, fold);
-    }
+    let f = key_tokens(words, fold, matches!(kind, ShingleKind::Char(_)), sc);
     shingles(&sc.tokens, kind.size(), out);
     f
 }
 
-/// The key text of a paragraph (for display and tests): slots show as U+E000 (names)
-/// and U+E003 (numbers) with `Fold::Entities`.
+/// The key text of a paragraph (for display and tests): masks show as U+E000 (names)
+/// and U+E003 (numbers) with `Fold::Entities`, one slot character per kind otherwise.
 pub fn key_text(words: &[(&str, &str)], fold: Fold) -> String {
     let mut sc = Scratch::default();
-    key_tokens(words, fold, &mut sc);
+    key_tokens(words, fold, false, &mut sc);
     sc.key
 }
 
@@ -354,14 +418,49 @@ mod tests {
             ("\u{E000}", "x"),
             ("讲话", "v"),
         ];
-        key_tokens(&named, Fold::Entities, &mut sc);
-        let a = sc.tokens.clone();
-        key_tokens(&masked, Fold::Entities, &mut sc);
-        assert_eq!(a, sc.tokens);
-        assert_eq!(a[0], NAME_TOKEN);
-        assert_eq!(a[3], NUM_TOKEN);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        fingerprint(
+            ShingleKind::Word(2),
+            &named,
+            Fold::Entities,
+            &mut sc,
+            &mut a,
+        );
+        let named_tokens = sc.tokens.clone();
+        fingerprint(
+            ShingleKind::Word(2),
+            &masked,
+            Fold::Entities,
+            &mut sc,
+            &mut b,
+        );
+        assert_eq!(a, b, "shingles alike");
+        assert_eq!(sc.tokens[0], NAME_TOKEN);
+        assert_eq!(folded(named_tokens[0]), NAME_TOKEN);
+        assert_eq!(folded(named_tokens[3]), NUM_TOKEN);
+        assert_eq!(named_tokens.len(), sc.tokens.len());
+        // Two copies naming different places differ in tokens, not in shingles.
+        let other = [
+            ("上海市", "ns"),
+            ("于", "p"),
+            ("1998", "m"),
+            ("年", "m"),
+            ("，", "x"),
+            ("张三", "nr"),
+            ("讲话", "v"),
+        ];
+        let mut c = Vec::new();
+        fingerprint(
+            ShingleKind::Word(2),
+            &other,
+            Fold::Entities,
+            &mut sc,
+            &mut c,
+        );
+        assert_eq!(a, c);
+        assert_ne!(named_tokens, sc.tokens);
         // With --fold masks the tagged name stays text.
-        key_tokens(&named, Fold::Masks, &mut sc);
-        assert!(!sc.tokens.contains(&NAME_TOKEN));
+        key_tokens(&named, Fold::Masks, false, &mut sc);
+        assert!(!sc.tokens.iter().any(|&t| folded(t) == NAME_TOKEN));
     }
 }

@@ -758,8 +758,7 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
                     return Some((1.0, false));
                 }
                 let v = verify::similarity(tok(a), tok(b), cfg.threshold);
-                (v.containment || v.similarity >= cfg.threshold)
-                    .then_some((v.similarity, v.containment))
+                verify::accepts(v, cfg.threshold).then_some((v.similarity, v.containment))
             })
         })
         .collect();

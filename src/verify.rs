@@ -6,8 +6,10 @@
 //!   above the threshold is a copy.
 //! - **Mask-aware alignment**, for pairs below it: the best monotone alignment of the two
 //!   token sequences in which equal tokens match and a slot token (a mask, or a folded
-//!   name or number) matches any run of up to [`NAME_RUN`]/[`NUM_RUN`] tokens of the
-//!   other copy, since a site's `XX` may stand for a name the tagger split into words.
+//!   name or number) matches any run of up to [`NAME_RUN`]/[`NUM_RUN`] nouns/numerals
+//!   of the other copy, since a site's `XX` may stand for a name the tagger split into
+//!   words. Two copies that both name something must name the same thing: their name
+//!   tokens keep their own text here (they are folded only in shingles).
 //!   Its score is Dice-like: matched tokens of both sides over all tokens of both.
 //!   When one copy is a trimmed version of the other (a clause cut, the ending dropped),
 //!   the shorter one's matched share is its *containment*; a pair whose containment
@@ -24,6 +26,11 @@ use crate::fingerprint::{is_slot_token, NAMEABLE, NAME_TOKEN, NUMERIC};
 pub const NAME_RUN: usize = 4;
 /// Tokens a number slot may stand for.
 pub const NUM_RUN: usize = 3;
+/// Least alignment score that makes a copy, whatever `--threshold` says: the score
+/// counts matched tokens, which is more lenient than shingle Jaccard (one changed word
+/// costs one token, but up to n shingles), and a slot matches whatever stands in the
+/// other copy.
+pub const ALIGN_MIN: f64 = 0.85;
 /// Containment at which a trimmed copy counts as a copy.
 pub const CONTAINMENT: f64 = 0.9;
 /// Shortest trimmed copy, as a share of the longer one's tokens.
@@ -118,7 +125,7 @@ pub fn similarity(a: &[u32], b: &[u32], threshold: f64) -> Verdict {
     let (ma, mb) = align(a, b);
     let (la, lb) = (a.len().max(1), b.len().max(1));
     let dice = (ma + mb) as f64 / (la + lb) as f64;
-    if dice >= threshold {
+    if dice >= threshold.max(ALIGN_MIN) {
         return Verdict {
             similarity: dice,
             containment: false,
@@ -154,8 +161,12 @@ pub fn is_copy(
     if j < floor {
         return false;
     }
-    let v = similarity(tokens.0, tokens.1, threshold);
-    v.containment || v.similarity >= threshold
+    accepts(similarity(tokens.0, tokens.1, threshold), threshold)
+}
+
+/// Does a verdict make a copy at `threshold`?
+pub fn accepts(v: Verdict, threshold: f64) -> bool {
+    v.containment || v.similarity >= threshold.max(ALIGN_MIN)
 }
 
 #[cfg(test)]

@@ -563,3 +563,63 @@ fn seeds_documents_split_as_a_reader_sees_them() {
         .iter()
         .any(|x| x["file"] == "003_b437f13d9ea7c8b9.txt" && x["line"] == 5 && x["text"] == "***"));
 }
+
+#[test]
+fn synth_then_clean_then_eval_scores_the_run() {
+    // Source: the seeds' own paragraphs, one a line.
+    let (_d, dir) = input_dir();
+    let mut source = String::new();
+    for f in fs::read_dir(fixtures().join("seeds")).unwrap() {
+        let out = zhclean()
+            .args(["segment", "--level", "paragraphs"])
+            .arg(f.unwrap().path())
+            .output()
+            .unwrap();
+        source.push_str(&String::from_utf8(out.stdout).unwrap());
+    }
+    let src = dir.join("source.txt");
+    fs::write(&src, source).unwrap();
+    let syn = dir.join("synth");
+    let out = zhclean()
+        .arg("synth")
+        .arg(&src)
+        .arg("--out")
+        .arg(&syn)
+        .args(["--seed", "3", "--docs", "24"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = clean(&syn.join("corpus"), &[]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let ev = zhclean()
+        .arg("eval")
+        .arg(syn.join("truth.json"))
+        .arg(run.out().join("report"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        ev.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ev.stderr)
+    );
+    let s: Value = serde_json::from_slice(&ev.stdout).unwrap();
+    let p = &s["paragraph_pairs"];
+    assert!(p["expected"].as_u64().unwrap() > 20, "{s}");
+    assert!(p["precision"].as_f64().unwrap() >= 0.95, "{s}");
+    assert!(p["recall"].as_f64().unwrap() >= 0.9, "{s}");
+    assert_eq!(s["furniture"]["recall"].as_f64().unwrap(), 1.0, "{s}");
+    // A second synth into the same folder is refused: nothing is overwritten.
+    let again = zhclean()
+        .arg("synth")
+        .arg(&src)
+        .arg("--out")
+        .arg(&syn)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+}
