@@ -126,6 +126,15 @@ pub fn folded(t: u32) -> u32 {
     }
 }
 
+/// The one character of `s`, if it has exactly one.
+fn single_char(s: &str) -> Option<char> {
+    let mut it = s.chars();
+    match (it.next(), it.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
+}
+
 /// Token and key builder for one paragraph.
 struct Builder<'a> {
     sc: &'a mut Scratch,
@@ -140,11 +149,7 @@ impl Builder<'_> {
             return;
         }
         self.sc.key.push_str(piece);
-        let mut it = piece.chars();
-        self.last_single = match (it.next(), it.next()) {
-            (Some(c), None) => Some(c),
-            _ => None,
-        };
+        self.last_single = single_char(piece);
         if self.chars {
             let mut buf = [0u8; 4];
             for c in piece.chars() {
@@ -162,11 +167,7 @@ impl Builder<'_> {
         self.sc
             .tokens
             .push(token_hash(text.as_bytes(), class | IDENT));
-        let mut it = text.chars();
-        self.last_single = match (it.next(), it.next()) {
-            (Some(c), None) if class == NAMEABLE => Some(c),
-            _ => None,
-        };
+        self.last_single = single_char(text).filter(|_| class == NAMEABLE);
     }
 
     fn slot(&mut self, slot: u32) {
@@ -279,24 +280,27 @@ pub fn key_tokens(words: &[(&str, &str)], fold: Fold, chars: bool, sc: &mut Scra
 /// whole sequence when shorter), sorted and deduplicated, into `out`.
 pub fn shingles(tokens: &[u32], n: usize, out: &mut Vec<u32>) {
     out.clear();
-    // Shingles see names and numbers folded, a run of them as one slot.
-    let mut view: Vec<u32> = Vec::with_capacity(tokens.len());
+    // Shingles see names and numbers folded, a run of them as one slot. `out` first
+    // holds that view, then each window's hash in place (window i is read before
+    // position i is written, and later windows start after it).
     for &t in tokens {
         let f = folded(t);
-        if !(f <= NUM_TOKEN && view.last() == Some(&f)) {
-            view.push(f);
+        if !(f <= NUM_TOKEN && out.last() == Some(&f)) {
+            out.push(f);
         }
     }
-    if view.is_empty() {
+    if out.is_empty() {
         return;
     }
-    let w = n.min(view.len());
-    for win in view.windows(w) {
-        out.push(fold(
-            win.iter()
-                .fold(w as u64, |a, &h| combine(a, h as u64 | (h as u64) << 32)),
-        ));
+    let w = n.min(out.len());
+    let windows = out.len() - w + 1;
+    for i in 0..windows {
+        let h = out[i..i + w]
+            .iter()
+            .fold(w as u64, |a, &h| combine(a, h as u64 | (h as u64) << 32));
+        out[i] = fold(h);
     }
+    out.truncate(windows);
     out.sort_unstable();
     out.dedup();
 }

@@ -224,8 +224,9 @@ fn parse_tagged(line: &str) -> Vec<(String, String)> {
     out
 }
 
-/// The origins of a source text: paragraphs as pieces, deduplicated by text.
-pub fn read_source(text: &str, seg: &Segmenter) -> Vec<Vec<Piece>> {
+/// The origins of a source text: paragraphs as pieces, deduplicated by text; and
+/// whether the source was word/TAG text.
+pub fn read_source(text: &str, seg: &Segmenter) -> (Vec<Vec<Piece>>, bool) {
     let lines: Vec<&str> = text.lines().collect();
     let tagged = looks_tagged(&lines);
     let mut seen = HashSet::new();
@@ -288,7 +289,7 @@ pub fn read_source(text: &str, seg: &Segmenter) -> Vec<Vec<Piece>> {
         gram_counts.push(grams.len());
         out.push(pieces);
     }
-    out
+    (out, tagged)
 }
 
 /// How one site masks things.
@@ -692,8 +693,7 @@ fn bottom_furniture(rng: &mut Rng, out: &mut Vec<OutLine>) {
 
 /// Write a synth corpus from `source` into `out` (`out/corpus/` and `out/truth.json`).
 pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> Result<SynthStats> {
-    let tagged = looks_tagged(&source.lines().take(50).collect::<Vec<_>>());
-    let origins = read_source(source, seg);
+    let (origins, tagged) = read_source(source, seg);
     if origins.len() < 3 {
         return Err(Error::Config(format!(
             "the source holds {} usable paragraphs (one a line, {MIN_PARA_CHARS}+ characters, \
