@@ -9,7 +9,7 @@ use zhclean::cluster::UnionFind;
 use zhclean::config::{Fold, ShingleKind};
 use zhclean::fingerprint::{self, Scratch};
 use zhclean::lsh;
-use zhclean::minhash::{splitmix64, MinHasher};
+use zhclean::minhash::{splitmix64, MinHasher, Path};
 use zhclean::placeholders;
 use zhclean::segment::Segmenter;
 
@@ -49,12 +49,17 @@ fn bench_signature(c: &mut Criterion) {
                 assert_eq!(out, want);
             })
         });
-        g.bench_with_input(BenchmarkId::new("portable", k), &k, |b, _| {
-            b.iter(|| {
-                mh.signature_portable(black_box(&shingles), &mut out);
-                assert_eq!(out, want);
-            })
-        });
+        for path in Path::ALL {
+            if mh.signature_with(path, &shingles, &mut out).is_none() {
+                continue; // this CPU lacks the path
+            }
+            g.bench_with_input(BenchmarkId::new(path.name(), k), &k, |b, _| {
+                b.iter(|| {
+                    mh.signature_with(path, black_box(&shingles), &mut out);
+                    assert_eq!(out, want);
+                })
+            });
+        }
         g.bench_with_input(BenchmarkId::new("dispatch", k), &k, |b, _| {
             b.iter(|| {
                 mh.signature_into(black_box(&shingles), &mut out);
@@ -62,6 +67,36 @@ fn bench_signature(c: &mut Criterion) {
             })
         });
     }
+    g.finish();
+
+    // Paragraph-sized sets (100 shingles, as a 150-character paragraph has), where the
+    // per-call overhead and the short inner loop count.
+    let paras: Vec<Vec<u32>> = (0..1000).map(|i| random_shingles(100, 1000 + i)).collect();
+    let total: u64 = paras.iter().map(|p| p.len() as u64).sum();
+    let mh = MinHasher::new(128, 1);
+    let mut want = vec![0u32; 128 * paras.len()];
+    for (p, w) in paras.iter().zip(want.chunks_exact_mut(128)) {
+        mh.signature_reference(p, w);
+    }
+    let mut out = vec![0u32; 128 * paras.len()];
+    let mut g = c.benchmark_group("signature_paragraphs");
+    g.throughput(Throughput::Elements(total));
+    g.bench_function("reference/128", |b| {
+        b.iter(|| {
+            for (p, o) in paras.iter().zip(out.chunks_exact_mut(128)) {
+                mh.signature_reference(black_box(p), o);
+            }
+            assert_eq!(out, want);
+        })
+    });
+    g.bench_function("dispatch/128", |b| {
+        b.iter(|| {
+            for (p, o) in paras.iter().zip(out.chunks_exact_mut(128)) {
+                mh.signature_into(black_box(p), o);
+            }
+            assert_eq!(out, want);
+        })
+    });
     g.finish();
 }
 

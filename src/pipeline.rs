@@ -153,7 +153,7 @@ fn ns(t: Instant) -> u64 {
 
 fn read_decode(
     src: &Source,
-    cfg: &Config,
+    forced: Option<&'static encoding_rs::Encoding>,
     stage_ns: &mut [u64],
 ) -> std::result::Result<(Vec<u8>, Decoded), Analyzed> {
     let t = Instant::now();
@@ -165,7 +165,7 @@ fn read_decode(
     })?;
     stage_ns[0] += ns(t);
     let t = Instant::now();
-    let dec = decode::decode(&bytes, cfg.encoding).map_err(|NotText::Binary| {
+    let dec = decode::decode(&bytes, forced).map_err(|NotText::Binary| {
         Analyzed::Skipped(Skipped {
             file: src.rel_path.clone(),
             reason: "binary".into(),
@@ -177,7 +177,7 @@ fn read_decode(
 
 fn analyze(src: &Source, ctx: &Ctx, sc: &mut Scratch) -> Analyzed {
     let mut stage_ns = [0u64; STAGES.len()];
-    let (bytes, dec) = match read_decode(src, ctx.cfg, &mut stage_ns) {
+    let (bytes, dec) = match read_decode(src, ctx.cfg.encoding, &mut stage_ns) {
         Ok(x) => x,
         Err(a) => return a,
     };
@@ -604,9 +604,13 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
     let verified: Vec<(u32, u32)> = cands
         .par_iter()
         .map_init(
-            || (Vec::new(), Vec::new()),
-            |(sa, sb), &(a, b)| {
-                fingerprint::shingles(tok(a), n_shingle, sa);
+            || (u32::MAX, Vec::new(), Vec::new()),
+            |(last_a, sa, sb), &(a, b)| {
+                // Pairs come sorted by `a`: its shingles serve the whole run.
+                if *last_a != a {
+                    fingerprint::shingles(tok(a), n_shingle, sa);
+                    *last_a = a;
+                }
                 fingerprint::shingles(tok(b), n_shingle, sb);
                 verify::is_copy((tok(a), tok(b)), (sa, sb), cfg.threshold, VERIFY_FLOOR)
                     .then_some((a, b))
@@ -757,6 +761,9 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
                 if group_of[a as usize] == group_of[b as usize] {
                     return Some((1.0, false));
                 }
+                if verify::decided_by_bounds(tok(a), tok(b), cfg.threshold) == Some(false) {
+                    return None;
+                }
                 let v = verify::similarity(tok(a), tok(b), cfg.threshold);
                 verify::accepts(v, cfg.threshold).then_some((v.similarity, v.containment))
             })
@@ -883,7 +890,14 @@ fn write_file(
         path: cfg.input.join(&f.rel_path),
     };
     let mut stage_ns = [0u64; STAGES.len()];
-    let (bytes, decoded) = match read_decode(&src, cfg, &mut stage_ns) {
+    // The analyze phase already chose the encoding: no second detection. (UTF-8 is
+    // detected again because its strict check is cheaper than a forced decode.)
+    let forced = cfg.encoding.or_else(|| {
+        (f.encoding != encoding_rs::UTF_8.name())
+            .then(|| encoding_rs::Encoding::for_label(f.encoding.as_bytes()))
+            .flatten()
+    });
+    let (bytes, decoded) = match read_decode(&src, forced, &mut stage_ns) {
         Ok(x) => x,
         Err(Analyzed::Failed(s) | Analyzed::Skipped(s)) => return Err(s),
         Err(Analyzed::Done(_)) => unreachable!("read_decode never returns Done"),

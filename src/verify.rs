@@ -21,6 +21,7 @@
 
 use crate::cluster::jaccard_sorted;
 use crate::fingerprint::{is_slot_token, NAMEABLE, NAME_TOKEN, NUMERIC};
+use crate::minhash::Path;
 
 /// Tokens a name slot may stand for.
 pub const NAME_RUN: usize = 4;
@@ -45,8 +46,26 @@ pub struct Verdict {
 }
 
 /// Matched tokens of each side of the best alignment of `a` and `b`.
+///
+/// The common prefix and suffix match one to one and only the middle is aligned. When
+/// neither middle holds a slot the best alignment is a longest common subsequence,
+/// computed bit-parallel ([`lcs_len`], 64 cells per word operation); otherwise the
+/// dynamic program of [`align_reference`] runs on packed scores over a ring of rows.
 pub fn align(a: &[u32], b: &[u32]) -> (usize, usize) {
-    // Common prefix and suffix match one to one; align only the middle.
+    let (fixed, a, b) = strip_common(a, b);
+    if a.is_empty() || b.is_empty() {
+        return (fixed, fixed);
+    }
+    if !a.iter().chain(b).any(|&t| is_slot_token(t)) {
+        let l = lcs_len(a, b);
+        return (fixed + l, fixed + l);
+    }
+    let (ma, mb) = align_slots(a, b);
+    (fixed + ma, fixed + mb)
+}
+
+/// Length of the common prefix plus suffix, and the two middles.
+fn strip_common<'a>(a: &'a [u32], b: &'a [u32]) -> (usize, &'a [u32], &'a [u32]) {
     let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let (a2, b2) = (&a[pre..], &b[pre..]);
     let suf = a2
@@ -55,62 +74,328 @@ pub fn align(a: &[u32], b: &[u32]) -> (usize, usize) {
         .zip(b2.iter().rev())
         .take_while(|(x, y)| x == y)
         .count();
-    let (a, b) = (&a2[..a2.len() - suf], &b2[..b2.len() - suf]);
-    let fixed = pre + suf;
-    if a.is_empty() || b.is_empty() {
-        return (fixed, fixed);
+    (pre + suf, &a2[..a2.len() - suf], &b2[..b2.len() - suf])
+}
+
+/// Tokens a slot may stand for at most.
+fn run(slot: u32) -> usize {
+    if slot == NAME_TOKEN {
+        NAME_RUN
+    } else {
+        NUM_RUN
     }
-    let run = |t: u32| if t == NAME_TOKEN { NAME_RUN } else { NUM_RUN };
-    // What a slot may stand for: a name slot for nouns, a number slot for numerals
-    // (a kind-per-mask slot of `--fold masks` for either).
-    let fits = |slot: u32, t: u32| {
-        !is_slot_token(t)
-            && match slot {
-                NAME_TOKEN => t & NAMEABLE != 0,
-                crate::fingerprint::NUM_TOKEN => t & NUMERIC != 0,
-                _ => t & (NAMEABLE | NUMERIC) != 0,
+}
+
+/// What a slot may stand for: a name slot for nouns, a number slot for numerals (a
+/// kind-per-mask slot of `--fold masks` for either).
+fn fits(slot: u32, t: u32) -> bool {
+    !is_slot_token(t)
+        && match slot {
+            NAME_TOKEN => t & NAMEABLE != 0,
+            crate::fingerprint::NUM_TOKEN => t & NUMERIC != 0,
+            _ => t & (NAMEABLE | NUMERIC) != 0,
+        }
+}
+
+/// Longest common subsequence of `a` and `b`, bit-parallel over `b` (Allison and Dix
+/// 1986, in Hyyrö's 2004 form): one bit per position of `b`, `V' = (V + (V & M)) |
+/// (V & !M)` per token of `a`, and the LCS is the number of zero bits left.
+pub fn lcs_len(a: &[u32], b: &[u32]) -> usize {
+    LcsTable::new(b, false).lcs(a, false)
+}
+
+/// Match masks of `b` for the bit-parallel LCS.
+struct LcsTable {
+    len: usize,
+    words: usize,
+    /// Distinct tokens of `b`, sorted, and for each the bit set of its positions.
+    toks: Vec<u32>,
+    masks: Vec<u64>,
+    /// With wildcards: positions of `b` that each slot kind fits (noun, numeral,
+    /// either), and positions of `b`'s name, number and other slots.
+    extra: Vec<u64>,
+}
+
+const FIT_NAME: usize = 0;
+const FIT_NUM: usize = 1;
+const FIT_ANY: usize = 2;
+const SLOT_NAME: usize = 3;
+const SLOT_NUM: usize = 4;
+const SLOT_OTHER: usize = 5;
+
+impl LcsTable {
+    fn new(b: &[u32], wildcard: bool) -> Self {
+        let words = b.len().div_ceil(64);
+        let mut by_tok: Vec<(u32, u32)> =
+            b.iter().enumerate().map(|(j, &t)| (t, j as u32)).collect();
+        by_tok.sort_unstable();
+        let mut toks: Vec<u32> = Vec::new();
+        let mut masks: Vec<u64> = Vec::new();
+        for &(t, j) in &by_tok {
+            if toks.last() != Some(&t) {
+                toks.push(t);
+                masks.resize(masks.len() + words, 0);
             }
-    };
-    let (n, m) = (a.len(), b.len());
-    // dp[i][j]: (total matched, matched in a) for a[..i], b[..j]; rows kept whole
-    // because a slot in `a` reaches back up to NAME_RUN rows.
-    let w = m + 1;
-    let mut dp = vec![(0u32, 0u32); (n + 1) * w];
-    for i in 1..=n {
-        for j in 1..=m {
-            let (x, y) = (a[i - 1], b[j - 1]);
-            let mut best = dp[(i - 1) * w + j].max(dp[i * w + j - 1]);
-            if x == y {
-                let p = dp[(i - 1) * w + j - 1];
-                best = best.max((p.0 + 2, p.1 + 1));
-            } else {
-                if is_slot_token(x) && !is_slot_token(y) {
-                    // x stands for b[j-k..j].
-                    for k in 1..=run(x).min(j) {
-                        if !fits(x, b[j - k]) {
-                            break;
-                        }
-                        let p = dp[(i - 1) * w + j - k];
-                        best = best.max((p.0 + 1 + k as u32, p.1 + 1));
+            let base = (toks.len() - 1) * words;
+            masks[base + j as usize / 64] |= 1 << (j % 64);
+        }
+        let mut extra = Vec::new();
+        if wildcard {
+            extra.resize(6 * words, 0u64);
+            for (j, &t) in b.iter().enumerate() {
+                let bit = 1u64 << (j % 64);
+                let mut set = |which: usize| extra[which * words + j / 64] |= bit;
+                if is_slot_token(t) {
+                    set(match t {
+                        NAME_TOKEN => SLOT_NAME,
+                        crate::fingerprint::NUM_TOKEN => SLOT_NUM,
+                        _ => SLOT_OTHER,
+                    });
+                } else {
+                    if t & NAMEABLE != 0 {
+                        set(FIT_NAME);
+                    }
+                    if t & NUMERIC != 0 {
+                        set(FIT_NUM);
+                    }
+                    if t & (NAMEABLE | NUMERIC) != 0 {
+                        set(FIT_ANY);
                     }
                 }
-                if is_slot_token(y) && !is_slot_token(x) {
-                    // y stands for a[i-k..i].
-                    for k in 1..=run(y).min(i) {
-                        if !fits(y, a[i - k]) {
-                            break;
-                        }
-                        let p = dp[(i - k) * w + j - 1];
-                        best = best.max((p.0 + 1 + k as u32, p.1 + k as u32));
-                    }
-                }
             }
-            dp[i * w + j] = best;
+        }
+        LcsTable {
+            len: b.len(),
+            words,
+            toks,
+            masks,
+            extra,
         }
     }
-    let (tot, ma) = dp[n * w + m];
-    let mb = tot - ma;
-    (fixed + ma as usize, fixed + mb as usize)
+
+    /// The LCS of `a` with this table's sequence; with `wildcard` (the table must be
+    /// built with it) a slot also matches one token of the other side that it may
+    /// stand for (see [`fits`]).
+    fn lcs(&self, a: &[u32], wildcard: bool) -> usize {
+        let words = self.words;
+        let mut v = vec![u64::MAX; words];
+        let mut m = vec![0u64; words];
+        for &x in a {
+            let eq = self
+                .toks
+                .binary_search(&x)
+                .ok()
+                .map(|ti| &self.masks[ti * words..(ti + 1) * words]);
+            if !wildcard {
+                if let Some(e) = eq {
+                    lcs_step(&mut v, e);
+                }
+                continue;
+            }
+            let mut parts: [Option<usize>; 3] = [None; 3];
+            if is_slot_token(x) {
+                parts[0] = Some(match x {
+                    NAME_TOKEN => FIT_NAME,
+                    crate::fingerprint::NUM_TOKEN => FIT_NUM,
+                    _ => FIT_ANY,
+                });
+            } else {
+                if x & NAMEABLE != 0 {
+                    parts[0] = Some(SLOT_NAME);
+                }
+                if x & NUMERIC != 0 {
+                    parts[1] = Some(SLOT_NUM);
+                }
+                if x & (NAMEABLE | NUMERIC) != 0 {
+                    parts[2] = Some(SLOT_OTHER);
+                }
+            }
+            if eq.is_none() && parts.iter().all(Option::is_none) {
+                continue;
+            }
+            match eq {
+                Some(e) => m.copy_from_slice(e),
+                None => m.fill(0),
+            }
+            for p in parts.into_iter().flatten() {
+                for (mw, &xw) in m.iter_mut().zip(&self.extra[p * words..(p + 1) * words]) {
+                    *mw |= xw;
+                }
+            }
+            lcs_step(&mut v, &m);
+        }
+        let tail = words * 64 - self.len;
+        self.len + tail - v.iter().map(|w| w.count_ones() as usize).sum::<usize>()
+    }
+}
+
+/// One row of the bit-parallel LCS: `V' = (V + (V & M)) | (V & !M)` over all words.
+#[inline]
+fn lcs_step(v: &mut [u64], m: &[u64]) {
+    let mut carry = 0u64;
+    for (vw, &mw) in v.iter_mut().zip(m) {
+        let u = *vw & mw;
+        let (s1, c1) = vw.overflowing_add(u);
+        let (s2, c2) = s1.overflowing_add(carry);
+        carry = (c1 | c2) as u64;
+        *vw = s2 | (*vw & !mw);
+    }
+}
+
+/// Cheap bounds on the best alignment of `a` and `b`, without the dynamic program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// A lower bound of matched tokens of both sides (twice the plain LCS).
+    pub total_lo: usize,
+    /// Upper bounds of matched tokens: both sides, of `a`, of `b`.
+    pub total_hi: usize,
+    pub a_hi: usize,
+    pub b_hi: usize,
+}
+
+/// Bounds from two bit-parallel LCS runs. The plain LCS is an alignment, so twice it
+/// is a lower bound of the total. Collapsing each slot run of the best alignment to one
+/// wildcard match gives a wildcard LCS, which loses at most `run - 1` tokens per slot;
+/// so the wildcard LCS plus those losses bounds the total (and each side) from above.
+pub fn bounds(a: &[u32], b: &[u32]) -> Bounds {
+    let (fixed, ma, mb) = strip_common(a, b);
+    let spare = |s: &[u32]| -> usize {
+        s.iter()
+            .filter(|&&t| is_slot_token(t))
+            .map(|&t| run(t) - 1)
+            .sum()
+    };
+    let (spare_a, spare_b) = (spare(ma), spare(mb));
+    let wildcard = spare_a + spare_b > 0;
+    let table = LcsTable::new(mb, wildcard);
+    let lo = table.lcs(ma, false);
+    let hi = if wildcard { table.lcs(ma, true) } else { lo };
+    Bounds {
+        total_lo: 2 * (fixed + lo),
+        total_hi: (2 * (fixed + hi) + spare_a + spare_b).min(a.len() + b.len()),
+        a_hi: (fixed + hi + spare_b).min(a.len()),
+        b_hi: (fixed + hi + spare_a).min(b.len()),
+    }
+}
+
+/// What [`similarity`] plus [`accepts`] would decide, when the bounds settle it.
+pub fn decided_by_bounds(a: &[u32], b: &[u32], threshold: f64) -> Option<bool> {
+    if a == b {
+        return Some(true);
+    }
+    let bd = bounds(a, b);
+    let (la, lb) = (a.len().max(1), b.len().max(1));
+    let bar = threshold.max(ALIGN_MIN);
+    if bd.total_lo as f64 / (la + lb) as f64 >= bar {
+        return Some(true);
+    }
+    let dice_hi = bd.total_hi as f64 / (la + lb) as f64;
+    let (m_short_hi, l_short, l_long) = if la <= lb {
+        (bd.a_hi, la, lb)
+    } else {
+        (bd.b_hi, lb, la)
+    };
+    let contain_possible = m_short_hi as f64 / l_short as f64 >= CONTAINMENT
+        && l_short as f64 >= MIN_SHARE * l_long as f64;
+    (dice_hi < bar && !contain_possible).then_some(false)
+}
+
+/// Score `(total matched, matched in a)` packed in one word, so the lexicographic best
+/// of the reference is a plain `max`.
+#[inline(always)]
+fn pack(total: usize, in_a: usize) -> u64 {
+    ((total as u64) << 32) | in_a as u64
+}
+
+/// The slot-aware dynamic program of [`align_reference`] on non-empty middles, row by
+/// row over a ring of the last `max run + 1` rows, each score packed into a `u64`.
+///
+/// A cell's best is the max of its left neighbour and of terms that read earlier rows
+/// only (up, diagonal match, slot runs). So each row first takes those terms, in a loop
+/// without a carried dependency that the compiler vectorises, then a running max
+/// supplies the left neighbour; slot terms touch only the cells next to a slot.
+fn align_slots(a: &[u32], b: &[u32]) -> (usize, usize) {
+    match Path::detect() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Path::detect` chose this path because the CPU has AVX-512F/BW/VL.
+        Path::Avx512 => unsafe { align_slots_avx512(a, b) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Path::detect` chose this path because the CPU has AVX2.
+        Path::Avx2 => unsafe { align_slots_avx2(a, b) },
+        _ => align_slots_kernel(a, b),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn align_slots_avx2(a: &[u32], b: &[u32]) -> (usize, usize) {
+    align_slots_kernel(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+unsafe fn align_slots_avx512(a: &[u32], b: &[u32]) -> (usize, usize) {
+    align_slots_kernel(a, b)
+}
+
+#[inline(always)]
+fn align_slots_kernel(a: &[u32], b: &[u32]) -> (usize, usize) {
+    const ROWS: usize = if NAME_RUN > NUM_RUN {
+        NAME_RUN
+    } else {
+        NUM_RUN
+    } + 1;
+    let (n, m) = (a.len(), b.len());
+    let w = m + 1;
+    let mut ring = vec![0u64; ROWS * w];
+    let mut cur = vec![0u64; w];
+    let b_slots: Vec<usize> = (0..m).filter(|&j| is_slot_token(b[j])).collect();
+    for i in 1..=n {
+        let x = a[i - 1];
+        let prev = &ring[((i - 1) % ROWS) * w..][..w];
+        // Up and diagonal terms.
+        for ((c, (&up, &diag)), &y) in cur[1..]
+            .iter_mut()
+            .zip(prev[1..].iter().zip(&prev[..m]))
+            .zip(b)
+        {
+            let d = if y == x { diag + pack(2, 1) } else { 0 };
+            *c = up.max(d);
+        }
+        if is_slot_token(x) {
+            // x stands for b[j-k..j].
+            for j in 1..=m {
+                for k in 1..=run(x).min(j) {
+                    if !fits(x, b[j - k]) {
+                        break;
+                    }
+                    cur[j] = cur[j].max(prev[j - k] + pack(1 + k, 1));
+                }
+            }
+        } else {
+            for &jb in &b_slots {
+                // b[jb] stands for a[i-k..i].
+                let y = b[jb];
+                for k in 1..=run(y).min(i) {
+                    if !fits(y, a[i - k]) {
+                        break;
+                    }
+                    let earlier = ring[((i - k) % ROWS) * w + jb];
+                    cur[jb + 1] = cur[jb + 1].max(earlier + pack(1 + k, k));
+                }
+            }
+        }
+        // Left neighbours: a running max along the row, carried in a register.
+        let mut left = 0;
+        for c in cur.iter_mut() {
+            left = left.max(*c);
+            *c = left;
+        }
+        ring[(i % ROWS) * w..][..w].copy_from_slice(&cur);
+    }
+    let s = cur[m];
+    let (tot, ma) = ((s >> 32) as usize, (s & 0xFFFF_FFFF) as usize);
+    (ma, tot - ma)
 }
 
 /// The alignment score of `a` and `b`, and whether containment makes them copies at
@@ -161,6 +446,9 @@ pub fn is_copy(
     if j < floor {
         return false;
     }
+    if let Some(d) = decided_by_bounds(tokens.0, tokens.1, threshold) {
+        return d;
+    }
     accepts(similarity(tokens.0, tokens.1, threshold), threshold)
 }
 
@@ -173,6 +461,149 @@ pub fn accepts(v: Verdict, threshold: f64) -> bool {
 mod tests {
     use super::*;
     use crate::fingerprint::NUM_TOKEN;
+    use proptest::prelude::*;
+
+    /// The definition [`align`] must equal: the full dynamic program, kept for tests.
+    fn align_reference(a: &[u32], b: &[u32]) -> (usize, usize) {
+        // Common prefix and suffix match one to one; align only the middle.
+        let (fixed, a, b) = strip_common(a, b);
+        if a.is_empty() || b.is_empty() {
+            return (fixed, fixed);
+        }
+        let run = |t: u32| if t == NAME_TOKEN { NAME_RUN } else { NUM_RUN };
+        // What a slot may stand for: a name slot for nouns, a number slot for numerals
+        // (a kind-per-mask slot of `--fold masks` for either).
+        let fits = |slot: u32, t: u32| {
+            !is_slot_token(t)
+                && match slot {
+                    NAME_TOKEN => t & NAMEABLE != 0,
+                    crate::fingerprint::NUM_TOKEN => t & NUMERIC != 0,
+                    _ => t & (NAMEABLE | NUMERIC) != 0,
+                }
+        };
+        let (n, m) = (a.len(), b.len());
+        // dp[i][j]: (total matched, matched in a) for a[..i], b[..j]; rows kept whole
+        // because a slot in `a` reaches back up to NAME_RUN rows.
+        let w = m + 1;
+        let mut dp = vec![(0u32, 0u32); (n + 1) * w];
+        for i in 1..=n {
+            for j in 1..=m {
+                let (x, y) = (a[i - 1], b[j - 1]);
+                let mut best = dp[(i - 1) * w + j].max(dp[i * w + j - 1]);
+                if x == y {
+                    let p = dp[(i - 1) * w + j - 1];
+                    best = best.max((p.0 + 2, p.1 + 1));
+                } else {
+                    if is_slot_token(x) && !is_slot_token(y) {
+                        // x stands for b[j-k..j].
+                        for k in 1..=run(x).min(j) {
+                            if !fits(x, b[j - k]) {
+                                break;
+                            }
+                            let p = dp[(i - 1) * w + j - k];
+                            best = best.max((p.0 + 1 + k as u32, p.1 + 1));
+                        }
+                    }
+                    if is_slot_token(y) && !is_slot_token(x) {
+                        // y stands for a[i-k..i].
+                        for k in 1..=run(y).min(i) {
+                            if !fits(y, a[i - k]) {
+                                break;
+                            }
+                            let p = dp[(i - k) * w + j - 1];
+                            best = best.max((p.0 + 1 + k as u32, p.1 + k as u32));
+                        }
+                    }
+                }
+                dp[i * w + j] = best;
+            }
+        }
+        let (tot, ma) = dp[n * w + m];
+        let mb = tot - ma;
+        (fixed + ma as usize, fixed + mb as usize)
+    }
+
+    /// Tokens from a small alphabet (so copies share many), with slots and the
+    /// name/number bits mixed in.
+    fn tokens() -> impl Strategy<Value = Vec<u32>> {
+        proptest::collection::vec(
+            prop_oneof![
+                3 => (8u32..40).prop_map(|t| t << 3 | (t % 4)),
+                1 => Just(NAME_TOKEN),
+                1 => Just(NUM_TOKEN),
+                1 => 3u32..8,
+            ],
+            0..150,
+        )
+    }
+
+    /// A sequence and an edited copy of it: tokens replaced by slots or other tokens,
+    /// dropped, or inserted, so that many pairs sit near the acceptance bar.
+    fn copy_pair() -> impl Strategy<Value = (Vec<u32>, Vec<u32>)> {
+        (
+            tokens(),
+            proptest::collection::vec((0u8..8, 8u32..40), 0..160),
+        )
+            .prop_map(|(a, edits)| {
+                let mut b = Vec::new();
+                for (i, &x) in a.iter().enumerate() {
+                    let (op, t) = edits.get(i).copied().unwrap_or((7, 0));
+                    match op {
+                        0 => b.push(NAME_TOKEN),
+                        1 => b.push(NUM_TOKEN),
+                        2 => b.push(t << 3 | 1),
+                        3 => {}
+                        4 => {
+                            b.push(x);
+                            b.push(t << 3 | 2);
+                        }
+                        _ => b.push(x),
+                    }
+                }
+                (a, b)
+            })
+    }
+
+    /// The fast alignment equals the reference, the bounds hold, and a decision made by
+    /// the bounds is the one the alignment makes.
+    fn check_fast_paths(a: &[u32], b: &[u32], t: f64) -> Result<(), TestCaseError> {
+        let (ma, mb) = align_reference(a, b);
+        prop_assert_eq!(align(a, b), (ma, mb));
+        let bd = bounds(a, b);
+        prop_assert!(
+            bd.total_lo <= ma + mb && ma + mb <= bd.total_hi,
+            "{bd:?} {ma} {mb}"
+        );
+        prop_assert!(ma <= bd.a_hi && mb <= bd.b_hi, "{bd:?} {ma} {mb}");
+        if let Some(d) = decided_by_bounds(a, b, t) {
+            prop_assert_eq!(d, accepts(similarity(a, b, t), t));
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn fast_paths_agree_with_the_reference_on_copies((a, b) in copy_pair(), t in 0.5f64..0.95) {
+            check_fast_paths(&a, &b, t)?;
+        }
+
+        #[test]
+        fn fast_paths_agree_with_the_reference(a in tokens(), b in tokens(), t in 0.5f64..0.95) {
+            check_fast_paths(&a, &b, t)?;
+        }
+
+        #[test]
+        fn bit_parallel_lcs_equals_the_reference(
+            a in proptest::collection::vec(8u32..30, 0..300),
+            b in proptest::collection::vec(8u32..30, 0..300),
+        ) {
+            let (l, _) = align_reference(&a, &b);
+            let (fixed, ma, mb) = strip_common(&a, &b);
+            prop_assert_eq!(fixed + lcs_len(ma, mb), l);
+        }
+    }
 
     #[test]
     fn slots_match_runs_of_the_other_copy() {
