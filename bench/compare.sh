@@ -105,4 +105,8 @@ for name, v in by.items():
     print(line)
 print("\nThe × columns are each row's median wall time over that zhclean row's: above 1 means zhclean is faster.")
 PY
+mkdir -p "$WORK/summaries"
+for d in "$RUNDIR"/zh-*; do
+    [ -f "$d/report/summary.json" ] && cp "$d/report/summary.json" "$WORK/summaries/$(basename "$d")-$SIZE.json"
+done
 rm -rf "$RUNDIR"

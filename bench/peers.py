@@ -9,7 +9,8 @@ the candidates forms clusters. Output is a clusters.jsonl in zhclean's format, s
 Tools:
   datasketch  MinHash.update_batch per paragraph, MinHashLSH (query, then insert).
   rensa       RMinHash.from_token_sets in one batch, RMinHashLSH.insert_many and
-              query_all (rensa's batch path), 16 bands x 8 rows.
+              query_all (rensa's batch path) on batches of 20,000
+              paragraphs, 16 bands x 8 rows.
   jieba       Python jieba word segmentation (no HMM) of the same paragraphs only:
               the segmentation peer, no clusters.
 
@@ -25,6 +26,7 @@ NUM_PERM = 128
 THRESHOLD = 0.7
 GRAM = 5
 SEED = 1
+BATCH = 20_000
 
 
 def read_text(path):
@@ -94,13 +96,20 @@ def run_rensa(paras, uf):
     # (1/b)^(1/r) lies nearest the threshold (16 x 8 at 0.7).
     divisors = [b for b in range(1, NUM_PERM + 1) if NUM_PERM % b == 0]
     bands = min(divisors, key=lambda b: abs((1 / b) ** (b / NUM_PERM) - THRESHOLD))
-    mhs = RMinHash.from_token_sets([list(grams(t)) for _, _, t in paras], NUM_PERM, SEED)
+    # Batches of BATCH paragraphs: one batch call for all would hold every paragraph's
+    # gram list at once (15 GB of RSS on a 100 MB corpus).
     lsh = RMinHashLSH(THRESHOLD, NUM_PERM, bands)
-    lsh.insert_many(mhs)
-    for i, cands in enumerate(lsh.query_all(mhs)):
-        for j in cands:
-            if j != i:
-                uf.union(i, j)
+    mhs = []
+    for s in range(0, len(paras), BATCH):
+        batch = [list(grams(t)) for _, _, t in paras[s : s + BATCH]]
+        got = RMinHash.from_token_sets(batch, NUM_PERM, SEED)
+        lsh.insert_many(got, start_key=s)
+        mhs.extend(got)
+    for s in range(0, len(mhs), BATCH):
+        for k, cands in enumerate(lsh.query_all(mhs[s : s + BATCH])):
+            for j in cands:
+                if j != s + k:
+                    uf.union(s + k, j)
 
 
 def run_jieba(paras):

@@ -65,29 +65,62 @@ pub type Member = (u32, f64, bool);
 pub type Cluster = (u32, Vec<Member>);
 
 /// Members of `component` grouped into `(kept, [(member, similarity, containment)])`
-/// clusters. `ranked` lists the component in keep-policy order (best first); `sim`
-/// says whether a member is a copy of a kept one (`None`: not a copy), and how similar.
-/// Each member is checked against the kept copy itself, so a bridge cannot chain
-/// unrelated members together. Clusters of one member are dropped.
+/// clusters. `ranked` lists the component in keep-policy order (best first); `near`
+/// lists the ids that may be copies of an id (its neighbours in the graph of verified
+/// pairs and exact copies; others are not tried); `sim` says whether a member is a copy
+/// of a kept one (`None`: not a copy), and how similar. Each member is checked against
+/// the kept copy itself, so a bridge cannot chain unrelated members together. Clusters
+/// of one member are dropped.
+///
+/// The work is one `sim` call per edge of the graph, not per pair of the component: a
+/// component chained through thousands of members costs no more than its edges.
 pub fn split_around_kept(
     ranked: &[u32],
+    mut near: impl FnMut(u32, &mut Vec<u32>),
     mut sim: impl FnMut(u32, u32) -> Option<(f64, bool)>,
 ) -> Vec<Cluster> {
+    // Position of each id in `ranked`, and whether it is still unassigned.
+    let mut pos: Vec<(u32, u32)> = ranked
+        .iter()
+        .enumerate()
+        .map(|(p, &id)| (id, p as u32))
+        .collect();
+    pos.sort_unstable();
+    let rank_of = |id: u32| {
+        pos.binary_search_by_key(&id, |&(i, _)| i)
+            .ok()
+            .map(|k| pos[k].1 as usize)
+    };
+    let mut free = vec![true; ranked.len()];
     let mut out = Vec::new();
-    let mut rest: Vec<u32> = ranked.to_vec();
-    while let Some((&kept, others)) = rest.split_first() {
+    let mut cands: Vec<u32> = Vec::new();
+    let mut at: Vec<usize> = Vec::new();
+    for (p, &kept) in ranked.iter().enumerate() {
+        if !free[p] {
+            continue;
+        }
+        free[p] = false;
+        cands.clear();
+        near(kept, &mut cands);
+        at.clear();
+        at.extend(
+            cands
+                .iter()
+                .filter_map(|&m| rank_of(m))
+                .filter(|&q| free[q]),
+        );
+        at.sort_unstable();
+        at.dedup();
         let mut members = vec![(kept, 1.0, false)];
-        let mut next = Vec::new();
-        for &m in others {
-            match sim(kept, m) {
-                Some((s, c)) => members.push((m, s, c)),
-                None => next.push(m),
+        for &q in &at {
+            if let Some((s, c)) = sim(kept, ranked[q]) {
+                members.push((ranked[q], s, c));
+                free[q] = false;
             }
         }
         if members.len() > 1 {
             out.push((kept, members));
         }
-        rest = next;
     }
     out
 }
@@ -128,11 +161,21 @@ mod tests {
             let j = jaccard_sorted(sets[a as usize], sets[b as usize]);
             (j >= 0.6).then_some((j, false))
         };
-        let c = split_around_kept(&[1, 0, 2], sim);
+        // Everyone is near everyone (a complete graph).
+        let all = |_: u32, out: &mut Vec<u32>| out.extend([0, 1, 2]);
+        let c = split_around_kept(&[1, 0, 2], all, sim);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].0, 1);
         assert_eq!(c[0].1.len(), 3);
-        let c = split_around_kept(&[0, 1, 2], sim);
+        let c = split_around_kept(&[0, 1, 2], all, sim);
         assert_eq!(c, vec![(0, vec![(0, 1.0, false), (1, 4.0 / 6.0, false)])]);
+        // Without the edge 1 - 2, 2 is not tried against 1 and stays alone.
+        let path = |a: u32, out: &mut Vec<u32>| match a {
+            1 => out.push(0),
+            0 => out.extend([1, 2]),
+            _ => out.push(0),
+        };
+        let c = split_around_kept(&[1, 0, 2], path, sim);
+        assert_eq!(c, vec![(1, vec![(1, 1.0, false), (0, 4.0 / 6.0, false)])]);
     }
 }

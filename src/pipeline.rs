@@ -578,8 +578,13 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
     let mut uf = UnionFind::new(n);
     let mut reps = Vec::new();
     let mut group_of = vec![u32::MAX; n];
+    // Members of each exact group of more than one (by representative).
+    let mut group_members: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for g in by_key.chunk_by(|a, b| a.0 == b.0) {
         reps.push(g[0].1);
+        if g.len() > 1 {
+            group_members.insert(g[0].1, g.iter().map(|&(_, m)| m).collect());
+        }
         for &(_, m) in g {
             uf.union(g[0].1, m);
             group_of[m as usize] = g[0].1;
@@ -774,7 +779,20 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
                     rank(cfg.keep, &para_copy(i)),
                 )
             });
-            split_around_kept(&ranked, |a, b| {
+            // Near a paragraph: its exact group, and the exact groups of the
+            // representatives verified against its own.
+            let near = |a: u32, out: &mut Vec<u32>| {
+                let g = group_of[a as usize];
+                let mut add = |rep: u32| match group_members.get(&rep) {
+                    Some(ms) => out.extend_from_slice(ms),
+                    None => out.push(rep),
+                };
+                add(g);
+                for &h in neighbours.get(&g).into_iter().flatten() {
+                    add(h);
+                }
+            };
+            split_around_kept(&ranked, near, |a, b| {
                 if group_of[a as usize] == group_of[b as usize] {
                     return Some((1.0, false));
                 }
