@@ -386,7 +386,13 @@ fn run_in_pool(
 
     // group
     let t = Instant::now();
-    let dec = group(cfg, &files, bands)?;
+    // Band keys move into one array that the group phase drops once it has the
+    // candidates (they are a quarter of the memory of a run).
+    let mut keys = Vec::with_capacity(files.iter().map(|f| f.band_keys.len()).sum());
+    for f in files.iter_mut() {
+        keys.extend_from_slice(&std::mem::take(&mut f.band_keys));
+    }
+    let dec = group(cfg, &files, keys, bands)?;
     phase.insert("3_group", t.elapsed().as_secs_f64());
 
     // write
@@ -541,23 +547,24 @@ fn run_in_pool(
 const VERIFY_FLOOR: f64 = 0.25;
 
 /// The group phase: candidates, verification, clusters, documents, keep decisions.
-fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
+fn group(cfg: &Config, files: &[FileFacts], keys: Vec<u64>, bands: usize) -> Result<Decisions> {
     // Global ids.
     let mut paras: Vec<(&ParaFacts, u32 /*file*/, u32 /*global doc*/)> = Vec::new();
     let mut doc_file: Vec<u32> = Vec::new();
     let mut doc_lines: Vec<[u32; 2]> = Vec::new();
-    let mut keys_of: Vec<Option<&[u64]>> = Vec::new();
+    // Where each searched paragraph's band keys start in `keys`.
+    let mut keys_of: Vec<Option<usize>> = Vec::new();
+    let mut kpos = 0;
     for (fi, f) in files.iter().enumerate() {
         let base = doc_file.len() as u32;
         for d in &f.docs {
             doc_file.push(fi as u32);
             doc_lines.push(d.lines);
         }
-        let mut kpos = 0;
         for p in &f.paras {
             paras.push((p, fi as u32, base + p.doc));
             if p.key.key_chars as usize >= cfg.min_chars {
-                keys_of.push(Some(&f.band_keys[kpos..kpos + bands]));
+                keys_of.push(Some(kpos));
                 kpos += bands;
             } else {
                 keys_of.push(None);
@@ -597,7 +604,7 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
     let band_pairs = |b: usize| {
         let mut e: Vec<(u64, u32)> = reps
             .iter()
-            .map(|&i| (keys_of[i as usize].expect("searched")[b], i))
+            .map(|&i| (keys[keys_of[i as usize].expect("searched") + b], i))
             .collect();
         e.sort_unstable();
         let mut out = Vec::new();
@@ -618,6 +625,7 @@ fn group(cfg: &Config, files: &[FileFacts], bands: usize) -> Result<Decisions> {
         cands.dedup();
     }
     cands.shrink_to_fit();
+    drop(keys);
     let candidate_pairs = cands.len();
 
     // Verification: shingle Jaccard, then the mask-aware alignment (see `verify`).
