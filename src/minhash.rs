@@ -90,15 +90,8 @@ impl MinHasher {
     /// ```
     pub fn signature_into(&self, shingles: &[u32], out: &mut [u32]) {
         assert_eq!(out.len(), self.a.len());
-        match Path::detect() {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Path::detect` chose this path because the CPU has AVX-512F/BW/VL.
-            Path::Avx512 => unsafe { kernel_avx512(&self.a, &self.b, shingles, out) },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Path::detect` chose this path because the CPU has AVX2.
-            Path::Avx2 => unsafe { kernel_avx2(&self.a, &self.b, shingles, out) },
-            _ => kernel(&self.a, &self.b, shingles, out),
-        }
+        // SAFETY: `Path::detect` only returns a path this CPU has.
+        unsafe { self.run(Path::detect(), shingles, out) }
     }
 
     /// The signature through one chosen path; `None` when this CPU lacks it. For
@@ -108,16 +101,23 @@ impl MinHasher {
         if !path.available() {
             return None;
         }
+        // SAFETY: `available` checked the CPU features of this path.
+        unsafe { self.run(path, shingles, out) };
+        Some(())
+    }
+
+    /// # Safety
+    /// `path` must be available on this CPU ([`Path::available`]).
+    unsafe fn run(&self, path: Path, shingles: &[u32], out: &mut [u32]) {
         match path {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `available` checked the CPU features of this path.
+            // SAFETY: the caller guarantees AVX-512F/BW/VL.
             Path::Avx512 => unsafe { kernel_avx512(&self.a, &self.b, shingles, out) },
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `available` checked the CPU features of this path.
+            // SAFETY: the caller guarantees AVX2.
             Path::Avx2 => unsafe { kernel_avx2(&self.a, &self.b, shingles, out) },
             _ => kernel(&self.a, &self.b, shingles, out),
         }
-        Some(())
     }
 }
 

@@ -804,11 +804,8 @@ fn group(cfg: &Config, files: &[FileFacts], keys: Vec<u64>, bands: usize) -> Res
                 if group_of[a as usize] == group_of[b as usize] {
                     return Some((1.0, false));
                 }
-                if verify::decided_by_bounds(tok(a), tok(b), cfg.threshold) == Some(false) {
-                    return None;
-                }
-                let v = verify::similarity(tok(a), tok(b), cfg.threshold);
-                verify::accepts(v, cfg.threshold).then_some((v.similarity, v.containment))
+                verify::copy_verdict(tok(a), tok(b), cfg.threshold)
+                    .map(|v| (v.similarity, v.containment))
             })
         })
         .collect();

@@ -116,12 +116,19 @@ struct LcsTable {
     extra: Vec<u64>,
 }
 
-const FIT_NAME: usize = 0;
-const FIT_NUM: usize = 1;
-const FIT_ANY: usize = 2;
-const SLOT_NAME: usize = 3;
-const SLOT_NUM: usize = 4;
-const SLOT_OTHER: usize = 5;
+/// One slot token of each kind (name, number, other), to ask [`fits`] what a kind may
+/// stand for. Masks `extra[k]` hold the positions of `b` that a slot of kind `k` fits;
+/// masks `extra[SLOT_KINDS + k]` hold the positions of `b`'s slots of kind `k`.
+const SLOT_OF_KIND: [u32; 3] = [NAME_TOKEN, crate::fingerprint::NUM_TOKEN, 3];
+const SLOT_KINDS: usize = SLOT_OF_KIND.len();
+
+/// The kind (index into [`SLOT_OF_KIND`]) of a slot token.
+fn slot_kind(slot: u32) -> usize {
+    SLOT_OF_KIND
+        .iter()
+        .position(|&s| s == slot)
+        .unwrap_or(SLOT_KINDS - 1)
+}
 
 impl LcsTable {
     fn new(b: &[u32], wildcard: bool) -> Self {
@@ -141,25 +148,16 @@ impl LcsTable {
         }
         let mut extra = Vec::new();
         if wildcard {
-            extra.resize(6 * words, 0u64);
+            extra.resize(2 * SLOT_KINDS * words, 0u64);
             for (j, &t) in b.iter().enumerate() {
                 let bit = 1u64 << (j % 64);
-                let mut set = |which: usize| extra[which * words + j / 64] |= bit;
                 if is_slot_token(t) {
-                    set(match t {
-                        NAME_TOKEN => SLOT_NAME,
-                        crate::fingerprint::NUM_TOKEN => SLOT_NUM,
-                        _ => SLOT_OTHER,
-                    });
+                    extra[(SLOT_KINDS + slot_kind(t)) * words + j / 64] |= bit;
                 } else {
-                    if t & NAMEABLE != 0 {
-                        set(FIT_NAME);
-                    }
-                    if t & NUMERIC != 0 {
-                        set(FIT_NUM);
-                    }
-                    if t & (NAMEABLE | NUMERIC) != 0 {
-                        set(FIT_ANY);
+                    for (k, &slot) in SLOT_OF_KIND.iter().enumerate() {
+                        if fits(slot, t) {
+                            extra[k * words + j / 64] |= bit;
+                        }
                     }
                 }
             }
@@ -192,22 +190,15 @@ impl LcsTable {
                 }
                 continue;
             }
-            let mut parts: [Option<usize>; 3] = [None; 3];
+            // A slot matches what its kind fits; a token matches the slots that fit it.
+            let mut parts: [Option<usize>; SLOT_KINDS] = [None; SLOT_KINDS];
             if is_slot_token(x) {
-                parts[0] = Some(match x {
-                    NAME_TOKEN => FIT_NAME,
-                    crate::fingerprint::NUM_TOKEN => FIT_NUM,
-                    _ => FIT_ANY,
-                });
+                parts[0] = Some(slot_kind(x));
             } else {
-                if x & NAMEABLE != 0 {
-                    parts[0] = Some(SLOT_NAME);
-                }
-                if x & NUMERIC != 0 {
-                    parts[1] = Some(SLOT_NUM);
-                }
-                if x & (NAMEABLE | NUMERIC) != 0 {
-                    parts[2] = Some(SLOT_OTHER);
+                for (k, &slot) in SLOT_OF_KIND.iter().enumerate() {
+                    if fits(slot, x) {
+                        parts[k] = Some(SLOT_KINDS + k);
+                    }
                 }
             }
             if eq.is_none() && parts.iter().all(Option::is_none) {
@@ -251,6 +242,9 @@ pub struct Bounds {
     pub total_hi: usize,
     pub a_hi: usize,
     pub b_hi: usize,
+    /// Neither middle holds a slot: the plain LCS is the alignment, and the bounds
+    /// are its exact counts.
+    pub exact: bool,
 }
 
 /// Bounds from two bit-parallel LCS runs. The plain LCS is an alignment, so twice it
@@ -275,29 +269,65 @@ pub fn bounds(a: &[u32], b: &[u32]) -> Bounds {
         total_hi: (2 * (fixed + hi) + spare_a + spare_b).min(a.len() + b.len()),
         a_hi: (fixed + hi + spare_b).min(a.len()),
         b_hi: (fixed + hi + spare_a).min(b.len()),
+        exact: !wildcard,
     }
+}
+
+/// What the bounds settle about a pair, before any dynamic program.
+enum Settled {
+    /// The bounds are the alignment itself (no slot involved, or equal sequences).
+    Exact(Verdict),
+    /// Even the lower bound is a copy.
+    Copy,
+    /// Not even the upper bound is a copy.
+    NotCopy,
+    /// Only the alignment can tell.
+    Open,
+}
+
+fn settle(a: &[u32], b: &[u32], threshold: f64) -> Settled {
+    if a == b {
+        return Settled::Exact(Verdict {
+            similarity: 1.0,
+            containment: false,
+        });
+    }
+    let bd = bounds(a, b);
+    let (la, lb) = (a.len(), b.len());
+    if bd.exact {
+        return Settled::Exact(verdict(bd.total_lo, bd.a_hi, bd.b_hi, la, lb, threshold));
+    }
+    if accepts(verdict(bd.total_lo, 0, 0, la, lb, threshold), threshold) {
+        return Settled::Copy;
+    }
+    if !accepts(
+        verdict(bd.total_hi, bd.a_hi, bd.b_hi, la, lb, threshold),
+        threshold,
+    ) {
+        return Settled::NotCopy;
+    }
+    Settled::Open
 }
 
 /// What [`similarity`] plus [`accepts`] would decide, when the bounds settle it.
 pub fn decided_by_bounds(a: &[u32], b: &[u32], threshold: f64) -> Option<bool> {
-    if a == b {
-        return Some(true);
+    match settle(a, b, threshold) {
+        Settled::Exact(v) => Some(accepts(v, threshold)),
+        Settled::Copy => Some(true),
+        Settled::NotCopy => Some(false),
+        Settled::Open => None,
     }
-    let bd = bounds(a, b);
-    let (la, lb) = (a.len().max(1), b.len().max(1));
-    let bar = threshold.max(ALIGN_MIN);
-    if bd.total_lo as f64 / (la + lb) as f64 >= bar {
-        return Some(true);
-    }
-    let dice_hi = bd.total_hi as f64 / (la + lb) as f64;
-    let (m_short_hi, l_short, l_long) = if la <= lb {
-        (bd.a_hi, la, lb)
-    } else {
-        (bd.b_hi, lb, la)
+}
+
+/// The verdict of [`similarity`] when [`accepts`] takes it, else `None`; the bounds
+/// answer without the dynamic program where they can.
+pub fn copy_verdict(a: &[u32], b: &[u32], threshold: f64) -> Option<Verdict> {
+    let v = match settle(a, b, threshold) {
+        Settled::Exact(v) => v,
+        Settled::NotCopy => return None,
+        Settled::Copy | Settled::Open => similarity(a, b, threshold),
     };
-    let contain_possible = m_short_hi as f64 / l_short as f64 >= CONTAINMENT
-        && l_short as f64 >= MIN_SHARE * l_long as f64;
-    (dice_hi < bar && !contain_possible).then_some(false)
+    accepts(v, threshold).then_some(v)
 }
 
 /// Score `(total matched, matched in a)` packed in one word, so the lexicographic best
@@ -408,8 +438,16 @@ pub fn similarity(a: &[u32], b: &[u32], threshold: f64) -> Verdict {
         };
     }
     let (ma, mb) = align(a, b);
-    let (la, lb) = (a.len().max(1), b.len().max(1));
-    let dice = (ma + mb) as f64 / (la + lb) as f64;
+    verdict(ma + mb, ma, mb, a.len(), b.len(), threshold)
+}
+
+/// The verdict for `total` matched tokens of both sides (`ma` of `a`'s `la`, `mb` of
+/// `b`'s `lb`): the Dice-like score, or containment when the score falls short but the
+/// shorter copy is nearly all matched. Monotone in every count, so upper bounds give
+/// an upper verdict.
+fn verdict(total: usize, ma: usize, mb: usize, la: usize, lb: usize, threshold: f64) -> Verdict {
+    let (la, lb) = (la.max(1), lb.max(1));
+    let dice = total as f64 / (la + lb) as f64;
     if dice >= threshold.max(ALIGN_MIN) {
         return Verdict {
             similarity: dice,
@@ -575,9 +613,11 @@ mod tests {
             "{bd:?} {ma} {mb}"
         );
         prop_assert!(ma <= bd.a_hi && mb <= bd.b_hi, "{bd:?} {ma} {mb}");
+        let v = similarity(a, b, t);
         if let Some(d) = decided_by_bounds(a, b, t) {
-            prop_assert_eq!(d, accepts(similarity(a, b, t), t));
+            prop_assert_eq!(d, accepts(v, t));
         }
+        prop_assert_eq!(copy_verdict(a, b, t), accepts(v, t).then_some(v));
         Ok(())
     }
 
