@@ -1,11 +1,12 @@
-//! Command-line flags (clap derive only). Flags become a [`zhclean::Config`] in
+//! Command-line flags (clap derive only), shared by the `zhclean` binary and the Python
+//! module (whose Spark job takes the same flags). Flags become a [`crate::Config`] in
 //! [`CleanArgs::into_config`]; nothing reads a raw flag after that.
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use zhclean::{Config, Fold, KeepPolicy, MaskStyle, ShingleKind};
+use crate::{Config, Fold, KeepPolicy, MaskStyle, ShingleKind};
 
 /// Clean scraped collections of Chinese speeches and official documents.
 #[derive(Debug, Parser)]

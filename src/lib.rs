@@ -30,6 +30,7 @@
 //! ```
 
 pub mod boilerplate;
+pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod decode;

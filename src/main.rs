@@ -2,7 +2,6 @@
 //! status (0 all good, 1 finished but some files failed, 2 usage or fatal error; a
 //! broken pipe on stdout counts as success).
 
-mod cli;
 
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -12,7 +11,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use serde::Serialize;
 
-use cli::{Cli, Command, EvalArgs, Level, NormalizeArgs, SegmentArgs, SynthArgs};
+use zhclean::cli::{Cli, Command, EvalArgs, Level, NormalizeArgs, SegmentArgs, SynthArgs};
 use zhclean::boilerplate::Boilerplate;
 use zhclean::placeholders::{self, Kind};
 use zhclean::report::Summary;
@@ -46,7 +45,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-fn clean(args: cli::CleanArgs) -> Result<u8> {
+fn clean(args: zhclean::cli::CleanArgs) -> Result<u8> {
     let quiet = args.quiet;
     let cfg = args.into_config();
     let outcome = pipeline::run(&cfg)?;

@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::boilerplate::{Boilerplate, RuleId};
-use crate::cluster::{split_around_kept, Cluster, UnionFind};
+use crate::cluster::{split_around_kept, Cluster, Member, UnionFind};
 use crate::config::{Config, Fold, ShingleKind};
 use crate::decode::{self, Decoded, NotText};
 use crate::error::{Error, Result};
@@ -39,6 +39,8 @@ use crate::segment::Segmenter;
 use crate::structure::{self, Document, Paragraph};
 use crate::verify;
 use crate::walk::{self, Skipped, Source};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// A file after the deterministic text stages (no dedup yet).
 #[derive(Debug, Clone)]
@@ -92,55 +94,115 @@ pub struct Outcome {
 }
 
 /// Per-paragraph facts kept between phases.
-#[derive(Debug)]
-struct ParaFacts {
-    doc: u32,
-    lines: [u32; 2],
-    masks: u32,
-    key: KeyFacts,
+#[derive(Debug, Clone)]
+pub struct ParaFacts {
+    /// Document of the paragraph (index in its file).
+    pub doc: u32,
+    /// First and last line numbers (1-based).
+    pub lines: [u32; 2],
+    /// Masked placeholders in the paragraph.
+    pub masks: u32,
+    pub key: KeyFacts,
     /// Key tokens (only for paragraphs that take part in the search).
-    tokens: Vec<u32>,
+    pub tokens: Vec<u32>,
 }
 
-#[derive(Debug)]
-struct DocFacts {
-    lines: [u32; 2],
+/// Line range of a document.
+#[derive(Debug, Clone)]
+pub struct DocFacts {
+    pub lines: [u32; 2],
 }
 
-#[derive(Debug)]
-struct FileFacts {
-    rel_path: String,
-    hash: u64,
-    bytes: u64,
-    encoding: &'static str,
-    decode_issue: Option<DecodeIssue>,
-    n_lines: usize,
-    docs: Vec<DocFacts>,
-    paras: Vec<ParaFacts>,
+/// What the analyze phase keeps of a file.
+#[derive(Debug, Clone)]
+pub struct FileFacts {
+    pub rel_path: String,
+    /// xxh3 of the file's bytes: the write phase checks the file did not change.
+    pub hash: u64,
+    pub bytes: u64,
+    pub encoding: &'static str,
+    pub decode_issue: Option<DecodeIssue>,
+    pub n_lines: usize,
+    pub docs: Vec<DocFacts>,
+    pub paras: Vec<ParaFacts>,
     /// Band keys of the searched paragraphs, `bands` per paragraph, in paragraph order.
-    band_keys: Vec<u64>,
+    pub band_keys: Vec<u64>,
     stage_ns: [u64; STAGES.len()],
 }
 
-enum Analyzed {
+impl FileFacts {
+    /// The file's share of `summary.json`.
+    pub fn summary(&self, min_chars: usize) -> FileSummary {
+        FileSummary {
+            bytes: self.bytes,
+            lines: self.n_lines,
+            documents: self.docs.len(),
+            paragraphs: self.paras.len(),
+            paragraphs_searched: self
+                .paras
+                .iter()
+                .filter(|p| p.key.key_chars as usize >= min_chars)
+                .count(),
+            encoding: self.encoding.to_string(),
+            decode_issue: self.decode_issue.clone(),
+        }
+    }
+
+    /// What the write phase needs to find the file again.
+    pub fn file_ref(&self) -> FileRef<'_> {
+        FileRef {
+            rel_path: &self.rel_path,
+            hash: self.hash,
+            encoding: self.encoding,
+            paragraphs: self.paras.len(),
+        }
+    }
+}
+
+/// A file as the write phase finds it again.
+#[derive(Debug, Clone, Copy)]
+pub struct FileRef<'a> {
+    pub rel_path: &'a str,
+    pub hash: u64,
+    pub encoding: &'a str,
+    pub paragraphs: usize,
+}
+
+/// A file's share of `summary.json` from the analyze phase.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileSummary {
+    pub bytes: u64,
+    pub lines: usize,
+    pub documents: usize,
+    pub paragraphs: usize,
+    pub paragraphs_searched: usize,
+    pub encoding: String,
+    pub decode_issue: Option<DecodeIssue>,
+}
+
+/// The result of analysing one file.
+pub enum Analyzed {
     Done(Box<FileFacts>),
+    /// Passed over (binary).
     Skipped(Skipped),
+    /// Could not be read.
     Failed(Skipped),
 }
 
-/// Shared, read-only context of the per-file work.
-struct Ctx<'a> {
-    cfg: &'a Config,
-    boiler: &'a Boilerplate,
-    seg: Option<&'a Segmenter>,
-    hasher: &'a MinHasher,
+/// Everything the per-file and group work needs, built once per process from a
+/// [`Config`]: the local run and every worker of a distributed one build the same.
+pub struct Engine {
+    cfg: Config,
+    boiler: Boilerplate,
+    seg: Option<Segmenter>,
+    hasher: MinHasher,
     bands: usize,
     rows: usize,
 }
 
 /// Per-thread scratch buffers.
 #[derive(Default)]
-struct Scratch {
+pub struct Scratch {
     fp: fingerprint::Scratch,
     norm: String,
     shingles: Vec<u32>,
@@ -175,102 +237,146 @@ fn read_decode(
     Ok((bytes, dec))
 }
 
-fn analyze(src: &Source, ctx: &Ctx, sc: &mut Scratch) -> Analyzed {
-    let mut stage_ns = [0u64; STAGES.len()];
-    let (bytes, dec) = match read_decode(src, ctx.cfg.encoding, &mut stage_ns) {
-        Ok(x) => x,
-        Err(a) => return a,
-    };
-    let t = Instant::now();
-    let Prepared {
-        lines,
-        docs,
-        paras,
-        spans: para_spans,
-        ..
-    } = prepare(&dec.text, ctx.boiler, ctx.cfg.keep_boilerplate);
-    stage_ns[2] += ns(t);
-
-    let mut para_doc = vec![0u32; paras.len()];
-    for (d, doc) in docs.iter().enumerate() {
-        for p in doc.paras.clone() {
-            para_doc[p] = d as u32;
-        }
-    }
-    let k = ctx.hasher.num_perm();
-    sc.sig.resize(k, 0);
-    let mut facts = Vec::with_capacity(paras.len());
-    let mut band_keys = Vec::new();
-    for (pi, p) in paras.iter().enumerate() {
-        let t = Instant::now();
-        let spans = &para_spans[pi];
-        if ctx.cfg.fold == Fold::None {
-            fingerprint::normalize_into(&p.text, &mut sc.norm);
-        } else {
-            let slotted = placeholders::slotted(&p.text, spans);
-            fingerprint::normalize_into(&slotted, &mut sc.norm);
-        }
-        stage_ns[3] += ns(t);
-        let t = Instant::now();
-        let words: Vec<(&str, &str)> = match ctx.seg {
-            Some(seg) if ctx.cfg.fold == Fold::Entities => seg.tagged(&sc.norm, false),
-            Some(seg) => seg
-                .words(&sc.norm, false)
-                .into_iter()
-                .map(|w| (w, ""))
-                .collect(),
-            None => vec![(sc.norm.as_str(), "")],
+impl Engine {
+    /// Check `cfg` and build the shared context (boilerplate rules, jieba, hashers).
+    pub fn new(cfg: &Config) -> Result<Engine> {
+        let (bands, rows) = cfg.validate()?;
+        let boiler = match &cfg.boilerplate_rules {
+            Some(p) => Boilerplate::with_user_rules(p)?,
+            None => Boilerplate::builtin(),
         };
-        stage_ns[4] += ns(t);
-        let t = Instant::now();
-        let key = fingerprint::fingerprint(
-            ctx.cfg.shingle,
-            &words,
-            ctx.cfg.fold,
-            &mut sc.fp,
-            &mut sc.shingles,
-        );
-        stage_ns[5] += ns(t);
-        let mut tokens = Vec::new();
-        if key.key_chars as usize >= ctx.cfg.min_chars {
-            let t = Instant::now();
-            ctx.hasher.signature_into(&sc.shingles, &mut sc.sig);
-            for b in 0..ctx.bands {
-                band_keys.push(lsh::band_key(&sc.sig[b * ctx.rows..(b + 1) * ctx.rows], b));
-            }
-            tokens = sc.fp.tokens.clone();
-            stage_ns[6] += ns(t);
-        }
-        facts.push(ParaFacts {
-            doc: para_doc[pi],
-            lines: [lines[p.first].no, lines[p.last].no],
-            masks: spans.len() as u32,
-            key,
-            tokens,
-        });
+        let seg = (matches!(cfg.shingle, ShingleKind::Word(_)) || cfg.fold == Fold::Entities)
+            .then(Segmenter::new);
+        Ok(Engine {
+            cfg: cfg.clone(),
+            boiler,
+            seg,
+            hasher: MinHasher::new(cfg.num_perm, cfg.seed),
+            bands,
+            rows,
+        })
     }
-    Analyzed::Done(Box::new(FileFacts {
-        rel_path: src.rel_path.clone(),
-        hash: xxh3_64(&bytes),
-        bytes: bytes.len() as u64,
-        encoding: dec.encoding,
-        decode_issue: (dec.bad_bytes > 0).then(|| DecodeIssue {
-            file: src.rel_path.clone(),
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// LSH bands × rows in force.
+    pub fn bands_rows(&self) -> (usize, usize) {
+        (self.bands, self.rows)
+    }
+
+    pub fn boilerplate(&self) -> &Boilerplate {
+        &self.boiler
+    }
+
+    /// The MinHash signature of a sorted shingle set (for callers that keep signatures).
+    pub fn signature(&self, shingles: &[u32], sig: &mut Vec<u32>) {
+        sig.resize(self.hasher.num_perm(), 0);
+        self.hasher.signature_into(shingles, sig);
+    }
+
+    /// Read, decode and prepare one file, and fingerprint its paragraphs.
+    pub fn analyze(&self, src: &Source, sc: &mut Scratch) -> Analyzed {
+        let mut stage_ns = [0u64; STAGES.len()];
+        let (bytes, dec) = match read_decode(src, self.cfg.encoding, &mut stage_ns) {
+            Ok(x) => x,
+            Err(a) => return a,
+        };
+        let t = Instant::now();
+        let Prepared {
+            lines,
+            docs,
+            paras,
+            spans: para_spans,
+            ..
+        } = prepare(&dec.text, &self.boiler, self.cfg.keep_boilerplate);
+        stage_ns[2] += ns(t);
+
+        let mut para_doc = vec![0u32; paras.len()];
+        for (d, doc) in docs.iter().enumerate() {
+            for p in doc.paras.clone() {
+                para_doc[p] = d as u32;
+            }
+        }
+        let k = self.hasher.num_perm();
+        sc.sig.resize(k, 0);
+        let mut facts = Vec::with_capacity(paras.len());
+        let mut band_keys = Vec::new();
+        for (pi, p) in paras.iter().enumerate() {
+            let t = Instant::now();
+            let spans = &para_spans[pi];
+            if self.cfg.fold == Fold::None {
+                fingerprint::normalize_into(&p.text, &mut sc.norm);
+            } else {
+                let slotted = placeholders::slotted(&p.text, spans);
+                fingerprint::normalize_into(&slotted, &mut sc.norm);
+            }
+            stage_ns[3] += ns(t);
+            let t = Instant::now();
+            let words: Vec<(&str, &str)> = match self.seg.as_ref() {
+                Some(seg) if self.cfg.fold == Fold::Entities => seg.tagged(&sc.norm, false),
+                Some(seg) => seg
+                    .words(&sc.norm, false)
+                    .into_iter()
+                    .map(|w| (w, ""))
+                    .collect(),
+                None => vec![(sc.norm.as_str(), "")],
+            };
+            stage_ns[4] += ns(t);
+            let t = Instant::now();
+            let key = fingerprint::fingerprint(
+                self.cfg.shingle,
+                &words,
+                self.cfg.fold,
+                &mut sc.fp,
+                &mut sc.shingles,
+            );
+            stage_ns[5] += ns(t);
+            let mut tokens = Vec::new();
+            if key.key_chars as usize >= self.cfg.min_chars {
+                let t = Instant::now();
+                self.hasher.signature_into(&sc.shingles, &mut sc.sig);
+                for b in 0..self.bands {
+                    band_keys.push(lsh::band_key(
+                        &sc.sig[b * self.rows..(b + 1) * self.rows],
+                        b,
+                    ));
+                }
+                tokens = sc.fp.tokens.clone();
+                stage_ns[6] += ns(t);
+            }
+            facts.push(ParaFacts {
+                doc: para_doc[pi],
+                lines: [lines[p.first].no, lines[p.last].no],
+                masks: spans.len() as u32,
+                key,
+                tokens,
+            });
+        }
+        Analyzed::Done(Box::new(FileFacts {
+            rel_path: src.rel_path.clone(),
+            hash: xxh3_64(&bytes),
+            bytes: bytes.len() as u64,
             encoding: dec.encoding,
-            bad_bytes: dec.bad_bytes,
-            first_bad_line: dec.first_bad_line,
-        }),
-        n_lines: lines.len(),
-        docs: docs
-            .iter()
-            .map(|d| DocFacts {
-                lines: [lines[d.first].no, lines[d.last].no],
-            })
-            .collect(),
-        paras: facts,
-        band_keys,
-        stage_ns,
-    }))
+            decode_issue: (dec.bad_bytes > 0).then(|| DecodeIssue {
+                file: src.rel_path.clone(),
+                encoding: dec.encoding.to_string(),
+                bad_bytes: dec.bad_bytes,
+                first_bad_line: dec.first_bad_line,
+            }),
+            n_lines: lines.len(),
+            docs: docs
+                .iter()
+                .map(|d| DocFacts {
+                    lines: [lines[d.first].no, lines[d.last].no],
+                })
+                .collect(),
+            paras: facts,
+            band_keys,
+            stage_ns,
+        }))
+    }
 }
 
 /// Decisions of the group phase, indexed by global paragraph / document id.
@@ -302,11 +408,7 @@ fn progress_bar(cfg: &Config, len: usize, msg: &'static str) -> ProgressBar {
 
 /// Run `zhclean clean` with `cfg`.
 pub fn run(cfg: &Config) -> Result<Outcome> {
-    let (bands, rows) = cfg.validate()?;
-    let boiler = match &cfg.boilerplate_rules {
-        Some(p) => Boilerplate::with_user_rules(p)?,
-        None => Boilerplate::builtin(),
-    };
+    let engine = Engine::new(cfg)?;
     let excludes = walk::exclude_set(&cfg.excludes)?;
     let staging = Staging::create(&cfg.input, &cfg.out, cfg.force)?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -314,55 +416,35 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         .build()
         .map_err(|e| Error::Config(format!("cannot start {} threads: {e}", cfg.jobs)))?;
     let threads = pool.current_num_threads();
-    let outcome =
-        pool.install(|| run_in_pool(cfg, &boiler, &excludes, &staging, bands, rows, threads))?;
+    let outcome = pool.install(|| run_in_pool(&engine, &excludes, &staging, threads))?;
     staging.commit()?;
     Ok(outcome)
 }
 
 fn run_in_pool(
-    cfg: &Config,
-    boiler: &Boilerplate,
+    engine: &Engine,
     excludes: &globset::GlobSet,
     staging: &Staging,
-    bands: usize,
-    rows: usize,
     threads: usize,
 ) -> Result<Outcome> {
+    let cfg = engine.config();
     let t_all = Instant::now();
     let mut phase = BTreeMap::new();
-    let mut summary = Summary {
-        version: env!("CARGO_PKG_VERSION"),
-        ..Default::default()
-    };
 
     // walk
     let t = Instant::now();
     let w = walk::walk(&cfg.input, &cfg.exts, excludes);
     phase.insert("1_walk", t.elapsed().as_secs_f64());
-    summary.skipped = w.skipped;
-    summary.failed = w.failed;
-    summary.counts.other_files = w.other_files;
+    let mut totals = Totals::new(w.skipped, w.failed, w.other_files);
 
     // analyze
     let t = Instant::now();
-    let seg = (matches!(cfg.shingle, ShingleKind::Word(_)) || cfg.fold == Fold::Entities)
-        .then(Segmenter::new);
-    let hasher = MinHasher::new(cfg.num_perm, cfg.seed);
-    let ctx = Ctx {
-        cfg,
-        boiler,
-        seg: seg.as_ref(),
-        hasher: &hasher,
-        bands,
-        rows,
-    };
     let pb = progress_bar(cfg, w.sources.len(), "analyze");
     let analyzed: Vec<Analyzed> = w
         .sources
         .par_iter()
         .map_init(Scratch::default, |sc, src| {
-            let a = analyze(src, &ctx, sc);
+            let a = engine.analyze(src, sc);
             pb.inc(1);
             a
         })
@@ -378,8 +460,8 @@ fn run_in_pool(
                 }
                 files.push(*f);
             }
-            Analyzed::Skipped(s) => summary.skipped.push(s),
-            Analyzed::Failed(s) => summary.failed.push(s),
+            Analyzed::Skipped(s) => totals.skipped(s),
+            Analyzed::Failed(s) => totals.failed(s),
         }
     }
     phase.insert("2_analyze", t.elapsed().as_secs_f64());
@@ -392,7 +474,7 @@ fn run_in_pool(
     for f in files.iter_mut() {
         keys.extend_from_slice(&std::mem::take(&mut f.band_keys));
     }
-    let dec = group(cfg, &files, keys, bands)?;
+    let dec = group(engine, &files, keys)?;
     phase.insert("3_group", t.elapsed().as_secs_f64());
 
     // write
@@ -415,6 +497,7 @@ fn run_in_pool(
     for r in &dec.records {
         push_jsonl(&mut clusters, r);
     }
+    let clean_root = staging.clean_root();
     const WRITE_CHUNK: usize = 256;
     for (ci, chunk) in files.chunks(WRITE_CHUNK).enumerate() {
         let written: Vec<std::result::Result<FileOutput, Skipped>> = chunk
@@ -422,111 +505,35 @@ fn run_in_pool(
             .enumerate()
             .map(|(k, f)| {
                 let i = ci * WRITE_CHUNK + k;
-                let r = write_file(cfg, boiler, staging, f, &dec, para_base[i], doc_base[i]);
+                let (p0, d0) = (para_base[i], doc_base[i]);
+                let r = engine.write_file(
+                    &clean_root,
+                    f.file_ref(),
+                    &dec.para_removed[p0..p0 + f.paras.len()],
+                    &dec.doc_removed[d0..d0 + f.docs.len()],
+                );
                 pb.inc(1);
                 r
             })
             .collect();
         for (f, out) in chunk.iter().zip(written) {
-            let c = &mut summary.counts;
             match out {
                 Ok(o) => {
                     removed.append(&o.removed)?;
                     places.append(&o.placeholders)?;
-                    c.files_written += o.wrote as usize;
-                    c.boilerplate_lines += o.boilerplate_lines;
-                    c.empty_lines += o.empty_lines;
-                    for (k, n) in o.kinds {
-                        *c.placeholders.entry(k.name()).or_default() += n;
-                    }
-                    for (rule, n) in o.rules {
-                        *summary
-                            .boilerplate_rules
-                            .entry(boiler.names()[rule as usize].clone())
-                            .or_default() += n;
-                    }
-                    c.files_processed += 1;
-                    c.bytes += f.bytes;
-                    c.lines += f.n_lines;
-                    c.documents += f.docs.len();
-                    c.paragraphs += f.paras.len();
-                    c.paragraphs_searched += f
-                        .paras
-                        .iter()
-                        .filter(|p| p.key.key_chars as usize >= cfg.min_chars)
-                        .count();
-                    *summary.encodings.entry(f.encoding).or_default() += 1;
-                    if let Some(d) = &f.decode_issue {
-                        summary.decode_errors.push(d.clone());
-                    }
+                    totals.file(&f.summary(cfg.min_chars), &o.counts);
                 }
-                Err(s) => summary.failed.push(s),
+                Err(s) => totals.failed(s),
             }
         }
     }
     pb.finish_and_clear();
-    let c = &mut summary.counts;
-    for k in Kind::ALL {
-        c.placeholders.entry(k.name()).or_default();
-    }
     removed.finish()?;
     places.finish()?;
     staging.write_report("clusters.jsonl", &clusters)?;
     phase.insert("4_write", t.elapsed().as_secs_f64());
 
-    let c = &mut summary.counts;
-    c.candidate_pairs = dec.candidate_pairs;
-    c.verified_pairs = dec.verified_pairs;
-    for r in &dec.records {
-        match r.level {
-            "paragraph" => c.clusters.paragraph += 1,
-            _ => c.clusters.document += 1,
-        }
-    }
-    c.removed_documents = dec.doc_removed.iter().filter(|x| x.is_some()).count();
-    summary.failed.sort();
-    summary.skipped.sort();
-    c.files_failed = summary.failed.len();
-    c.files_skipped = summary.skipped.len();
-    c.files = c.files_processed
-        + c.files_failed
-        + summary
-            .skipped
-            .iter()
-            .filter(|s| s.reason == "binary")
-            .count();
-    // A paragraph inside a removed document counts at document level; any other
-    // removed copy at paragraph level.
-    let (mut gp, mut gd) = (0, 0);
-    for f in &files {
-        for p in &f.paras {
-            if dec.doc_removed[gd + p.doc as usize].is_some() {
-                c.removed_paragraphs.document += 1;
-            } else if dec.para_removed[gp].is_some() {
-                c.removed_paragraphs.paragraph += 1;
-            }
-            gp += 1;
-        }
-        gd += f.docs.len();
-    }
-    summary.options = report::Options {
-        shingle: cfg.shingle.to_string(),
-        num_perm: cfg.num_perm,
-        bands,
-        rows,
-        threshold: cfg.threshold,
-        doc_threshold: cfg.doc_threshold,
-        min_chars: cfg.min_chars,
-        seed: cfg.seed,
-        keep: format!("{:?}", cfg.keep).to_lowercase(),
-        mask_style: format!("{:?}", cfg.mask_style).to_lowercase(),
-        fold: format!("{:?}", cfg.fold).to_lowercase(),
-        keep_boilerplate: cfg.keep_boilerplate,
-        encoding: cfg.encoding.map(|e| e.name().to_string()),
-        exts: cfg.exts.clone(),
-        excludes: cfg.excludes.clone(),
-    };
-    summary.run = RunInfo {
+    let run = RunInfo {
         threads,
         wall_seconds: t_all.elapsed().as_secs_f64(),
         phase_seconds: phase,
@@ -536,18 +543,290 @@ fn run_in_pool(
             .map(|(s, v)| (*s, Duration::from_nanos(v).as_secs_f64()))
             .collect(),
     };
-    let mut js = serde_json::to_vec_pretty(&summary).expect("summary serialises");
-    js.push(b'\n');
-    staging.write_report("summary.json", &js)?;
+    let summary = totals.finish(engine, &dec.counts(), run);
+    staging.write_report("summary.json", &summary_json(&summary))?;
     let failed = summary.failed.len() + summary.decode_errors.len();
     Ok(Outcome { summary, failed })
+}
+
+/// `summary.json` as written.
+pub fn summary_json(summary: &Summary) -> Vec<u8> {
+    let mut js = serde_json::to_vec_pretty(summary).expect("summary serialises");
+    js.push(b'\n');
+    js
+}
+
+/// Counts of the group phase that go into `summary.json`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct GroupCounts {
+    pub candidate_pairs: usize,
+    pub verified_pairs: usize,
+    pub clusters: PerLevel,
+}
+
+impl Decisions {
+    fn counts(&self) -> GroupCounts {
+        let mut clusters = PerLevel::default();
+        for r in &self.records {
+            match r.level {
+                "paragraph" => clusters.paragraph += 1,
+                _ => clusters.document += 1,
+            }
+        }
+        GroupCounts {
+            candidate_pairs: self.candidate_pairs,
+            verified_pairs: self.verified_pairs,
+            clusters,
+        }
+    }
+}
+
+/// `summary.json` built up file by file, in file order; the local run and a
+/// distributed one feed it the same facts.
+pub struct Totals {
+    summary: Summary,
+}
+
+impl Totals {
+    /// Start from what the walk found.
+    pub fn new(skipped: Vec<Skipped>, failed: Vec<Skipped>, other_files: usize) -> Totals {
+        let mut summary = Summary {
+            version: env!("CARGO_PKG_VERSION"),
+            skipped,
+            failed,
+            ..Default::default()
+        };
+        summary.counts.other_files = other_files;
+        Totals { summary }
+    }
+
+    /// A file passed over (binary).
+    pub fn skipped(&mut self, s: Skipped) {
+        self.summary.skipped.push(s);
+    }
+
+    /// A file that could not be read or written.
+    pub fn failed(&mut self, s: Skipped) {
+        self.summary.failed.push(s);
+    }
+
+    /// A file that was analysed and written.
+    pub fn file(&mut self, f: &FileSummary, o: &FileCounts) {
+        let s = &mut self.summary;
+        let c = &mut s.counts;
+        c.files_written += o.wrote as usize;
+        c.boilerplate_lines += o.boilerplate_lines;
+        c.empty_lines += o.empty_lines;
+        for &(k, n) in &o.kinds {
+            *c.placeholders.entry(k.name()).or_default() += n;
+        }
+        for (rule, n) in &o.rules {
+            *s.boilerplate_rules.entry(rule.clone()).or_default() += n;
+        }
+        c.removed_paragraphs.paragraph += o.removed_paragraphs.paragraph;
+        c.removed_paragraphs.document += o.removed_paragraphs.document;
+        c.removed_documents += o.removed_documents;
+        c.files_processed += 1;
+        c.bytes += f.bytes;
+        c.lines += f.lines;
+        c.documents += f.documents;
+        c.paragraphs += f.paragraphs;
+        c.paragraphs_searched += f.paragraphs_searched;
+        *s.encodings.entry(f.encoding.clone()).or_default() += 1;
+        if let Some(d) = &f.decode_issue {
+            s.decode_errors.push(d.clone());
+        }
+    }
+
+    /// The finished summary.
+    pub fn finish(self, engine: &Engine, g: &GroupCounts, run: RunInfo) -> Summary {
+        let cfg = engine.config();
+        let (bands, rows) = engine.bands_rows();
+        let mut summary = self.summary;
+        let c = &mut summary.counts;
+        for k in Kind::ALL {
+            c.placeholders.entry(k.name()).or_default();
+        }
+        c.candidate_pairs = g.candidate_pairs;
+        c.verified_pairs = g.verified_pairs;
+        c.clusters = g.clusters.clone();
+        summary.failed.sort();
+        summary.skipped.sort();
+        c.files_failed = summary.failed.len();
+        c.files_skipped = summary.skipped.len();
+        c.files = c.files_processed
+            + c.files_failed
+            + summary
+                .skipped
+                .iter()
+                .filter(|s| s.reason == "binary")
+                .count();
+        summary.options = report::Options {
+            shingle: cfg.shingle.to_string(),
+            num_perm: cfg.num_perm,
+            bands,
+            rows,
+            threshold: cfg.threshold,
+            doc_threshold: cfg.doc_threshold,
+            min_chars: cfg.min_chars,
+            seed: cfg.seed,
+            keep: format!("{:?}", cfg.keep).to_lowercase(),
+            mask_style: format!("{:?}", cfg.mask_style).to_lowercase(),
+            fold: format!("{:?}", cfg.fold).to_lowercase(),
+            keep_boilerplate: cfg.keep_boilerplate,
+            encoding: cfg.encoding.map(|e| e.name().to_string()),
+            exts: cfg.exts.clone(),
+            excludes: cfg.excludes.clone(),
+        };
+        summary.run = run;
+        summary
+    }
 }
 
 /// Shingle Jaccard below which a candidate pair is not aligned (see `verify::is_copy`).
 const VERIFY_FLOOR: f64 = 0.25;
 
+/// A verifier of candidate pairs that reuses the shingles of `a` while pairs come
+/// sorted by `a`.
+#[derive(Default)]
+pub struct PairVerifier {
+    last_a: Option<u32>,
+    sa: Vec<u32>,
+    sb: Vec<u32>,
+}
+
+impl PairVerifier {
+    /// Is the candidate pair `(a, b)` (with key tokens `ta`, `tb`) a verified copy:
+    /// shingle Jaccard, then the mask-aware alignment (see `verify::is_copy`).
+    pub fn check(&mut self, cfg: &Config, (a, ta): (u32, &[u32]), tb: &[u32]) -> bool {
+        let n = cfg.shingle.size();
+        if self.last_a != Some(a) {
+            fingerprint::shingles(ta, n, &mut self.sa);
+            self.last_a = Some(a);
+        }
+        fingerprint::shingles(tb, n, &mut self.sb);
+        verify::is_copy((ta, tb), (&self.sa, &self.sb), cfg.threshold, VERIFY_FLOOR)
+    }
+}
+
+/// What the paragraph split of one component reads about its members (global ids).
+pub trait ParaView {
+    /// The copy as the keep policy sees it.
+    fn copy(&self, i: u32) -> Copy;
+    /// Is the paragraph inside a document removed as a copy (it then ranks last)?
+    fn in_removed_doc(&self, i: u32) -> bool;
+    /// Representative (smallest id) of the paragraph's exact-key group.
+    fn group(&self, i: u32) -> u32;
+    /// Members of the exact group of representative `rep`, if it has more than one.
+    fn group_members(&self, rep: u32) -> Option<&[u32]>;
+    /// Representatives verified against representative `rep`.
+    fn neighbours(&self, rep: u32) -> &[u32];
+    /// Key tokens.
+    fn tokens(&self, i: u32) -> &[u32];
+}
+
+/// Split one connected component of paragraphs into clusters around kept copies.
+pub fn split_paragraph_component<V: ParaView>(cfg: &Config, v: &V, comp: &[u32]) -> Vec<Cluster> {
+    let mut ranked = comp.to_vec();
+    ranked.sort_by_key(|&i| (v.in_removed_doc(i), rank(cfg.keep, &v.copy(i))));
+    // Near a paragraph: its exact group, and the exact groups of the representatives
+    // verified against its own.
+    let near = |a: u32, out: &mut Vec<u32>| {
+        let g = v.group(a);
+        let mut add = |rep: u32| match v.group_members(rep) {
+            Some(ms) => out.extend_from_slice(ms),
+            None => out.push(rep),
+        };
+        add(g);
+        for &h in v.neighbours(g) {
+            add(h);
+        }
+    };
+    split_around_kept(&ranked, near, |a, b| {
+        if v.group(a) == v.group(b) {
+            return Some((1.0, false));
+        }
+        verify::copy_verdict(v.tokens(a), v.tokens(b), cfg.threshold)
+            .map(|v| (v.similarity, v.containment))
+    })
+}
+
+/// Split one connected component of documents (joined by coverage edges) into
+/// clusters: the kept document covers the most remaining documents, ties broken by
+/// the keep policy. `covers(e)` lists the documents `e` covers, with their coverage.
+pub fn split_document_component<'a>(
+    cfg: &Config,
+    comp: &[u32],
+    covers: impl Fn(u32) -> &'a [(u32, f64)],
+    copy: impl Fn(u32) -> Copy,
+) -> Vec<Cluster> {
+    let mut out = Vec::new();
+    let mut rest = comp.to_vec();
+    loop {
+        let best = rest
+            .iter()
+            .map(|&k| {
+                let n = covers(k).iter().filter(|(d, _)| rest.contains(d)).count();
+                (std::cmp::Reverse(n), rank(cfg.keep, &copy(k)), k)
+            })
+            .min();
+        let Some((std::cmp::Reverse(cnt), _, k)) = best else {
+            break;
+        };
+        if cnt == 0 {
+            break;
+        }
+        let mut members = vec![(k, 1.0, false)];
+        for &(d, c) in covers(k) {
+            if rest.contains(&d) {
+                members.push((d, c, false));
+            }
+        }
+        rest.retain(|d| !members.iter().any(|(m, _, _)| m == d));
+        out.push((k, members));
+    }
+    out
+}
+
+/// Paragraph facts of the whole run, by global id.
+struct RunView<'a> {
+    paras: &'a [(&'a ParaFacts, u32, u32)],
+    group_of: &'a [u32],
+    group_members: &'a BTreeMap<u32, Vec<u32>>,
+    neighbours: &'a BTreeMap<u32, Vec<u32>>,
+    doc_is_removed: &'a [bool],
+}
+
+impl ParaView for RunView<'_> {
+    fn copy(&self, i: u32) -> Copy {
+        let p = self.paras[i as usize].0;
+        Copy {
+            order: i,
+            masks: p.masks,
+            key_chars: p.key.key_chars,
+        }
+    }
+    fn in_removed_doc(&self, i: u32) -> bool {
+        self.doc_is_removed[self.paras[i as usize].2 as usize]
+    }
+    fn group(&self, i: u32) -> u32 {
+        self.group_of[i as usize]
+    }
+    fn group_members(&self, rep: u32) -> Option<&[u32]> {
+        self.group_members.get(&rep).map(|v| v.as_slice())
+    }
+    fn neighbours(&self, rep: u32) -> &[u32] {
+        self.neighbours.get(&rep).map_or(&[], |v| v.as_slice())
+    }
+    fn tokens(&self, i: u32) -> &[u32] {
+        &self.paras[i as usize].0.tokens
+    }
+}
+
 /// The group phase: candidates, verification, clusters, documents, keep decisions.
-fn group(cfg: &Config, files: &[FileFacts], keys: Vec<u64>, bands: usize) -> Result<Decisions> {
+fn group(engine: &Engine, files: &[FileFacts], keys: Vec<u64>) -> Result<Decisions> {
+    let cfg = engine.config();
+    let (bands, _) = engine.bands_rows();
     // Global ids.
     let mut paras: Vec<(&ParaFacts, u32 /*file*/, u32 /*global doc*/)> = Vec::new();
     let mut doc_file: Vec<u32> = Vec::new();
@@ -628,24 +907,13 @@ fn group(cfg: &Config, files: &[FileFacts], keys: Vec<u64>, bands: usize) -> Res
     drop(keys);
     let candidate_pairs = cands.len();
 
-    // Verification: shingle Jaccard, then the mask-aware alignment (see `verify`).
+    // Verification.
     let tok = |i: u32| paras[i as usize].0.tokens.as_slice();
-    let n_shingle = cfg.shingle.size();
     let verified: Vec<(u32, u32)> = cands
         .par_iter()
-        .map_init(
-            || (u32::MAX, Vec::new(), Vec::new()),
-            |(last_a, sa, sb), &(a, b)| {
-                // Pairs come sorted by `a`: its shingles serve the whole run.
-                if *last_a != a {
-                    fingerprint::shingles(tok(a), n_shingle, sa);
-                    *last_a = a;
-                }
-                fingerprint::shingles(tok(b), n_shingle, sb);
-                verify::is_copy((tok(a), tok(b)), (sa, sb), cfg.threshold, VERIFY_FLOOR)
-                    .then_some((a, b))
-            },
-        )
+        .map_init(PairVerifier::default, |pv, &(a, b)| {
+            pv.check(cfg, (a, tok(a)), tok(b)).then_some((a, b))
+        })
         .flatten()
         .collect();
     for &(a, b) in &verified {
@@ -701,26 +969,17 @@ fn group(cfg: &Config, files: &[FileFacts], keys: Vec<u64>, bands: usize) -> Res
             }
         }
     }
-    let coverage = |d: u32, e: u32| -> f64 {
-        let tot = doc_searched_chars[d as usize];
-        if tot == 0 {
-            return 0.0;
-        }
-        covered.get(&(d, e)).copied().unwrap_or(0) as f64 / tot as f64
-    };
     let mut doc_uf = UnionFind::new(ndocs);
-    let mut doc_edges: BTreeMap<u32, Vec<u32>> = BTreeMap::new(); // kept candidate -> covered docs
-    for (&(d, e), _) in covered.iter() {
-        if coverage(d, e) >= cfg.doc_threshold {
+    // Kept candidate -> the documents it covers, with their coverage.
+    let mut doc_edges: BTreeMap<u32, Vec<(u32, f64)>> = BTreeMap::new();
+    for (&(d, e), &chars) in covered.iter() {
+        let c = coverage(chars, doc_searched_chars[d as usize]);
+        if c >= cfg.doc_threshold {
             doc_uf.union(d, e);
-            doc_edges.entry(e).or_default().push(d);
+            doc_edges.entry(e).or_default().push((d, c));
         }
     }
-    let doc_copy = |d: u32| Copy {
-        order: d,
-        masks: doc_masks[d as usize].min(u32::MAX as u64) as u32,
-        key_chars: doc_chars[d as usize].min(u32::MAX as u64) as u32,
-    };
+    let doc_copy = |d: u32| doc_copy(d, doc_masks[d as usize], doc_chars[d as usize]);
     let mut doc_components: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for d in 0..ndocs as u32 {
         let r = doc_uf.find(d);
@@ -728,33 +987,8 @@ fn group(cfg: &Config, files: &[FileFacts], keys: Vec<u64>, bands: usize) -> Res
     }
     let mut doc_clusters: Vec<Cluster> = Vec::new();
     for comp in doc_components.values().filter(|c| c.len() > 1) {
-        let mut rest = comp.clone();
-        loop {
-            // The kept document covers the most remaining documents; ties by policy.
-            let best = rest
-                .iter()
-                .map(|&k| {
-                    let n = doc_edges
-                        .get(&k)
-                        .map_or(0, |v| v.iter().filter(|d| rest.contains(d)).count());
-                    (std::cmp::Reverse(n), rank(cfg.keep, &doc_copy(k)), k)
-                })
-                .min();
-            let Some((std::cmp::Reverse(cnt), _, k)) = best else {
-                break;
-            };
-            if cnt == 0 {
-                break;
-            }
-            let mut members = vec![(k, 1.0, false)];
-            for &d in doc_edges.get(&k).into_iter().flatten() {
-                if rest.contains(&d) {
-                    members.push((d, coverage(d, k), false));
-                }
-            }
-            rest.retain(|d| !members.iter().any(|(m, _, _)| m == d));
-            doc_clusters.push((k, members));
-        }
+        let covers = |k: u32| doc_edges.get(&k).map_or(&[][..], |v| v.as_slice());
+        doc_clusters.extend(split_document_component(cfg, comp, covers, doc_copy));
     }
     let mut doc_removed = vec![None; ndocs];
 
@@ -771,43 +1005,17 @@ fn group(cfg: &Config, files: &[FileFacts], keys: Vec<u64>, bands: usize) -> Res
     for &i in &searched {
         comps.entry(uf.find(i)).or_default().push(i);
     }
-    let para_copy = |i: u32| Copy {
-        order: i,
-        masks: paras[i as usize].0.masks,
-        key_chars: paras[i as usize].0.key.key_chars,
+    let view = RunView {
+        paras: &paras,
+        group_of: &group_of,
+        group_members: &group_members,
+        neighbours: &neighbours,
+        doc_is_removed: &doc_is_removed,
     };
     let comp_list: Vec<Vec<u32>> = comps.into_values().filter(|c| c.len() > 1).collect();
     let para_clusters: Vec<Cluster> = comp_list
         .par_iter()
-        .flat_map_iter(|comp| {
-            let mut ranked = comp.clone();
-            ranked.sort_by_key(|&i| {
-                (
-                    doc_is_removed[paras[i as usize].2 as usize],
-                    rank(cfg.keep, &para_copy(i)),
-                )
-            });
-            // Near a paragraph: its exact group, and the exact groups of the
-            // representatives verified against its own.
-            let near = |a: u32, out: &mut Vec<u32>| {
-                let g = group_of[a as usize];
-                let mut add = |rep: u32| match group_members.get(&rep) {
-                    Some(ms) => out.extend_from_slice(ms),
-                    None => out.push(rep),
-                };
-                add(g);
-                for &h in neighbours.get(&g).into_iter().flatten() {
-                    add(h);
-                }
-            };
-            split_around_kept(&ranked, near, |a, b| {
-                if group_of[a as usize] == group_of[b as usize] {
-                    return Some((1.0, false));
-                }
-                verify::copy_verdict(tok(a), tok(b), cfg.threshold)
-                    .map(|v| (v.similarity, v.containment))
-            })
-        })
+        .flat_map_iter(|comp| split_paragraph_component(cfg, &view, comp))
         .collect();
 
     // Stable ids: paragraph clusters by first member, then document clusters likewise.
@@ -847,9 +1055,65 @@ fn group(cfg: &Config, files: &[FileFacts], keys: Vec<u64>, bands: usize) -> Res
     })
 }
 
-/// Number `clusters` from `base` in order of their first member (members listed in id
-/// order), mark every non-kept member as removed by its cluster, and push the records.
-/// `place` names a member's file and line range.
+/// Share of a document's searched key characters that another document covers.
+pub fn coverage(covered_chars: u64, searched_chars: u64) -> f64 {
+    if searched_chars == 0 {
+        return 0.0;
+    }
+    covered_chars as f64 / searched_chars as f64
+}
+
+/// A document as the keep policy sees it.
+pub fn doc_copy(d: u32, masks: u64, key_chars: u64) -> Copy {
+    Copy {
+        order: d,
+        masks: masks.min(u32::MAX as u64) as u32,
+        key_chars: key_chars.min(u32::MAX as u64) as u32,
+    }
+}
+
+/// Put members in id order and clusters in order of their first member: the order
+/// that numbers clusters.
+pub fn order_clusters(clusters: &mut [Cluster]) {
+    for (_, m) in clusters.iter_mut() {
+        m.sort_by_key(|x| x.0);
+    }
+    clusters.sort_by_key(|(_, m)| m[0].0);
+}
+
+/// The `clusters.jsonl` record of cluster `cid` (members in id order). `place` names a
+/// member's file and line range.
+pub fn cluster_record(
+    cid: u32,
+    level: &'static str,
+    kept: u32,
+    members: &[Member],
+    place: impl Fn(u32) -> (String, [u32; 2]),
+) -> ClusterRecord {
+    ClusterRecord {
+        cluster: cid,
+        level,
+        kept: members
+            .iter()
+            .position(|x| x.0 == kept)
+            .expect("kept is a member"),
+        members: members
+            .iter()
+            .map(|&(m, s, containment)| {
+                let (file, lines) = place(m);
+                ClusterMember {
+                    file,
+                    lines,
+                    similarity: round4(s),
+                    containment,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Number `clusters` from `base` in order of their first member, mark every non-kept
+/// member as removed by its cluster, and push the records.
 fn emit_clusters(
     level: &'static str,
     mut clusters: Vec<Cluster>,
@@ -858,10 +1122,7 @@ fn emit_clusters(
     records: &mut Vec<ClusterRecord>,
     place: impl Fn(u32) -> (String, [u32; 2]),
 ) {
-    for (_, m) in clusters.iter_mut() {
-        m.sort_by_key(|x| x.0);
-    }
-    clusters.sort_by_key(|(_, m)| m[0].0);
+    order_clusters(&mut clusters);
     for (j, (kept, members)) in clusters.iter().enumerate() {
         let cid = base + j as u32;
         for &(m, _, _) in members {
@@ -869,38 +1130,32 @@ fn emit_clusters(
                 removed[m as usize] = Some(cid);
             }
         }
-        records.push(ClusterRecord {
-            cluster: cid,
-            level,
-            kept: members
-                .iter()
-                .position(|x| x.0 == *kept)
-                .expect("kept is a member"),
-            members: members
-                .iter()
-                .map(|&(m, s, containment)| {
-                    let (file, lines) = place(m);
-                    ClusterMember {
-                        file,
-                        lines,
-                        similarity: round4(s),
-                        containment,
-                    }
-                })
-                .collect(),
-        });
+        records.push(cluster_record(cid, level, *kept, members, &place));
     }
 }
 
 /// What the write phase produced for one file.
-struct FileOutput {
-    removed: Vec<u8>,
-    placeholders: Vec<u8>,
-    wrote: bool,
-    boilerplate_lines: usize,
-    empty_lines: usize,
-    kinds: Vec<(Kind, usize)>,
-    rules: Vec<(RuleId, usize)>,
+pub struct FileOutput {
+    /// Lines of `removed.jsonl`.
+    pub removed: Vec<u8>,
+    /// Lines of `placeholders.jsonl`.
+    pub placeholders: Vec<u8>,
+    pub counts: FileCounts,
+}
+
+/// A file's share of `summary.json` from the write phase.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FileCounts {
+    /// A cleaned file was written (not every paragraph was removed).
+    pub wrote: bool,
+    pub boilerplate_lines: usize,
+    pub empty_lines: usize,
+    /// Masks by kind.
+    pub kinds: Vec<(Kind, usize)>,
+    /// Furniture lines by rule name.
+    pub rules: Vec<(String, usize)>,
+    pub removed_paragraphs: PerLevel,
+    pub removed_documents: usize,
 }
 
 /// Why a line does not reach `clean/` as it was.
@@ -912,171 +1167,195 @@ enum Fate {
     Duplicate(u32),
 }
 
-fn write_file(
-    cfg: &Config,
-    boiler: &Boilerplate,
-    staging: &Staging,
-    f: &FileFacts,
-    dec: &Decisions,
-    para_base: usize,
-    doc_base: usize,
-) -> std::result::Result<FileOutput, Skipped> {
-    let fail = |reason: String| Skipped {
-        file: f.rel_path.clone(),
-        reason,
-    };
-    let src = Source {
-        rel_path: f.rel_path.clone(),
-        path: cfg.input.join(&f.rel_path),
-    };
-    let mut stage_ns = [0u64; STAGES.len()];
-    // The analyze phase already chose the encoding: no second detection. (UTF-8 is
-    // detected again because its strict check is cheaper than a forced decode.)
-    let forced = cfg.encoding.or_else(|| {
-        (f.encoding != encoding_rs::UTF_8.name())
-            .then(|| encoding_rs::Encoding::for_label(f.encoding.as_bytes()))
-            .flatten()
-    });
-    let (bytes, decoded) = match read_decode(&src, forced, &mut stage_ns) {
-        Ok(x) => x,
-        Err(Analyzed::Failed(s) | Analyzed::Skipped(s)) => return Err(s),
-        Err(Analyzed::Done(_)) => unreachable!("read_decode never returns Done"),
-    };
-    if xxh3_64(&bytes) != f.hash {
-        return Err(fail("file changed during the run".into()));
-    }
-    let prep = prepare(&decoded.text, boiler, cfg.keep_boilerplate);
-    if prep.paras.len() != f.paras.len() {
-        return Err(fail(
-            "internal: paragraph count differs between phases".into(),
-        ));
-    }
-    let mut fate: Vec<Fate> = prep
-        .lines
-        .iter()
-        .zip(&prep.furniture)
-        .map(|(l, r)| match r {
-            Some(rule) => Fate::Furniture(*rule),
-            None if l.is_blank() => Fate::Empty,
-            None => Fate::Kept,
-        })
-        .collect();
-    let mut para_out: Vec<bool> = vec![true; prep.paras.len()];
-    for (pi, p) in prep.paras.iter().enumerate() {
-        if let Some(c) = dec.para_removed[para_base + pi] {
-            para_out[pi] = false;
-            fate[p.first..=p.last].fill(Fate::Duplicate(c));
+impl Engine {
+    /// Write file `f`'s cleaned text under `clean_root` and return its report lines.
+    /// `para_removed` and `doc_removed` hold, for each of its paragraphs and documents,
+    /// the cluster that removes it. The file is read again and must not have changed.
+    pub fn write_file(
+        &self,
+        clean_root: &Path,
+        f: FileRef,
+        para_removed: &[Option<u32>],
+        doc_removed: &[Option<u32>],
+    ) -> std::result::Result<FileOutput, Skipped> {
+        let cfg = &self.cfg;
+        let boiler = &self.boiler;
+        let fail = |reason: String| Skipped {
+            file: f.rel_path.to_string(),
+            reason,
+        };
+        let src = Source {
+            rel_path: f.rel_path.to_string(),
+            path: cfg.input.join(f.rel_path),
+        };
+        let mut stage_ns = [0u64; STAGES.len()];
+        // The analyze phase already chose the encoding: no second detection. (UTF-8 is
+        // detected again because its strict check is cheaper than a forced decode.)
+        let forced = cfg.encoding.or_else(|| {
+            (f.encoding != encoding_rs::UTF_8.name())
+                .then(|| encoding_rs::Encoding::for_label(f.encoding.as_bytes()))
+                .flatten()
+        });
+        let (bytes, decoded) = match read_decode(&src, forced, &mut stage_ns) {
+            Ok(x) => x,
+            Err(Analyzed::Failed(s) | Analyzed::Skipped(s)) => return Err(s),
+            Err(Analyzed::Done(_)) => unreachable!("read_decode never returns Done"),
+        };
+        if xxh3_64(&bytes) != f.hash {
+            return Err(fail("file changed during the run".into()));
         }
-    }
-    for (di, d) in prep.docs.iter().enumerate() {
-        if let Some(c) = dec.doc_removed[doc_base + di] {
-            for pi in d.paras.clone() {
+        let prep = prepare(&decoded.text, boiler, cfg.keep_boilerplate);
+        if prep.paras.len() != f.paragraphs
+            || para_removed.len() != prep.paras.len()
+            || doc_removed.len() != prep.docs.len()
+        {
+            return Err(fail(
+                "internal: paragraph count differs between phases".into(),
+            ));
+        }
+        let mut counts = FileCounts::default();
+        let mut fate: Vec<Fate> = prep
+            .lines
+            .iter()
+            .zip(&prep.furniture)
+            .map(|(l, r)| match r {
+                Some(rule) => Fate::Furniture(*rule),
+                None if l.is_blank() => Fate::Empty,
+                None => Fate::Kept,
+            })
+            .collect();
+        let mut para_out: Vec<bool> = vec![true; prep.paras.len()];
+        for (pi, p) in prep.paras.iter().enumerate() {
+            if let Some(c) = para_removed[pi] {
                 para_out[pi] = false;
-                let p = &prep.paras[pi];
                 fate[p.first..=p.last].fill(Fate::Duplicate(c));
             }
         }
-    }
-    // clean/
-    let mut clean = String::new();
-    let mut places = Vec::new();
-    let mut kinds: BTreeMap<Kind, usize> = BTreeMap::new();
-    for (pi, p) in prep.paras.iter().enumerate() {
-        let spans = &prep.spans[pi];
-        if para_out[pi] {
-            clean.push_str(&placeholders::apply(&p.text, spans, cfg.mask_style));
-            clean.push('\n');
+        let mut in_removed_doc = vec![false; prep.paras.len()];
+        for (di, d) in prep.docs.iter().enumerate() {
+            if let Some(c) = doc_removed[di] {
+                counts.removed_documents += 1;
+                for pi in d.paras.clone() {
+                    in_removed_doc[pi] = true;
+                    para_out[pi] = false;
+                    let p = &prep.paras[pi];
+                    fate[p.first..=p.last].fill(Fate::Duplicate(c));
+                }
+            }
         }
-        if spans.is_empty() {
-            continue;
+        // A paragraph inside a removed document counts at document level; any other
+        // removed copy at paragraph level.
+        for (pi, in_doc) in in_removed_doc.iter().enumerate() {
+            if *in_doc {
+                counts.removed_paragraphs.document += 1;
+            } else if para_removed[pi].is_some() {
+                counts.removed_paragraphs.paragraph += 1;
+            }
         }
-        let chars: Vec<char> = p.text.chars().collect();
-        for s in spans {
-            *kinds.entry(s.kind).or_default() += 1;
-            let (li, col, piece_end) = p.locate(s.start, chars.len());
-            let line = &prep.lines[li];
-            let end_in_piece = s.end.min(piece_end) - (s.start - col);
-            let text: String = chars[s.start..s.end].iter().collect();
-            let replacement = placeholders::replacement(s.kind, &text, cfg.mask_style)
-                .map(|c| c.into_owned())
-                .unwrap_or_else(|| text.clone());
-            push_jsonl(
-                &mut places,
-                &PlaceholderRecord {
-                    file: &f.rel_path,
-                    line: line.no,
-                    start: line.orig_col(col),
-                    end: line.orig_col(end_in_piece - 1) + 1,
-                    text,
-                    kind: s.kind,
-                    replacement,
-                },
-            );
+        // clean/
+        let mut clean = String::new();
+        let mut places = Vec::new();
+        let mut kinds: BTreeMap<Kind, usize> = BTreeMap::new();
+        for (pi, p) in prep.paras.iter().enumerate() {
+            let spans = &prep.spans[pi];
+            if para_out[pi] {
+                clean.push_str(&placeholders::apply(&p.text, spans, cfg.mask_style));
+                clean.push('\n');
+            }
+            if spans.is_empty() {
+                continue;
+            }
+            let chars: Vec<char> = p.text.chars().collect();
+            for s in spans {
+                *kinds.entry(s.kind).or_default() += 1;
+                let (li, col, piece_end) = p.locate(s.start, chars.len());
+                let line = &prep.lines[li];
+                let end_in_piece = s.end.min(piece_end) - (s.start - col);
+                let text: String = chars[s.start..s.end].iter().collect();
+                let replacement = placeholders::replacement(s.kind, &text, cfg.mask_style)
+                    .map(|c| c.into_owned())
+                    .unwrap_or_else(|| text.clone());
+                push_jsonl(
+                    &mut places,
+                    &PlaceholderRecord {
+                        file: f.rel_path,
+                        line: line.no,
+                        start: line.orig_col(col),
+                        end: line.orig_col(end_in_piece - 1) + 1,
+                        text,
+                        kind: s.kind,
+                        replacement,
+                    },
+                );
+            }
         }
-    }
-    let wrote = !clean.is_empty();
-    if wrote {
-        staging
-            .write(&staging.clean_path(&f.rel_path), clean.as_bytes())
-            .map_err(|e| fail(e.to_string()))?;
-    }
-    // removed.jsonl: runs of lines with the same fate.
-    let mut removed = Vec::new();
-    let mut rules: BTreeMap<RuleId, usize> = BTreeMap::new();
-    let (mut boilerplate_lines, mut empty_lines) = (0, 0);
-    let mut i = 0;
-    while i < fate.len() {
-        let mut j = i + 1;
-        while j < fate.len() && fate[j] == fate[i] {
-            j += 1;
+        let wrote = !clean.is_empty();
+        if wrote {
+            report::write_file_at(&clean_root.join(f.rel_path), clean.as_bytes())
+                .map_err(|e| fail(e.to_string()))?;
         }
-        let lines = [prep.lines[i].no, prep.lines[j - 1].no];
-        let rec = match fate[i] {
-            Fate::Kept => None,
-            Fate::Empty => {
-                empty_lines += j - i;
-                Some(RemovedRecord {
-                    file: &f.rel_path,
+        // removed.jsonl: runs of lines with the same fate.
+        let mut removed = Vec::new();
+        let mut rules: BTreeMap<RuleId, usize> = BTreeMap::new();
+        let (mut boilerplate_lines, mut empty_lines) = (0, 0);
+        let mut i = 0;
+        while i < fate.len() {
+            let mut j = i + 1;
+            while j < fate.len() && fate[j] == fate[i] {
+                j += 1;
+            }
+            let lines = [prep.lines[i].no, prep.lines[j - 1].no];
+            let rec = match fate[i] {
+                Fate::Kept => None,
+                Fate::Empty => {
+                    empty_lines += j - i;
+                    Some(RemovedRecord {
+                        file: f.rel_path,
+                        lines,
+                        reason: "empty",
+                        rule: Some("blank-line"),
+                        cluster: None,
+                        kept: None,
+                    })
+                }
+                Fate::Furniture(r) => {
+                    boilerplate_lines += j - i;
+                    *rules.entry(r).or_default() += j - i;
+                    Some(RemovedRecord {
+                        file: f.rel_path,
+                        lines,
+                        reason: "boilerplate",
+                        rule: Some(boiler.names()[r as usize].as_str()),
+                        cluster: None,
+                        kept: cfg.keep_boilerplate.then_some(true),
+                    })
+                }
+                Fate::Duplicate(c) => Some(RemovedRecord {
+                    file: f.rel_path,
                     lines,
-                    reason: "empty",
-                    rule: Some("blank-line"),
-                    cluster: None,
+                    reason: "duplicate",
+                    rule: None,
+                    cluster: Some(c),
                     kept: None,
-                })
+                }),
+            };
+            if let Some(r) = rec {
+                push_jsonl(&mut removed, &r);
             }
-            Fate::Furniture(r) => {
-                boilerplate_lines += j - i;
-                *rules.entry(r).or_default() += j - i;
-                Some(RemovedRecord {
-                    file: &f.rel_path,
-                    lines,
-                    reason: "boilerplate",
-                    rule: Some(boiler.names()[r as usize].as_str()),
-                    cluster: None,
-                    kept: cfg.keep_boilerplate.then_some(true),
-                })
-            }
-            Fate::Duplicate(c) => Some(RemovedRecord {
-                file: &f.rel_path,
-                lines,
-                reason: "duplicate",
-                rule: None,
-                cluster: Some(c),
-                kept: None,
-            }),
-        };
-        if let Some(r) = rec {
-            push_jsonl(&mut removed, &r);
+            i = j;
         }
-        i = j;
+        counts.wrote = wrote;
+        counts.boilerplate_lines = boilerplate_lines;
+        counts.empty_lines = empty_lines;
+        counts.kinds = kinds.into_iter().collect();
+        counts.rules = rules
+            .into_iter()
+            .map(|(r, n)| (boiler.names()[r as usize].clone(), n))
+            .collect();
+        Ok(FileOutput {
+            removed,
+            placeholders: places,
+            counts,
+        })
     }
-    Ok(FileOutput {
-        removed,
-        placeholders: places,
-        wrote,
-        boilerplate_lines,
-        empty_lines,
-        kinds: kinds.into_iter().collect(),
-        rules: rules.into_iter().collect(),
-    })
 }

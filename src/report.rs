@@ -12,7 +12,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::placeholders::Kind;
@@ -72,10 +72,10 @@ pub struct RemovedRecord<'a> {
 }
 
 /// A file that was processed with decoding errors.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DecodeIssue {
     pub file: String,
-    pub encoding: &'static str,
+    pub encoding: String,
     pub bad_bytes: usize,
     pub first_bad_line: Option<usize>,
 }
@@ -92,7 +92,7 @@ pub struct Summary {
     /// Hidden, binary, excluded or looping paths that were passed over.
     pub skipped: Vec<Skipped>,
     /// Files per encoding.
-    pub encodings: BTreeMap<&'static str, usize>,
+    pub encodings: BTreeMap<String, usize>,
     /// Lines removed per boilerplate rule.
     pub boilerplate_rules: BTreeMap<String, usize>,
     pub options: Options,
@@ -128,7 +128,7 @@ pub struct Counts {
 }
 
 /// A count per level.
-#[derive(Clone, Debug, Serialize, Default)]
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
 pub struct PerLevel {
     pub paragraph: usize,
     pub document: usize,
@@ -169,6 +169,17 @@ pub struct RunInfo {
 pub fn push_jsonl<T: Serialize>(buf: &mut Vec<u8>, rec: &T) {
     serde_json::to_writer(&mut *buf, rec).expect("report records serialise");
     buf.push(b'\n');
+}
+
+/// Write `bytes` to `path`, creating its parent folders (used inside a staging folder,
+/// which makes the whole output appear at once).
+pub fn write_file_at(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(p) = path.parent() {
+        fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+    }
+    let mut f = fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    Ok(())
 }
 
 /// Absolute form of a path that may not exist yet: the nearest existing ancestor is
@@ -297,19 +308,24 @@ impl Staging {
         Ok(Staging { out: out_c, dir })
     }
 
+    /// The staging folder itself (workers of a distributed run write into it).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The staging `clean/` folder.
+    pub fn clean_root(&self) -> PathBuf {
+        self.dir.path().join("clean")
+    }
+
     /// Path of a file under the staging `clean/`.
     pub fn clean_path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join("clean").join(rel)
+        self.clean_root().join(rel)
     }
 
     /// Write a file under the staging folder, creating its parent folders.
     pub fn write(&self, path: &Path, bytes: &[u8]) -> Result<()> {
-        if let Some(p) = path.parent() {
-            fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
-        }
-        let mut f = fs::File::create(path).map_err(|e| Error::io(path, e))?;
-        f.write_all(bytes).map_err(|e| Error::io(path, e))?;
-        Ok(())
+        write_file_at(path, bytes)
     }
 
     /// A report file to be written piece by piece (JSONL streamed in file order).
