@@ -5,8 +5,8 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::{Config, Fold, KeepPolicy, MaskStyle, ShingleKind};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Clean scraped collections of Chinese speeches and official documents.
 #[derive(Debug, Parser)]

@@ -2,7 +2,6 @@
 //! status (0 all good, 1 finished but some files failed, 2 usage or fatal error; a
 //! broken pipe on stdout counts as success).
 
-
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,8 +10,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use serde::Serialize;
 
-use zhclean::cli::{Cli, Command, EvalArgs, Level, NormalizeArgs, SegmentArgs, SynthArgs};
 use zhclean::boilerplate::Boilerplate;
+use zhclean::cli::{Cli, Command, EvalArgs, Level, NormalizeArgs, SegmentArgs, SynthArgs};
 use zhclean::placeholders::{self, Kind};
 use zhclean::report::Summary;
 use zhclean::segment::{self, Segmenter};

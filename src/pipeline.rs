@@ -434,7 +434,7 @@ fn run_in_pool(
     // walk
     let t = Instant::now();
     let w = walk::walk(&cfg.input, &cfg.exts, excludes);
-    phase.insert("1_walk", t.elapsed().as_secs_f64());
+    phase.insert("1_walk".to_string(), t.elapsed().as_secs_f64());
     let mut totals = Totals::new(w.skipped, w.failed, w.other_files);
 
     // analyze
@@ -464,7 +464,7 @@ fn run_in_pool(
             Analyzed::Failed(s) => totals.failed(s),
         }
     }
-    phase.insert("2_analyze", t.elapsed().as_secs_f64());
+    phase.insert("2_analyze".to_string(), t.elapsed().as_secs_f64());
 
     // group
     let t = Instant::now();
@@ -475,7 +475,7 @@ fn run_in_pool(
         keys.extend_from_slice(&std::mem::take(&mut f.band_keys));
     }
     let dec = group(engine, &files, keys)?;
-    phase.insert("3_group", t.elapsed().as_secs_f64());
+    phase.insert("3_group".to_string(), t.elapsed().as_secs_f64());
 
     // write
     let t = Instant::now();
@@ -531,7 +531,7 @@ fn run_in_pool(
     removed.finish()?;
     places.finish()?;
     staging.write_report("clusters.jsonl", &clusters)?;
-    phase.insert("4_write", t.elapsed().as_secs_f64());
+    phase.insert("4_write".to_string(), t.elapsed().as_secs_f64());
 
     let run = RunInfo {
         threads,
@@ -540,7 +540,7 @@ fn run_in_pool(
         stage_cpu_seconds: STAGES
             .iter()
             .zip(stage_ns)
-            .map(|(s, v)| (*s, Duration::from_nanos(v).as_secs_f64()))
+            .map(|(s, v)| (s.to_string(), Duration::from_nanos(v).as_secs_f64()))
             .collect(),
     };
     let summary = totals.finish(engine, &dec.counts(), run);

@@ -155,14 +155,14 @@ pub struct Options {
 }
 
 /// What varies between runs of the same input.
-#[derive(Clone, Debug, Serialize, Default)]
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
 pub struct RunInfo {
     pub threads: usize,
     pub wall_seconds: f64,
     /// Wall time of each phase, in order.
-    pub phase_seconds: BTreeMap<&'static str, f64>,
+    pub phase_seconds: BTreeMap<String, f64>,
     /// CPU time summed over threads, per stage of the per-file work.
-    pub stage_cpu_seconds: BTreeMap<&'static str, f64>,
+    pub stage_cpu_seconds: BTreeMap<String, f64>,
 }
 
 /// Append one JSON line.

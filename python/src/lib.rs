@@ -1,0 +1,1000 @@
+//! `zhclean._core`: the per-shard work of zhclean on Arrow record batches.
+//!
+//! Every function here calls the library's own stages (`zhclean::pipeline`); nothing is
+//! re-implemented. The batch schemas are the versioned contract in
+//! `docs/arrow-schemas.md`: each batch this module returns carries the schema name and
+//! the run's parameters in its metadata, and every batch that comes back with a
+//! `params_id` column is refused unless it was made with this engine's parameters.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, UInt32Type, UInt64Type};
+use arrow_array::{
+    Array, ArrayRef, BinaryArray, BooleanArray, FixedSizeListArray, Float64Array, ListArray,
+    RecordBatch, StringArray, UInt32Array, UInt64Array,
+};
+use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_pyarrow::PyArrowType;
+use arrow_schema::{DataType, Field, Schema};
+use clap::Parser;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use serde_json::json;
+use xxhash_rust::xxh3::xxh3_64;
+use zhclean::cli::{Cli, Command};
+use zhclean::cluster::{Cluster, Member};
+use zhclean::keep::Copy;
+use zhclean::pipeline::{self, Analyzed, FileRef, GroupCounts, PairVerifier, ParaView};
+use zhclean::report::{self, RunInfo};
+use zhclean::walk::{self, Skipped, Source};
+
+/// Version of the batch schemas in `docs/arrow-schemas.md`.
+const SCHEMA_VERSION: u32 = 1;
+/// The hashing scheme: xxh3 word/char shingle hashes folded to 32 bits, MinHash with
+/// `a·x + b mod 2^32` permutations from the seed, band keys as in `zhclean::lsh`.
+const SCHEME: &str = "xxh3-32/minhash-affine-u32/lsh-band-key-1";
+
+type Batch = PyArrowType<RecordBatch>;
+
+fn value_err(e: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+// ---- reading batches ----
+
+fn column<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a ArrayRef> {
+    b.column_by_name(name)
+        .ok_or_else(|| value_err(format!("batch has no column '{name}'")))
+}
+
+fn no_nulls(a: &dyn Array, name: &str) -> PyResult<()> {
+    if a.null_count() > 0 {
+        return Err(value_err(format!("column '{name}' has nulls")));
+    }
+    Ok(())
+}
+
+fn prim<'a, P: arrow_array::ArrowPrimitiveType>(
+    b: &'a RecordBatch,
+    name: &str,
+) -> PyResult<&'a [P::Native]> {
+    let a = column(b, name)?;
+    no_nulls(a, name)?;
+    a.as_primitive_opt::<P>()
+        .map(|p| p.values().as_ref())
+        .ok_or_else(|| value_err(format!("column '{name}' must be {}", P::DATA_TYPE)))
+}
+
+fn u32s<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a [u32]> {
+    prim::<UInt32Type>(b, name)
+}
+
+fn u64s<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a [u64]> {
+    prim::<UInt64Type>(b, name)
+}
+
+fn f64s<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a [f64]> {
+    prim::<Float64Type>(b, name)
+}
+
+fn bools<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a BooleanArray> {
+    let a = column(b, name)?;
+    no_nulls(a, name)?;
+    a.as_boolean_opt()
+        .ok_or_else(|| value_err(format!("column '{name}' must be bool")))
+}
+
+fn strs<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a StringArray> {
+    let a = column(b, name)?;
+    no_nulls(a, name)?;
+    a.as_string_opt::<i32>()
+        .ok_or_else(|| value_err(format!("column '{name}' must be utf8")))
+}
+
+/// A `list<T>` column read row by row as slices (a null list reads as empty).
+#[derive(Clone, Copy)]
+struct Lists<'a, T> {
+    offsets: &'a [i32],
+    values: &'a [T],
+}
+
+impl<T> Lists<'_, T> {
+    fn row(&self, i: usize) -> &[T] {
+        &self.values[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+}
+
+fn lists<'a, P: arrow_array::ArrowPrimitiveType>(
+    b: &'a RecordBatch,
+    name: &str,
+) -> PyResult<Lists<'a, P::Native>> {
+    let a = column(b, name)?;
+    let l: &ListArray = a
+        .as_list_opt::<i32>()
+        .ok_or_else(|| value_err(format!("column '{name}' must be a list")))?;
+    let values = l
+        .values()
+        .as_primitive_opt::<P>()
+        .ok_or_else(|| value_err(format!("column '{name}' has the wrong item type")))?;
+    no_nulls(values, name)?;
+    // Offsets index the child array from its start; the child's own offset is already
+    // applied by `values()`.
+    Ok(Lists {
+        offsets: l.value_offsets(),
+        values: values.values().as_ref(),
+    })
+}
+
+// ---- building batches ----
+
+fn u32_col(v: Vec<u32>) -> ArrayRef {
+    Arc::new(UInt32Array::from(v))
+}
+
+fn u64_col(v: Vec<u64>) -> ArrayRef {
+    Arc::new(UInt64Array::from(v))
+}
+
+fn list_col<P: arrow_array::ArrowPrimitiveType>(
+    rows: &[Option<&[P::Native]>],
+    item: DataType,
+) -> ArrayRef
+where
+    arrow_array::PrimitiveArray<P>: From<Vec<P::Native>>,
+{
+    let mut offsets = Vec::with_capacity(rows.len() + 1);
+    let mut values = Vec::new();
+    offsets.push(0i32);
+    for r in rows {
+        values.extend_from_slice(r.unwrap_or(&[]));
+        offsets.push(values.len() as i32);
+    }
+    let nulls = rows
+        .iter()
+        .any(|r| r.is_none())
+        .then(|| NullBuffer::from(rows.iter().map(|r| r.is_some()).collect::<Vec<_>>()));
+    Arc::new(ListArray::new(
+        Arc::new(Field::new_list_field(item, false)),
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Arc::new(arrow_array::PrimitiveArray::<P>::from(values)),
+        nulls,
+    ))
+}
+
+// ---- the engine ----
+
+/// A zhclean engine for the flags of `zhclean clean` (the same parser).
+#[pyclass(frozen, module = "zhclean._core")]
+struct Engine {
+    core: pipeline::Engine,
+    params: String,
+    params_id: u64,
+}
+
+impl Engine {
+    fn batch(&self, schema: &str, cols: Vec<(&str, ArrayRef)>) -> PyResult<Batch> {
+        let fields: Vec<Field> = cols
+            .iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect();
+        let meta = HashMap::from([
+            (
+                "zhclean.schema".to_string(),
+                format!("{schema}/{SCHEMA_VERSION}"),
+            ),
+            ("zhclean.params".to_string(), self.params.clone()),
+        ]);
+        let schema = Arc::new(Schema::new_with_metadata(fields, meta));
+        RecordBatch::try_new(schema, cols.into_iter().map(|(_, a)| a).collect())
+            .map(PyArrowType)
+            .map_err(value_err)
+    }
+
+    /// Refuse a batch made under other parameters (by its metadata or its `params_id`).
+    fn check(&self, b: &RecordBatch) -> PyResult<()> {
+        if let Some(p) = b.schema().metadata().get("zhclean.params") {
+            if *p != self.params {
+                return Err(value_err(format!(
+                    "batch was made with other parameters ({p}); this run uses {}; refusing to mix runs",
+                    self.params
+                )));
+            }
+        }
+        if b.column_by_name("params_id").is_some() {
+            if let Some(bad) = u64s(b, "params_id")?.iter().find(|&&x| x != self.params_id) {
+                return Err(value_err(format!(
+                    "batch row has params_id {bad:#x}, this run {:#x}; refusing to mix runs",
+                    self.params_id
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn params_col(&self, n: usize) -> ArrayRef {
+        u64_col(vec![self.params_id; n])
+    }
+}
+
+#[pymethods]
+impl Engine {
+    /// `args`: the flags of `zhclean clean` after the subcommand (INPUT --out OUT ...).
+    /// `input_root` replaces INPUT as the folder files are read from (workers get the
+    /// driver's absolute path, whatever their own working folder).
+    #[new]
+    #[pyo3(signature = (args, input_root=None))]
+    fn new(args: Vec<String>, input_root: Option<PathBuf>) -> PyResult<Self> {
+        let argv = ["zhclean".to_string(), "clean".to_string()]
+            .into_iter()
+            .chain(args);
+        let cli = Cli::try_parse_from(argv).map_err(|e| value_err(e.render()))?;
+        let Command::Clean(a) = cli.command else {
+            return Err(value_err("not a clean command"));
+        };
+        let mut cfg = a.into_config();
+        if let Some(root) = input_root {
+            cfg.input = root;
+        }
+        let core = pipeline::Engine::new(&cfg).map_err(value_err)?;
+        let (bands, rows) = core.bands_rows();
+        let rules = cfg.boilerplate_rules.as_ref().map(|p| {
+            std::fs::read(p)
+                .map(|b| format!("{:016x}", xxh3_64(&b)))
+                .unwrap_or_default()
+        });
+        let params = json!({
+            "schema_version": SCHEMA_VERSION,
+            "scheme": SCHEME,
+            "zhclean": env!("CARGO_PKG_VERSION"),
+            "shingle": cfg.shingle.to_string(),
+            "num_perm": cfg.num_perm,
+            "seed": cfg.seed,
+            "bands": bands,
+            "rows": rows,
+            "threshold": cfg.threshold,
+            "doc_threshold": cfg.doc_threshold,
+            "min_chars": cfg.min_chars,
+            "fold": format!("{:?}", cfg.fold).to_lowercase(),
+            "keep": format!("{:?}", cfg.keep).to_lowercase(),
+            "mask_style": format!("{:?}", cfg.mask_style).to_lowercase(),
+            "keep_boilerplate": cfg.keep_boilerplate,
+            "boilerplate_rules": rules,
+            "encoding": cfg.encoding.map(|e| e.name()),
+        })
+        .to_string();
+        let params_id = xxh3_64(params.as_bytes());
+        Ok(Engine {
+            core,
+            params,
+            params_id,
+        })
+    }
+
+    /// The parameters every batch of this run carries (JSON).
+    #[getter]
+    fn params(&self) -> String {
+        self.params.clone()
+    }
+
+    #[getter]
+    fn params_id(&self) -> u64 {
+        self.params_id
+    }
+
+    #[getter]
+    fn input(&self) -> String {
+        self.core.config().input.to_string_lossy().into_owned()
+    }
+
+    #[getter]
+    fn out(&self) -> String {
+        self.core.config().out.to_string_lossy().into_owned()
+    }
+
+    #[getter]
+    fn num_perm(&self) -> usize {
+        self.core.config().num_perm
+    }
+
+    /// Walk the input folder: (relative paths in processing order, walk state JSON for
+    /// [`Totals`]).
+    fn walk(&self, py: Python<'_>) -> PyResult<(Vec<String>, String)> {
+        let cfg = self.core.config();
+        let excludes = walk::exclude_set(&cfg.excludes).map_err(value_err)?;
+        let w = py.detach(|| walk::walk(&cfg.input, &cfg.exts, &excludes));
+        let state = json!({
+            "skipped": w.skipped,
+            "failed": w.failed,
+            "other_files": w.other_files,
+        })
+        .to_string();
+        Ok((w.sources.into_iter().map(|s| s.rel_path).collect(), state))
+    }
+
+    /// Analyze files (`file_idx: uint32, rel_path: utf8`): returns the `files`, `docs`
+    /// and `paragraphs` batches.
+    fn analyze(&self, py: Python<'_>, batch: Batch) -> PyResult<(Batch, Batch, Batch)> {
+        let b = batch.0;
+        let idx = u32s(&b, "file_idx")?.to_vec();
+        let paths = strs(&b, "rel_path")?;
+        let rel: Vec<String> = (0..b.num_rows())
+            .map(|i| paths.value(i).to_string())
+            .collect();
+        let cfg = self.core.config();
+        let min_chars = cfg.min_chars;
+        let (bands, _) = self.core.bands_rows();
+        let results: Vec<Analyzed> = py.detach(|| {
+            let mut sc = pipeline::Scratch::default();
+            rel.iter()
+                .map(|r| {
+                    let src = Source {
+                        rel_path: r.clone(),
+                        path: cfg.input.join(r),
+                    };
+                    self.core.analyze(&src, &mut sc)
+                })
+                .collect()
+        });
+        // files
+        let n = results.len();
+        let (mut status, mut reason, mut hash, mut enc, mut nd, mut np, mut summ) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        // docs
+        let (mut d_file, mut d_doc, mut d_first, mut d_last) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // paragraphs
+        let mut p_file = Vec::new();
+        let mut p_para = Vec::new();
+        let mut p_doc = Vec::new();
+        let mut p_first = Vec::new();
+        let mut p_last = Vec::new();
+        let mut p_masks = Vec::new();
+        let mut p_chars = Vec::new();
+        let mut p_hash = Vec::new();
+        let mut p_searched = Vec::new();
+        let mut p_tokens: Vec<Option<&[u32]>> = Vec::new();
+        let mut p_keys: Vec<Option<&[u64]>> = Vec::new();
+        for (fi, r) in idx.iter().zip(&results) {
+            match r {
+                Analyzed::Done(f) => {
+                    status.push("ok");
+                    reason.push(None);
+                    hash.push(f.hash);
+                    enc.push(Some(f.encoding));
+                    nd.push(f.docs.len() as u32);
+                    np.push(f.paras.len() as u32);
+                    summ.push(Some(
+                        serde_json::to_string(&f.summary(min_chars)).map_err(value_err)?,
+                    ));
+                    for (di, d) in f.docs.iter().enumerate() {
+                        d_file.push(*fi);
+                        d_doc.push(di as u32);
+                        d_first.push(d.lines[0]);
+                        d_last.push(d.lines[1]);
+                    }
+                    let mut k = 0;
+                    for (pi, p) in f.paras.iter().enumerate() {
+                        let searched = p.key.key_chars as usize >= min_chars;
+                        p_file.push(*fi);
+                        p_para.push(pi as u32);
+                        p_doc.push(p.doc);
+                        p_first.push(p.lines[0]);
+                        p_last.push(p.lines[1]);
+                        p_masks.push(p.masks);
+                        p_chars.push(p.key.key_chars);
+                        p_hash.push(p.key.key_hash);
+                        p_searched.push(searched);
+                        if searched {
+                            p_tokens.push(Some(&p.tokens));
+                            p_keys.push(Some(&f.band_keys[k..k + bands]));
+                            k += bands;
+                        } else {
+                            p_tokens.push(None);
+                            p_keys.push(None);
+                        }
+                    }
+                }
+                Analyzed::Skipped(s) | Analyzed::Failed(s) => {
+                    status.push(if matches!(r, Analyzed::Skipped(_)) {
+                        "skipped"
+                    } else {
+                        "failed"
+                    });
+                    reason.push(Some(s.reason.clone()));
+                    hash.push(0);
+                    enc.push(None);
+                    nd.push(0);
+                    np.push(0);
+                    summ.push(None);
+                }
+            }
+        }
+        let files = self.batch(
+            "files",
+            vec![
+                ("file_idx", u32_col(idx.clone())),
+                ("rel_path", Arc::new(StringArray::from(rel.clone()))),
+                ("status", Arc::new(StringArray::from(status))),
+                ("reason", Arc::new(StringArray::from(reason))),
+                ("hash", u64_col(hash)),
+                ("encoding", Arc::new(StringArray::from(enc))),
+                ("n_docs", u32_col(nd)),
+                ("n_paras", u32_col(np)),
+                ("summary", Arc::new(StringArray::from(summ))),
+                ("params_id", self.params_col(n)),
+            ],
+        )?;
+        let docs = self.batch(
+            "docs",
+            vec![
+                ("file_idx", u32_col(d_file)),
+                ("doc", u32_col(d_doc)),
+                ("first_line", u32_col(d_first)),
+                ("last_line", u32_col(d_last)),
+            ],
+        )?;
+        let np = p_file.len();
+        let paras = self.batch(
+            "paragraphs",
+            vec![
+                ("file_idx", u32_col(p_file)),
+                ("para", u32_col(p_para)),
+                ("doc", u32_col(p_doc)),
+                ("first_line", u32_col(p_first)),
+                ("last_line", u32_col(p_last)),
+                ("masks", u32_col(p_masks)),
+                ("key_chars", u32_col(p_chars)),
+                ("key_hash", u64_col(p_hash)),
+                ("searched", Arc::new(BooleanArray::from(p_searched))),
+                (
+                    "tokens",
+                    list_col::<UInt32Type>(&p_tokens, DataType::UInt32),
+                ),
+                (
+                    "band_keys",
+                    list_col::<UInt64Type>(&p_keys, DataType::UInt64),
+                ),
+                ("params_id", self.params_col(np)),
+            ],
+        )?;
+        Ok((files, docs, paras))
+    }
+
+    /// MinHash signatures (`FixedSizeList<uint32, num_perm>`) of paragraphs' key
+    /// tokens (`tokens: list<uint32>`, as `analyze` returns them).
+    fn signatures(&self, py: Python<'_>, batch: Batch) -> PyResult<Batch> {
+        let b = batch.0;
+        self.check(&b)?;
+        let toks = lists::<UInt32Type>(&b, "tokens")?;
+        let k = self.core.config().num_perm;
+        let n = self.core.config().shingle.size();
+        let values = py.detach(|| {
+            let mut out = Vec::with_capacity(b.num_rows() * k);
+            let (mut sh, mut sig) = (Vec::new(), Vec::new());
+            for i in 0..b.num_rows() {
+                zhclean::fingerprint::shingles(toks.row(i), n, &mut sh);
+                self.core.signature(&sh, &mut sig);
+                out.extend_from_slice(&sig);
+            }
+            out
+        });
+        let sig = FixedSizeListArray::try_new(
+            Arc::new(Field::new_list_field(DataType::UInt32, false)),
+            k as i32,
+            Arc::new(UInt32Array::from(values)),
+            None,
+        )
+        .map_err(value_err)?;
+        self.batch("signatures", vec![("signature", Arc::new(sig))])
+    }
+
+    /// Candidate pairs of LSH buckets (`ids: list<uint32>`, one bucket per row): all
+    /// pairs of a bucket, or in a crowded one each member with the first ones, as the
+    /// local run does. Returns `a < b` pairs (duplicates across buckets remain).
+    fn bucket_pairs(&self, py: Python<'_>, batch: Batch) -> PyResult<Batch> {
+        let b = batch.0;
+        let ids = lists::<UInt32Type>(&b, "ids")?;
+        let pairs = py.detach(|| {
+            let mut out = Vec::new();
+            let mut e = Vec::new();
+            for i in 0..b.num_rows() {
+                e.clear();
+                e.extend(ids.row(i).iter().map(|&id| (0u64, id)));
+                e.sort_unstable();
+                zhclean::lsh::pairs_from_sorted(&e, &mut out);
+            }
+            out
+        });
+        let (a, bb): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
+        self.batch("pairs", vec![("a", u32_col(a)), ("b", u32_col(bb))])
+    }
+
+    /// Verify candidate pairs (`a, b: uint32; a_tokens, b_tokens: list<uint32>`):
+    /// returns the `edges` that are copies.
+    fn verify(&self, py: Python<'_>, batch: Batch) -> PyResult<Batch> {
+        let b = batch.0;
+        self.check(&b)?;
+        let (a, bb) = (u32s(&b, "a")?, u32s(&b, "b")?);
+        let (ta, tb) = (
+            lists::<UInt32Type>(&b, "a_tokens")?,
+            lists::<UInt32Type>(&b, "b_tokens")?,
+        );
+        let cfg = self.core.config();
+        let (ka, kb): (Vec<u32>, Vec<u32>) = py.detach(|| {
+            let mut pv = PairVerifier::default();
+            (0..b.num_rows())
+                .filter(|&i| pv.check(cfg, (a[i], ta.row(i)), tb.row(i)))
+                .map(|i| (a[i], bb[i]))
+                .unzip()
+        });
+        self.batch("edges", vec![("a", u32_col(ka)), ("b", u32_col(kb))])
+    }
+
+    /// Split paragraph components into clusters. One row per searched member, the
+    /// rows of a component together: `component, id, group, masks, key_chars: uint32;
+    /// in_removed_doc: bool; tokens, neighbours: list<uint32>`. Returns `clusters` rows.
+    fn paragraph_clusters(&self, py: Python<'_>, batch: Batch) -> PyResult<Batch> {
+        let b = batch.0;
+        self.check(&b)?;
+        let comp = u32s(&b, "component")?;
+        let view = BatchView {
+            id: u32s(&b, "id")?,
+            group: u32s(&b, "group")?,
+            masks: u32s(&b, "masks")?,
+            key_chars: u32s(&b, "key_chars")?,
+            removed: bools(&b, "in_removed_doc")?,
+            tokens: lists::<UInt32Type>(&b, "tokens")?,
+            neighbours: lists::<UInt32Type>(&b, "neighbours")?,
+            row_of: HashMap::new(),
+            members: BTreeMap::new(),
+        };
+        let cfg = self.core.config();
+        let out = py.detach(|| -> PyResult<Vec<(u32, Cluster)>> {
+            let mut out = Vec::new();
+            for (c, rows) in runs(comp)? {
+                let mut v = BatchView {
+                    row_of: HashMap::new(),
+                    members: BTreeMap::new(),
+                    ..view
+                };
+                let mut ids: Vec<u32> = rows.clone().map(|r| v.id[r]).collect();
+                ids.sort_unstable();
+                for r in rows {
+                    v.row_of.insert(v.id[r], r);
+                    v.members.entry(v.group[r]).or_default().push(v.id[r]);
+                }
+                v.members.retain(|_, m| m.len() > 1);
+                for m in v.members.values_mut() {
+                    m.sort_unstable();
+                }
+                for cl in pipeline::split_paragraph_component(cfg, &v, &ids) {
+                    out.push((c, cl));
+                }
+            }
+            Ok(out)
+        })?;
+        self.clusters_batch(out)
+    }
+
+    /// Split document components into clusters. One row per document, the rows of a
+    /// component together: `component, doc: uint32; masks, key_chars: uint64; covers:
+    /// list<uint32>` (documents it covers) with `coverage: list<float64>`.
+    fn document_clusters(&self, py: Python<'_>, batch: Batch) -> PyResult<Batch> {
+        let b = batch.0;
+        self.check(&b)?;
+        let comp = u32s(&b, "component")?;
+        let doc = u32s(&b, "doc")?;
+        let masks = u64s(&b, "masks")?;
+        let chars = u64s(&b, "key_chars")?;
+        let covers = lists::<UInt32Type>(&b, "covers")?;
+        let coverage = lists::<Float64Type>(&b, "coverage")?;
+        let cfg = self.core.config();
+        let out = py.detach(|| -> PyResult<Vec<(u32, Cluster)>> {
+            let mut out = Vec::new();
+            for (c, rows) in runs(comp)? {
+                let mut edges: BTreeMap<u32, Vec<(u32, f64)>> = BTreeMap::new();
+                let mut facts: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+                for r in rows {
+                    let (cv, cg) = (covers.row(r), coverage.row(r));
+                    if cv.len() != cg.len() {
+                        return Err(value_err("covers and coverage differ in length"));
+                    }
+                    edges.insert(doc[r], cv.iter().copied().zip(cg.iter().copied()).collect());
+                    facts.insert(doc[r], (masks[r], chars[r]));
+                }
+                let ids: Vec<u32> = facts.keys().copied().collect();
+                let cover = |k: u32| edges.get(&k).map_or(&[][..], |v| v.as_slice());
+                let copy = |d: u32| {
+                    let (m, ch) = facts.get(&d).copied().unwrap_or_default();
+                    pipeline::doc_copy(d, m, ch)
+                };
+                for cl in pipeline::split_document_component(cfg, &ids, cover, copy) {
+                    out.push((c, cl));
+                }
+            }
+            Ok(out)
+        })?;
+        self.clusters_batch(out)
+    }
+
+    /// `clusters.jsonl` lines. One row per member, a cluster's rows together and in
+    /// member order: `cluster, kept, member: uint32; level, file: utf8; first_line,
+    /// last_line: uint32; similarity: float64; containment: bool`.
+    fn records(&self, py: Python<'_>, batch: Batch) -> PyResult<Batch> {
+        let b = batch.0;
+        let cluster = u32s(&b, "cluster")?;
+        let kept = u32s(&b, "kept")?;
+        let member = u32s(&b, "member")?;
+        let level = strs(&b, "level")?;
+        let file = strs(&b, "file")?;
+        let (first, last) = (u32s(&b, "first_line")?, u32s(&b, "last_line")?);
+        let sim = f64s(&b, "similarity")?;
+        let cont = bools(&b, "containment")?;
+        let (ids, lines) = py.detach(|| -> PyResult<(Vec<u32>, Vec<String>)> {
+            let (mut ids, mut lines) = (Vec::new(), Vec::new());
+            for (c, rows) in runs(cluster)? {
+                let lvl: &'static str = match level.value(rows.start) {
+                    "paragraph" => "paragraph",
+                    "document" => "document",
+                    other => return Err(value_err(format!("unknown level '{other}'"))),
+                };
+                let members: Vec<Member> = rows
+                    .clone()
+                    .map(|r| (member[r], sim[r], cont.value(r)))
+                    .collect();
+                let row_of: HashMap<u32, usize> = rows.clone().map(|r| (member[r], r)).collect();
+                let place = |m: u32| {
+                    let r = row_of[&m];
+                    (file.value(r).to_string(), [first[r], last[r]])
+                };
+                let rec = pipeline::cluster_record(c, lvl, kept[rows.start], &members, place);
+                let mut buf = Vec::new();
+                report::push_jsonl(&mut buf, &rec);
+                ids.push(c);
+                lines.push(String::from_utf8(buf).expect("JSON is UTF-8"));
+            }
+            Ok((ids, lines))
+        })?;
+        self.batch(
+            "records",
+            vec![
+                ("cluster", u32_col(ids)),
+                ("json", Arc::new(StringArray::from(lines))),
+            ],
+        )
+    }
+
+    /// Write files' cleaned text under `clean_root` (a staging `clean/`). One row per
+    /// file: `file_idx, n_paras, n_docs: uint32; rel_path, encoding: utf8; hash: uint64;
+    /// removed_paras, removed_para_clusters, removed_docs, removed_doc_clusters:
+    /// list<uint32>`. Returns per file its `removed.jsonl` and `placeholders.jsonl`
+    /// lines and its counts (JSON), or why it failed.
+    fn write(&self, py: Python<'_>, clean_root: PathBuf, batch: Batch) -> PyResult<Batch> {
+        let b = batch.0;
+        self.check(&b)?;
+        let idx = u32s(&b, "file_idx")?;
+        let rel = strs(&b, "rel_path")?;
+        let enc = strs(&b, "encoding")?;
+        let hash = u64s(&b, "hash")?;
+        let (np, nd) = (u32s(&b, "n_paras")?, u32s(&b, "n_docs")?);
+        let rp = lists::<UInt32Type>(&b, "removed_paras")?;
+        let rpc = lists::<UInt32Type>(&b, "removed_para_clusters")?;
+        let rd = lists::<UInt32Type>(&b, "removed_docs")?;
+        let rdc = lists::<UInt32Type>(&b, "removed_doc_clusters")?;
+        type Row = (bool, Option<String>, Vec<u8>, Vec<u8>, Option<String>);
+        let rows = py.detach(|| -> PyResult<Vec<Row>> {
+            let mut out = Vec::with_capacity(b.num_rows());
+            for i in 0..b.num_rows() {
+                let expand = |n: u32, at: &[u32], c: &[u32]| -> PyResult<Vec<Option<u32>>> {
+                    let mut v = vec![None; n as usize];
+                    for (&k, &cl) in at.iter().zip(c) {
+                        *v.get_mut(k as usize)
+                            .ok_or_else(|| value_err("removed index out of range"))? = Some(cl);
+                    }
+                    Ok(v)
+                };
+                let pr = expand(np[i], rp.row(i), rpc.row(i))?;
+                let dr = expand(nd[i], rd.row(i), rdc.row(i))?;
+                let f = FileRef {
+                    rel_path: rel.value(i),
+                    hash: hash[i],
+                    encoding: enc.value(i),
+                    paragraphs: np[i] as usize,
+                };
+                out.push(match self.core.write_file(&clean_root, f, &pr, &dr) {
+                    Ok(o) => (
+                        true,
+                        None,
+                        o.removed,
+                        o.placeholders,
+                        Some(serde_json::to_string(&o.counts).map_err(value_err)?),
+                    ),
+                    Err(s) => (false, Some(s.reason), Vec::new(), Vec::new(), None),
+                });
+            }
+            Ok(out)
+        })?;
+        let mut ok = Vec::new();
+        let mut reason = Vec::new();
+        let mut removed = Vec::new();
+        let mut places = Vec::new();
+        let mut counts = Vec::new();
+        for r in &rows {
+            ok.push(r.0);
+            reason.push(r.1.as_deref());
+            removed.push(r.2.as_slice());
+            places.push(r.3.as_slice());
+            counts.push(r.4.as_deref());
+        }
+        self.batch(
+            "written",
+            vec![
+                ("file_idx", u32_col(idx.to_vec())),
+                ("ok", Arc::new(BooleanArray::from(ok))),
+                ("reason", Arc::new(StringArray::from(reason))),
+                ("removed", Arc::new(BinaryArray::from(removed))),
+                ("placeholders", Arc::new(BinaryArray::from(places))),
+                ("counts", Arc::new(StringArray::from(counts))),
+            ],
+        )
+    }
+}
+
+impl Engine {
+    /// `clusters` rows: one per member, members in id order, with the cluster's first
+    /// (smallest) member that numbers it.
+    fn clusters_batch(&self, mut out: Vec<(u32, Cluster)>) -> PyResult<Batch> {
+        let mut comp = Vec::new();
+        let mut first = Vec::new();
+        let mut kept = Vec::new();
+        let mut member = Vec::new();
+        let mut sim = Vec::new();
+        let mut cont = Vec::new();
+        for (c, (k, members)) in out.iter_mut() {
+            members.sort_by_key(|m| m.0);
+            for &(m, s, ct) in members.iter() {
+                comp.push(*c);
+                first.push(members[0].0);
+                kept.push(*k);
+                member.push(m);
+                sim.push(s);
+                cont.push(ct);
+            }
+        }
+        self.batch(
+            "clusters",
+            vec![
+                ("component", u32_col(comp)),
+                ("first", u32_col(first)),
+                ("kept", u32_col(kept)),
+                ("member", u32_col(member)),
+                ("similarity", Arc::new(Float64Array::from(sim))),
+                ("containment", Arc::new(BooleanArray::from(cont))),
+            ],
+        )
+    }
+}
+
+/// Runs of equal values in `keys` (rows of one group must be together).
+fn runs(keys: &[u32]) -> PyResult<Vec<(u32, std::ops::Range<usize>)>> {
+    let mut out: Vec<(u32, std::ops::Range<usize>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut i = 0;
+    while i < keys.len() {
+        let mut j = i + 1;
+        while j < keys.len() && keys[j] == keys[i] {
+            j += 1;
+        }
+        if !seen.insert(keys[i]) {
+            return Err(value_err(format!(
+                "rows of group {} are not together in the batch",
+                keys[i]
+            )));
+        }
+        out.push((keys[i], i..j));
+        i = j;
+    }
+    Ok(out)
+}
+
+/// One paragraph component's rows, as the split reads them.
+struct BatchView<'a> {
+    id: &'a [u32],
+    group: &'a [u32],
+    masks: &'a [u32],
+    key_chars: &'a [u32],
+    removed: &'a BooleanArray,
+    tokens: Lists<'a, u32>,
+    neighbours: Lists<'a, u32>,
+    row_of: HashMap<u32, usize>,
+    members: BTreeMap<u32, Vec<u32>>,
+}
+
+impl BatchView<'_> {
+    fn row(&self, i: u32) -> usize {
+        self.row_of[&i]
+    }
+}
+
+impl ParaView for BatchView<'_> {
+    fn copy(&self, i: u32) -> Copy {
+        let r = self.row(i);
+        Copy {
+            order: i,
+            masks: self.masks[r],
+            key_chars: self.key_chars[r],
+        }
+    }
+    fn in_removed_doc(&self, i: u32) -> bool {
+        self.removed.value(self.row(i))
+    }
+    fn group(&self, i: u32) -> u32 {
+        self.group[self.row(i)]
+    }
+    fn group_members(&self, rep: u32) -> Option<&[u32]> {
+        self.members.get(&rep).map(|v| v.as_slice())
+    }
+    fn neighbours(&self, rep: u32) -> &[u32] {
+        self.row_of
+            .get(&rep)
+            .map_or(&[], |&r| self.neighbours.row(r))
+    }
+    fn tokens(&self, i: u32) -> &[u32] {
+        self.tokens.row(self.row(i))
+    }
+}
+
+/// The output folder being written: `clean/` and `report/` appear on `commit`.
+#[pyclass(module = "zhclean._core")]
+struct Staging {
+    inner: Mutex<Option<report::Staging>>,
+    dir: PathBuf,
+}
+
+#[pymethods]
+impl Staging {
+    /// Check the engine's input and output folders and open a staging folder in OUT.
+    #[new]
+    fn new(engine: &Engine, force: bool) -> PyResult<Self> {
+        let cfg = engine.core.config();
+        let s =
+            report::Staging::create(&cfg.input, &cfg.out, force || cfg.force).map_err(value_err)?;
+        let dir = s.dir().to_path_buf();
+        Ok(Staging {
+            inner: Mutex::new(Some(s)),
+            dir,
+        })
+    }
+
+    #[getter]
+    fn dir(&self) -> PathBuf {
+        self.dir.clone()
+    }
+
+    #[getter]
+    fn clean_root(&self) -> PathBuf {
+        self.dir.join("clean")
+    }
+
+    #[getter]
+    fn report_root(&self) -> PathBuf {
+        self.dir.join("report")
+    }
+
+    /// Move `clean/` and `report/` into place.
+    fn commit(&self) -> PyResult<()> {
+        let s = self
+            .inner
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("staging lock poisoned"))?
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("already committed"))?;
+        s.commit().map_err(value_err)
+    }
+
+    /// Remove the staging folder without committing.
+    fn discard(&self) -> PyResult<()> {
+        let s = self
+            .inner
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("staging lock poisoned"))?
+            .take();
+        drop(s);
+        Ok(())
+    }
+}
+
+/// `summary.json`, fed file by file in file order.
+#[pyclass(module = "zhclean._core")]
+struct Totals {
+    inner: Mutex<Option<pipeline::Totals>>,
+}
+
+#[derive(serde::Deserialize)]
+struct WalkState {
+    skipped: Vec<Skipped>,
+    failed: Vec<Skipped>,
+    other_files: usize,
+}
+
+impl Totals {
+    fn with<R>(&self, f: impl FnOnce(&mut pipeline::Totals) -> R) -> PyResult<R> {
+        let mut g = self
+            .inner
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("totals lock poisoned"))?;
+        let t = g
+            .as_mut()
+            .ok_or_else(|| PyRuntimeError::new_err("totals already finished"))?;
+        Ok(f(t))
+    }
+}
+
+#[pymethods]
+impl Totals {
+    /// Start from `Engine.walk`'s state JSON.
+    #[new]
+    fn new(walk_state: &str) -> PyResult<Self> {
+        let w: WalkState = serde_json::from_str(walk_state).map_err(value_err)?;
+        Ok(Totals {
+            inner: Mutex::new(Some(pipeline::Totals::new(
+                w.skipped,
+                w.failed,
+                w.other_files,
+            ))),
+        })
+    }
+
+    fn skipped(&self, file: String, reason: String) -> PyResult<()> {
+        self.with(|t| t.skipped(Skipped { file, reason }))
+    }
+
+    fn failed(&self, file: String, reason: String) -> PyResult<()> {
+        self.with(|t| t.failed(Skipped { file, reason }))
+    }
+
+    /// A written file: its `summary` (from `analyze`) and `counts` (from `write`).
+    fn file(&self, summary: &str, counts: &str) -> PyResult<()> {
+        let s: pipeline::FileSummary = serde_json::from_str(summary).map_err(value_err)?;
+        let c: pipeline::FileCounts = serde_json::from_str(counts).map_err(value_err)?;
+        self.with(|t| t.file(&s, &c))
+    }
+
+    /// `summary.json` bytes and the number of failures (files failed or with decoding
+    /// errors). `group` is JSON `{candidate_pairs, verified_pairs, clusters:
+    /// {paragraph, document}}`; `run` is JSON `{threads, wall_seconds, phase_seconds,
+    /// stage_cpu_seconds}`.
+    fn finish(&self, engine: &Engine, group: &str, run: &str) -> PyResult<(Vec<u8>, usize)> {
+        let g: GroupCounts = serde_json::from_str(group).map_err(value_err)?;
+        let r: RunInfo = serde_json::from_str(run).map_err(value_err)?;
+        let t = self
+            .inner
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("totals lock poisoned"))?
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("totals already finished"))?;
+        let s = t.finish(&engine.core, &g, r);
+        let failed = s.failed.len() + s.decode_errors.len();
+        Ok((pipeline::summary_json(&s), failed))
+    }
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Engine>()?;
+    m.add_class::<Staging>()?;
+    m.add_class::<Totals>()?;
+    m.add("SCHEMA_VERSION", SCHEMA_VERSION)?;
+    m.add("SCHEME", SCHEME)?;
+    Ok(())
+}

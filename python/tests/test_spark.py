@@ -1,0 +1,190 @@
+"""The Spark job gives what `zhclean clean` gives, byte for byte (ids included).
+
+Run by `python/test.sh` (a step of `.ci/run`), which builds the wheel, installs it with
+PySpark in a virtualenv and points `ZHCLEAN_BIN` at the release binary.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from zhclean import Engine
+from zhclean._arrow import whole_groups
+from zhclean import spark as zspark
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("ZHCLEAN_BIN", str(ROOT / "target" / "release" / "zhclean"))
+FIXTURES = ROOT / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def session():
+    from pyspark.sql import SparkSession
+
+    s = (
+        SparkSession.builder.master("local[2]")
+        .appName("zhclean-test")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+    s.sparkContext.setLogLevel("ERROR")
+    yield s
+    s.stop()
+
+
+def local_run(inp, out, *flags):
+    r = subprocess.run([BIN, "clean", str(inp), "--out", str(out), "-q", *flags])
+    return r.returncode
+
+
+def spark_run(session, inp, out, *flags):
+    logs = []
+    rc = zspark.run(session, [str(inp), "--out", str(out), *flags], partitions=3,
+                    log=lambda *a, **k: logs.append(" ".join(map(str, a))))
+    return rc, logs
+
+
+def tree(d):
+    return {
+        str(p.relative_to(d)): p.read_bytes() for p in sorted(Path(d).rglob("*")) if p.is_file()
+    }
+
+
+def assert_same(local, dist):
+    a, b = tree(local / "clean"), tree(dist / "clean")
+    assert sorted(a) == sorted(b), "clean/ holds different files"
+    for k in a:
+        assert a[k] == b[k], f"clean/{k} differs"
+    for name in ["clusters.jsonl", "removed.jsonl", "placeholders.jsonl"]:
+        x = (local / "report" / name).read_bytes()
+        y = (dist / "report" / name).read_bytes()
+        assert x == y, f"report/{name} differs"
+    sx = json.loads((local / "report" / "summary.json").read_text())
+    sy = json.loads((dist / "report" / "summary.json").read_text())
+    # `run` holds times and thread counts; everything else must be equal.
+    sx.pop("run")
+    sy.pop("run")
+    assert sx == sy
+
+
+def test_fixtures_give_the_same_outputs(session, tmp_path):
+    # The fixtures hold a file with invalid bytes: both runs report it and exit 1.
+    assert local_run(FIXTURES, tmp_path / "local") == 1
+    rc, logs = spark_run(session, FIXTURES, tmp_path / "spark")
+    assert rc == 1
+    assert any("invalid byte" in line for line in logs)
+    assert_same(tmp_path / "local", tmp_path / "spark")
+    clusters = (tmp_path / "spark" / "report" / "clusters.jsonl").read_text().splitlines()
+    assert len(clusters) > 5, "the fixtures have duplicates to find"
+
+
+def test_synth_corpus_gives_the_same_outputs(session, tmp_path):
+    src = tmp_path / "source.txt"
+    src.write_bytes(b"".join(p.read_bytes() for p in sorted((FIXTURES / "seeds").glob("*.txt"))))
+    subprocess.run(
+        [BIN, "synth", str(src), "--out", str(tmp_path / "syn"), "--seed", "3", "--docs", "120"],
+        check=True, capture_output=True,
+    )
+    corpus = tmp_path / "syn" / "corpus"
+    # Non-default flags travel to the workers too.
+    flags = ["--keep", "longest", "--mask-style", "token", "--threshold", "0.6"]
+    assert local_run(corpus, tmp_path / "local", *flags) == 0
+    rc, _ = spark_run(session, corpus, tmp_path / "spark", *flags)
+    assert rc == 0
+    assert_same(tmp_path / "local", tmp_path / "spark")
+    summary = json.loads((tmp_path / "spark" / "report" / "summary.json").read_text())
+    assert summary["counts"]["clusters"]["document"] > 0
+    assert summary["counts"]["clusters"]["paragraph"] > 100
+
+
+def test_output_inside_input_is_refused(session, tmp_path):
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / "a.txt").write_text("一段文字。\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="inside the input folder"):
+        spark_run(session, inp, inp / "out")
+    assert sorted(p.name for p in inp.iterdir()) == ["a.txt"]
+
+
+def analyze(engine, rel):
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array([0], pa.uint32()), pa.array([rel])], names=["file_idx", "rel_path"]
+    )
+    return engine.analyze(batch)
+
+
+def test_batches_of_other_parameters_are_refused(tmp_path):
+    args = [str(FIXTURES / "seeds"), "--out", str(tmp_path / "o")]
+    e1, e2 = Engine(args), Engine(args + ["--seed", "2"])
+    assert e1.params_id != e2.params_id
+    rel = sorted(p.name for p in (FIXTURES / "seeds").glob("*.txt"))[0]
+    files, docs, paras = analyze(e1, rel)
+    assert json.loads(paras.schema.metadata[b"zhclean.params"])["seed"] == 1
+    assert paras.schema.metadata[b"zhclean.schema"] == b"paragraphs/1"
+    searched = paras.filter(paras.column("searched"))
+    assert searched.num_rows > 0
+    sig = e1.signatures(searched.select(["tokens", "params_id"]))
+    t = sig.schema.field("signature").type
+    assert pa.types.is_fixed_size_list(t) and t.list_size == 128 and t.value_type == pa.uint32()
+    assert sig.num_rows == searched.num_rows
+    with pytest.raises(ValueError, match="refusing to mix runs"):
+        e2.signatures(searched.select(["tokens", "params_id"]))
+    # Without the metadata, the params_id column still tells.
+    bare = pa.RecordBatch.from_arrays(
+        [searched.column("tokens"), searched.column("params_id")], names=["tokens", "params_id"]
+    )
+    with pytest.raises(ValueError, match="refusing to mix runs"):
+        e2.signatures(bare)
+
+
+def test_signatures_and_band_keys_are_stable(tmp_path):
+    args = [str(FIXTURES / "seeds"), "--out", str(tmp_path / "o")]
+    rel = sorted(p.name for p in (FIXTURES / "seeds").glob("*.txt"))[0]
+    # Two engines (as on two machines) give the same keys.
+    _, _, p1 = analyze(Engine(args), rel)
+    _, _, p2 = analyze(Engine(args), rel)
+    assert p1.column("band_keys").equals(p2.column("band_keys"))
+    assert p1.column("key_hash").equals(p2.column("key_hash"))
+    keys = [k for k in p1.column("band_keys").to_pylist() if k is not None]
+    params = json.loads(Engine(args).params)
+    assert all(len(k) == params["bands"] for k in keys)
+
+
+def test_bad_flags_are_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="--threshold"):
+        Engine([str(FIXTURES), "--out", str(tmp_path), "--threshold", "2"])
+
+
+def test_whole_groups_never_split_a_group():
+    keys = [1, 1, 2, 2, 2, 3, 4, 4]
+    batches = [
+        pa.RecordBatch.from_arrays([pa.array(keys[i:i + 3], pa.int64())], names=["k"])
+        for i in range(0, len(keys), 3)
+    ]
+    out = [b.column("k").to_pylist() for b in whole_groups(iter(batches), "k")]
+    assert sum(out, []) == keys
+    seen = set()
+    for b in out:
+        for k in set(b):
+            assert k not in seen, f"group {k} split across batches: {out}"
+            seen.add(k)
+
+
+def test_connected_components_match_union_find(session):
+    edges = [(1, 2), (2, 3), (5, 4), (7, 8), (8, 9), (9, 7), (10, 3), (20, 21)]
+    df = session.createDataFrame(edges, "u bigint, v bigint")
+    comp, rounds = zspark.connected_components(session, df)
+    got = {r.u: r.component for r in comp.collect()}
+    assert got == {1: 1, 2: 1, 3: 1, 10: 1, 4: 4, 5: 4, 7: 7, 8: 7, 9: 7, 20: 20, 21: 20}
+    assert rounds >= 1
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-v"]))
