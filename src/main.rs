@@ -18,6 +18,12 @@ use zhclean::segment::{self, Segmenter};
 use zhclean::synth::{self, SynthOptions};
 use zhclean::{decode, eval, pipeline};
 
+// The per-paragraph work allocates many short-lived strings and vectors; mimalloc's
+// thread-local free lists serve them faster than glibc malloc (measured in
+// BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
