@@ -514,18 +514,50 @@ impl Origins<'_> {
         let id = self.next as u32;
         self.next += 1;
         if id as usize >= self.source.len() {
-            // Join 2–5 sentences of random source paragraphs into a new origin.
+            // Join 2–5 sentences of random source paragraphs into a new origin. Each
+            // plain word is swapped for a random source word with probability
+            // `REWORD`, so a sentence drawn again reads differently: without it every
+            // sentence of a large corpus recurs in about a hundred origins, and
+            // unrelated paragraphs share enough shingles to become candidates.
             let mut pieces = Vec::new();
             for _ in 0..2 + rng.below(4) {
                 let p = rng.pick(self.source);
                 let sents = sentence_ranges(p);
                 let (a, b) = *rng.pick(&sents);
-                pieces.extend_from_slice(&p[a..b]);
+                for piece in &p[a..b] {
+                    let swap = is_plain_word(piece) && rng.chance(REWORD);
+                    match swap.then(|| self.random_word(rng)).flatten() {
+                        Some(w) => pieces.push(w),
+                        None => pieces.push(piece.clone()),
+                    }
+                }
             }
             self.made.push(pieces.clone());
             return (id, pieces);
         }
         (id, self.source[id as usize].clone())
+    }
+}
+
+/// Share of plain words swapped in a recombined origin (see [`Origins::take`]).
+const REWORD: f64 = 0.4;
+
+/// A word that may be swapped: no mask kind, not a name, letters only.
+fn is_plain_word(p: &Piece) -> bool {
+    p.kind.is_none() && !p.person && !p.text.is_empty() && p.text.chars().all(char::is_alphabetic)
+}
+
+impl Origins<'_> {
+    /// A random plain word of the source (a few tries; `None` if none is found).
+    fn random_word(&self, rng: &mut Rng) -> Option<Piece> {
+        (0..8).find_map(|_| {
+            let p = rng.pick(self.source);
+            if p.is_empty() {
+                return None;
+            }
+            let w = rng.pick(p);
+            is_plain_word(w).then(|| w.clone())
+        })
     }
 }
 
