@@ -354,6 +354,8 @@ impl Engine {
                 tokens,
             });
         }
+        // Pushed one band at a time, the vector may hold up to twice its length.
+        band_keys.shrink_to_fit();
         Analyzed::Done(Box::new(FileFacts {
             rel_path: src.rel_path.clone(),
             hash: xxh3_64(&bytes),
@@ -468,12 +470,13 @@ fn run_in_pool(
 
     // group
     let t = Instant::now();
-    // Band keys move into one array that the group phase drops once it has the
-    // candidates (they are a quarter of the memory of a run).
-    let mut keys = Vec::with_capacity(files.iter().map(|f| f.band_keys.len()).sum());
-    for f in files.iter_mut() {
-        keys.extend_from_slice(&std::mem::take(&mut f.band_keys));
-    }
+    // Each file's band keys move out of its facts (the vectors themselves, no copy),
+    // so the group phase can drop them once it has the candidates: they are a quarter
+    // of the memory of a run.
+    let keys: Vec<Vec<u64>> = files
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.band_keys))
+        .collect();
     let dec = group(engine, &files, keys)?;
     phase.insert("3_group".to_string(), t.elapsed().as_secs_f64());
 
@@ -824,17 +827,18 @@ impl ParaView for RunView<'_> {
 }
 
 /// The group phase: candidates, verification, clusters, documents, keep decisions.
-fn group(engine: &Engine, files: &[FileFacts], keys: Vec<u64>) -> Result<Decisions> {
+fn group(engine: &Engine, files: &[FileFacts], keys: Vec<Vec<u64>>) -> Result<Decisions> {
     let cfg = engine.config();
     let (bands, _) = engine.bands_rows();
     // Global ids.
-    let mut paras: Vec<(&ParaFacts, u32 /*file*/, u32 /*global doc*/)> = Vec::new();
+    let total: usize = files.iter().map(|f| f.paras.len()).sum();
+    let mut paras: Vec<(&ParaFacts, u32 /*file*/, u32 /*global doc*/)> = Vec::with_capacity(total);
     let mut doc_file: Vec<u32> = Vec::new();
     let mut doc_lines: Vec<[u32; 2]> = Vec::new();
-    // Where each searched paragraph's band keys start in `keys`.
-    let mut keys_of: Vec<Option<usize>> = Vec::new();
-    let mut kpos = 0;
+    // Where each searched paragraph's band keys start: file, offset in its keys.
+    let mut keys_of: Vec<Option<(u32, u32)>> = Vec::with_capacity(total);
     for (fi, f) in files.iter().enumerate() {
+        let mut kpos = 0;
         let base = doc_file.len() as u32;
         for d in &f.docs {
             doc_file.push(fi as u32);
@@ -843,8 +847,8 @@ fn group(engine: &Engine, files: &[FileFacts], keys: Vec<u64>) -> Result<Decisio
         for p in &f.paras {
             paras.push((p, fi as u32, base + p.doc));
             if p.key.key_chars as usize >= cfg.min_chars {
-                keys_of.push(Some(kpos));
-                kpos += bands;
+                keys_of.push(Some((fi as u32, kpos)));
+                kpos += bands as u32;
             } else {
                 keys_of.push(None);
             }
@@ -883,7 +887,10 @@ fn group(engine: &Engine, files: &[FileFacts], keys: Vec<u64>) -> Result<Decisio
     let band_pairs = |b: usize| {
         let mut e: Vec<(u64, u32)> = reps
             .iter()
-            .map(|&i| (keys[keys_of[i as usize].expect("searched") + b], i))
+            .map(|&i| {
+                let (f, at) = keys_of[i as usize].expect("searched");
+                (keys[f as usize][at as usize + b], i)
+            })
             .collect();
         e.sort_unstable();
         let mut out = Vec::new();
