@@ -104,6 +104,23 @@ def test_synth_corpus_gives_the_same_outputs(session, tmp_path):
     assert summary["counts"]["clusters"]["paragraph"] > 100
 
 
+def test_no_duplicates_and_an_empty_folder(session, tmp_path):
+    # No candidate, no component, no cluster: every empty step must still run.
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / "a.txt").write_text("第一段文字，讲的是经济工作，内容完全不同于其他任何段落。\n", encoding="utf-8")
+    (inp / "b.txt").write_text("这是另外一个文件，谈论安全生产问题，没有重复的内容出现。\n", encoding="utf-8")
+    (inp / "bin.txt").write_bytes(b"\x00\x01binary")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for src in (inp, empty):
+        local, dist = tmp_path / (src.name + "-local"), tmp_path / (src.name + "-spark")
+        assert local_run(src, local) == 0
+        assert spark_run(session, src, dist)[0] == 0
+        assert_same(local, dist)
+        assert (dist / "report" / "clusters.jsonl").read_bytes() == b""
+
+
 def test_output_inside_input_is_refused(session, tmp_path):
     inp = tmp_path / "in"
     inp.mkdir()
