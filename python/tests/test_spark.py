@@ -94,7 +94,10 @@ def test_synth_corpus_gives_the_same_outputs(session, tmp_path):
     )
     corpus = tmp_path / "syn" / "corpus"
     # Non-default flags travel to the workers too.
-    flags = ["--keep", "longest", "--mask-style", "token", "--threshold", "0.6"]
+    rules = tmp_path / "rules.txt"
+    rules.write_text("prefix:our-footer:责任编辑\nliteral:thanks:谢谢大家！\n", encoding="utf-8")
+    flags = ["--keep", "longest", "--mask-style", "token", "--threshold", "0.6",
+             "--boilerplate-rules", str(rules)]
     assert local_run(corpus, tmp_path / "local", *flags) == 0
     rc, _ = spark_run(session, corpus, tmp_path / "spark", *flags)
     assert rc == 0
@@ -172,6 +175,13 @@ def test_signatures_and_band_keys_are_stable(tmp_path):
     keys = [k for k in p1.column("band_keys").to_pylist() if k is not None]
     params = json.loads(Engine(args).params)
     assert all(len(k) == params["bands"] for k in keys)
+
+
+def test_rules_file_travels_as_an_absolute_path():
+    got = zspark.absolute_rules(["in", "--boilerplate-rules", "r.txt", "--boilerplate-rules=s"])
+    assert got[:2] == ["in", "--boilerplate-rules"]
+    assert got[2] == os.path.abspath("r.txt")
+    assert got[3] == "--boilerplate-rules=" + os.path.abspath("s")
 
 
 def test_bad_flags_are_a_clear_error(tmp_path):

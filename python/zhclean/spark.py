@@ -132,7 +132,7 @@ WRITE_TYPES = {
 # ---- graph steps in Spark ----
 
 
-def connected_components(spark, edges, checkpoint_every=1):
+def connected_components(spark, edges):
     """Component label (smallest vertex id) of every vertex on an edge, by the
     large-star / small-star iterations (Kiveris et al., 2014). ``edges``: (u, v)."""
     from pyspark.sql import functions as F
@@ -188,11 +188,26 @@ def number_clusters(spark, clusters, base):
     )
 
 
+def absolute_rules(args):
+    """``args`` with the ``--boilerplate-rules`` file made absolute, so executors, whose
+    working folder may differ, read the same file."""
+    out, it = [], iter(args)
+    for a in it:
+        if a == "--boilerplate-rules":
+            out += [a, os.path.abspath(next(it, ""))]
+        elif a.startswith("--boilerplate-rules="):
+            out.append("--boilerplate-rules=" + os.path.abspath(a.split("=", 1)[1]))
+        else:
+            out.append(a)
+    return out
+
+
 def run(spark, args, partitions=0, log=print):
     """Run the clean of ``args`` (``zhclean clean`` flags). Returns the exit status."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
+    args = absolute_rules(args)
     t_all = time.time()
     phases = {}
     e = Engine(list(args))
