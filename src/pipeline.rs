@@ -15,7 +15,7 @@
 //! Results are collected in file order and every grouping step is order-free, so the
 //! outputs do not depend on the thread count.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -103,8 +103,9 @@ pub struct ParaFacts {
     /// Masked placeholders in the paragraph.
     pub masks: u32,
     pub key: KeyFacts,
-    /// Key tokens (only for paragraphs that take part in the search).
-    pub tokens: Vec<u32>,
+    /// Start and length of the paragraph's key tokens in its file's [`FileTokens`]
+    /// (empty unless the paragraph takes part in the search).
+    pub tokens: [u32; 2],
 }
 
 /// Line range of a document.
@@ -127,7 +128,121 @@ pub struct FileFacts {
     pub paras: Vec<ParaFacts>,
     /// Band keys of the searched paragraphs, `bands` per paragraph, in paragraph order.
     pub band_keys: Vec<u64>,
+    /// Key tokens of the searched paragraphs, one after another.
+    pub tokens: FileTokens,
     stage_ns: [u64; STAGES.len()],
+}
+
+/// A file's key tokens: in memory, or spilled to a [`TokenSpill`] (the local run keeps
+/// them on disk between the phases, since they are the largest per-paragraph data).
+#[derive(Debug, Clone)]
+pub enum FileTokens {
+    Memory(Vec<u32>),
+    /// At this position (in tokens) of the spill file.
+    Spilled(u64),
+}
+
+impl FileFacts {
+    /// The key tokens of paragraph `p` of this file, if they are in memory.
+    pub fn para_tokens(&self, p: &ParaFacts) -> Option<&[u32]> {
+        match &self.tokens {
+            FileTokens::Memory(v) => {
+                Some(&v[p.tokens[0] as usize..(p.tokens[0] + p.tokens[1]) as usize])
+            }
+            FileTokens::Spilled(_) => None,
+        }
+    }
+}
+
+/// A temporary file that holds the runs' key tokens between the analyze and group
+/// phases (removed when dropped). Files append their tokens at once; paragraphs read
+/// theirs back by position, from any thread.
+pub struct TokenSpill {
+    file: std::fs::File,
+    /// Tokens written so far.
+    len: std::sync::atomic::AtomicU64,
+}
+
+impl TokenSpill {
+    /// A spill file in `dir` (unlinked at once where the system allows).
+    pub fn new(dir: &Path) -> Result<TokenSpill> {
+        let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+        Ok(TokenSpill {
+            file,
+            len: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    /// Move `f`'s tokens from memory into the spill file.
+    pub fn spill(&self, f: &mut FileFacts) -> std::io::Result<()> {
+        let FileTokens::Memory(v) = &f.tokens else {
+            return Ok(());
+        };
+        let at = self
+            .len
+            .fetch_add(v.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let bytes: Vec<u8> = v.iter().flat_map(|t| t.to_le_bytes()).collect();
+        write_at(&self.file, &bytes, at * 4)?;
+        f.tokens = FileTokens::Spilled(at);
+        Ok(())
+    }
+
+    /// Read paragraph `p`'s tokens of file `f` into `out`.
+    pub fn read(
+        &self,
+        f: &FileFacts,
+        p: &ParaFacts,
+        out: &mut Vec<u32>,
+        bytes: &mut Vec<u8>,
+    ) -> std::io::Result<()> {
+        out.clear();
+        match &f.tokens {
+            FileTokens::Memory(_) => out.extend_from_slice(f.para_tokens(p).expect("in memory")),
+            FileTokens::Spilled(at) => {
+                bytes.resize(p.tokens[1] as usize * 4, 0);
+                read_at(&self.file, bytes, (at + p.tokens[0] as u64) * 4)?;
+                out.extend(
+                    bytes
+                        .chunks_exact(4)
+                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn write_at(f: &std::fs::File, bytes: &[u8], pos: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(f, bytes, pos)
+}
+
+#[cfg(unix)]
+fn read_at(f: &std::fs::File, bytes: &mut [u8], pos: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(f, bytes, pos)
+}
+
+#[cfg(windows)]
+fn write_at(f: &std::fs::File, mut bytes: &[u8], mut pos: u64) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        let n = std::os::windows::fs::FileExt::seek_write(f, bytes, pos)?;
+        bytes = &bytes[n..];
+        pos += n as u64;
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+fn read_at(f: &std::fs::File, mut bytes: &mut [u8], mut pos: u64) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        let n = std::os::windows::fs::FileExt::seek_read(f, bytes, pos)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        bytes = &mut bytes[n..];
+        pos += n as u64;
+    }
+    Ok(())
 }
 
 impl FileFacts {
@@ -303,6 +418,7 @@ impl Engine {
         sc.sig.resize(k, 0);
         let mut facts = Vec::with_capacity(paras.len());
         let mut band_keys = Vec::new();
+        let mut file_tokens: Vec<u32> = Vec::new();
         for (pi, p) in paras.iter().enumerate() {
             let t = Instant::now();
             let spans = &para_spans[pi];
@@ -333,7 +449,7 @@ impl Engine {
                 &mut sc.shingles,
             );
             stage_ns[5] += ns(t);
-            let mut tokens = Vec::new();
+            let mut tokens = [file_tokens.len() as u32, 0];
             if key.key_chars as usize >= self.cfg.min_chars {
                 let t = Instant::now();
                 self.hasher.signature_into(&sc.shingles, &mut sc.sig);
@@ -343,7 +459,8 @@ impl Engine {
                         b,
                     ));
                 }
-                tokens = sc.fp.tokens.clone();
+                file_tokens.extend_from_slice(&sc.fp.tokens);
+                tokens[1] = sc.fp.tokens.len() as u32;
                 stage_ns[6] += ns(t);
             }
             facts.push(ParaFacts {
@@ -354,8 +471,9 @@ impl Engine {
                 tokens,
             });
         }
-        // Pushed one band at a time, the vector may hold up to twice its length.
+        // Pushed one at a time, the vectors may hold up to twice their length.
         band_keys.shrink_to_fit();
+        file_tokens.shrink_to_fit();
         Analyzed::Done(Box::new(FileFacts {
             rel_path: src.rel_path.clone(),
             hash: xxh3_64(&bytes),
@@ -376,6 +494,7 @@ impl Engine {
                 .collect(),
             paras: facts,
             band_keys,
+            tokens: FileTokens::Memory(file_tokens),
             stage_ns,
         }))
     }
@@ -430,6 +549,7 @@ fn run_in_pool(
     threads: usize,
 ) -> Result<Outcome> {
     let cfg = engine.config();
+    let spill = TokenSpill::new(staging.dir())?;
     let t_all = Instant::now();
     let mut phase = BTreeMap::new();
 
@@ -446,12 +566,22 @@ fn run_in_pool(
         .sources
         .par_iter()
         .map_init(Scratch::default, |sc, src| {
-            let a = engine.analyze(src, sc);
+            let mut a = engine.analyze(src, sc);
+            if let Analyzed::Done(f) = &mut a {
+                if let Err(e) = spill.spill(f) {
+                    a = Analyzed::Failed(Skipped {
+                        file: src.rel_path.clone(),
+                        reason: format!("cannot write the temporary token file: {e}"),
+                    });
+                }
+            }
             pb.inc(1);
             a
         })
         .collect();
     pb.finish_and_clear();
+    // The write phase finds files again by their facts' relative paths.
+    drop(w.sources);
     let mut files: Vec<FileFacts> = Vec::with_capacity(analyzed.len());
     let mut stage_ns = [0u64; STAGES.len()];
     for a in analyzed {
@@ -477,7 +607,7 @@ fn run_in_pool(
         .iter_mut()
         .map(|f| std::mem::take(&mut f.band_keys))
         .collect();
-    let dec = group(engine, &files, keys)?;
+    let dec = group(engine, &files, keys, &spill, staging.dir())?;
     phase.insert("3_group".to_string(), t.elapsed().as_secs_f64());
 
     // write
@@ -798,6 +928,8 @@ struct RunView<'a> {
     group_members: &'a BTreeMap<u32, Vec<u32>>,
     neighbours: &'a BTreeMap<u32, Vec<u32>>,
     doc_is_removed: &'a [bool],
+    /// Key tokens of the component being split (read back from the spill file).
+    tokens: HashMap<u32, Vec<u32>>,
 }
 
 impl ParaView for RunView<'_> {
@@ -822,12 +954,18 @@ impl ParaView for RunView<'_> {
         self.neighbours.get(&rep).map_or(&[], |v| v.as_slice())
     }
     fn tokens(&self, i: u32) -> &[u32] {
-        &self.paras[i as usize].0.tokens
+        self.tokens.get(&i).map_or(&[], |v| v.as_slice())
     }
 }
 
 /// The group phase: candidates, verification, clusters, documents, keep decisions.
-fn group(engine: &Engine, files: &[FileFacts], keys: Vec<Vec<u64>>) -> Result<Decisions> {
+fn group(
+    engine: &Engine,
+    files: &[FileFacts],
+    keys: Vec<Vec<u64>>,
+    spill: &TokenSpill,
+    spill_dir: &Path,
+) -> Result<Decisions> {
     let cfg = engine.config();
     let (bands, _) = engine.bands_rows();
     // Global ids.
@@ -914,15 +1052,36 @@ fn group(engine: &Engine, files: &[FileFacts], keys: Vec<Vec<u64>>) -> Result<De
     drop(keys);
     let candidate_pairs = cands.len();
 
-    // Verification.
-    let tok = |i: u32| paras[i as usize].0.tokens.as_slice();
-    let verified: Vec<(u32, u32)> = cands
+    // Verification, with tokens read back from the spill file.
+    let read = |i: u32, out: &mut Vec<u32>, bytes: &mut Vec<u8>| -> Result<()> {
+        let (p, f, _) = paras[i as usize];
+        spill
+            .read(&files[f as usize], p, out, bytes)
+            .map_err(|e| Error::io(spill_dir, e))
+    };
+    let checked: Vec<Option<(u32, u32)>> = cands
         .par_iter()
-        .map_init(PairVerifier::default, |pv, &(a, b)| {
-            pv.check(cfg, (a, tok(a)), tok(b)).then_some((a, b))
-        })
-        .flatten()
-        .collect();
+        .map_init(
+            || {
+                (
+                    PairVerifier::default(),
+                    None,
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                )
+            },
+            |(pv, last, ta, tb, bytes), &(a, b)| -> Result<Option<(u32, u32)>> {
+                if *last != Some(a) {
+                    read(a, ta, bytes)?;
+                    *last = Some(a);
+                }
+                read(b, tb, bytes)?;
+                Ok(pv.check(cfg, (a, ta), tb).then_some((a, b)))
+            },
+        )
+        .collect::<Result<_>>()?;
+    let verified: Vec<(u32, u32)> = checked.into_iter().flatten().collect();
     for &(a, b) in &verified {
         uf.union(a, b);
     }
@@ -1012,18 +1171,28 @@ fn group(engine: &Engine, files: &[FileFacts], keys: Vec<Vec<u64>>) -> Result<De
     for &i in &searched {
         comps.entry(uf.find(i)).or_default().push(i);
     }
-    let view = RunView {
-        paras: &paras,
-        group_of: &group_of,
-        group_members: &group_members,
-        neighbours: &neighbours,
-        doc_is_removed: &doc_is_removed,
-    };
     let comp_list: Vec<Vec<u32>> = comps.into_values().filter(|c| c.len() > 1).collect();
-    let para_clusters: Vec<Cluster> = comp_list
+    let split: Vec<Vec<Cluster>> = comp_list
         .par_iter()
-        .flat_map_iter(|comp| split_paragraph_component(cfg, &view, comp))
-        .collect();
+        .map_init(Vec::new, |bytes, comp| -> Result<Vec<Cluster>> {
+            let mut tokens = HashMap::with_capacity(comp.len());
+            for &i in comp {
+                let mut t = Vec::new();
+                read(i, &mut t, bytes)?;
+                tokens.insert(i, t);
+            }
+            let view = RunView {
+                paras: &paras,
+                group_of: &group_of,
+                group_members: &group_members,
+                neighbours: &neighbours,
+                doc_is_removed: &doc_is_removed,
+                tokens,
+            };
+            Ok(split_paragraph_component(cfg, &view, comp))
+        })
+        .collect::<Result<_>>()?;
+    let para_clusters: Vec<Cluster> = split.into_iter().flatten().collect();
 
     // Stable ids: paragraph clusters by first member, then document clusters likewise.
     let mut records = Vec::new();
@@ -1364,5 +1533,57 @@ impl Engine {
             placeholders: places,
             counts,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(tokens: Vec<u32>, paras: &[[u32; 2]]) -> FileFacts {
+        FileFacts {
+            rel_path: "a.txt".into(),
+            hash: 0,
+            bytes: 0,
+            encoding: "UTF-8",
+            decode_issue: None,
+            n_lines: 0,
+            docs: Vec::new(),
+            paras: paras
+                .iter()
+                .map(|&t| ParaFacts {
+                    doc: 0,
+                    lines: [1, 1],
+                    masks: 0,
+                    key: KeyFacts::default(),
+                    tokens: t,
+                })
+                .collect(),
+            band_keys: Vec::new(),
+            tokens: FileTokens::Memory(tokens),
+            stage_ns: [0; STAGES.len()],
+        }
+    }
+
+    #[test]
+    fn spilled_tokens_read_back_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let spill = TokenSpill::new(dir.path()).unwrap();
+        let mut a = facts(vec![1, 2, 3, 4, 5], &[[0, 2], [2, 0], [2, 3]]);
+        let mut b = facts(vec![u32::MAX, 7, 0x0102_0304], &[[0, 3]]);
+        let before: Vec<Vec<u32>> = [&a, &a, &a, &b]
+            .iter()
+            .zip([0, 1, 2, 0])
+            .map(|(f, i)| f.para_tokens(&f.paras[i]).unwrap().to_vec())
+            .collect();
+        spill.spill(&mut a).unwrap();
+        spill.spill(&mut b).unwrap();
+        assert!(matches!(b.tokens, FileTokens::Spilled(5)));
+        assert!(a.para_tokens(&a.paras[0]).is_none());
+        let (mut out, mut bytes) = (Vec::new(), Vec::new());
+        for ((f, i), want) in [(&a, 0), (&a, 1), (&a, 2), (&b, 0)].iter().zip(&before) {
+            spill.read(f, &f.paras[*i], &mut out, &mut bytes).unwrap();
+            assert_eq!(&out, want);
+        }
     }
 }

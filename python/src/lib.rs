@@ -395,7 +395,7 @@ impl Engine {
                         p_hash.push(p.key.key_hash);
                         p_searched.push(searched);
                         if searched {
-                            p_tokens.push(Some(&p.tokens));
+                            p_tokens.push(f.para_tokens(p));
                             p_keys.push(Some(&f.band_keys[k..k + bands]));
                             k += bands;
                         } else {
