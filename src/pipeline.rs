@@ -142,18 +142,6 @@ pub enum FileTokens {
     Spilled(u64),
 }
 
-impl FileFacts {
-    /// The key tokens of paragraph `p` of this file, if they are in memory.
-    pub fn para_tokens(&self, p: &ParaFacts) -> Option<&[u32]> {
-        match &self.tokens {
-            FileTokens::Memory(v) => {
-                Some(&v[p.tokens[0] as usize..(p.tokens[0] + p.tokens[1]) as usize])
-            }
-            FileTokens::Spilled(_) => None,
-        }
-    }
-}
-
 /// A temporary file that holds the runs' key tokens between the analyze and group
 /// phases (removed when dropped). Files append their tokens at once; paragraphs read
 /// theirs back by position, from any thread.
@@ -246,6 +234,16 @@ fn read_at(f: &std::fs::File, mut bytes: &mut [u8], mut pos: u64) -> std::io::Re
 }
 
 impl FileFacts {
+    /// The key tokens of paragraph `p` of this file, if they are in memory.
+    pub fn para_tokens(&self, p: &ParaFacts) -> Option<&[u32]> {
+        match &self.tokens {
+            FileTokens::Memory(v) => {
+                Some(&v[p.tokens[0] as usize..(p.tokens[0] + p.tokens[1]) as usize])
+            }
+            FileTokens::Spilled(_) => None,
+        }
+    }
+
     /// The file's share of `summary.json`.
     pub fn summary(&self, min_chars: usize) -> FileSummary {
         FileSummary {
@@ -819,26 +817,42 @@ impl Totals {
 /// Shingle Jaccard below which a candidate pair is not aligned (see `verify::is_copy`).
 const VERIFY_FLOOR: f64 = 0.25;
 
-/// A verifier of candidate pairs that reuses the shingles of `a` while pairs come
+/// A verifier of candidate pairs that loads and shingles `a` once while pairs come
 /// sorted by `a`.
 #[derive(Default)]
 pub struct PairVerifier {
     last_a: Option<u32>,
+    ta: Vec<u32>,
+    tb: Vec<u32>,
     sa: Vec<u32>,
     sb: Vec<u32>,
 }
 
 impl PairVerifier {
-    /// Is the candidate pair `(a, b)` (with key tokens `ta`, `tb`) a verified copy:
-    /// shingle Jaccard, then the mask-aware alignment (see `verify::is_copy`).
-    pub fn check(&mut self, cfg: &Config, (a, ta): (u32, &[u32]), tb: &[u32]) -> bool {
+    /// Is the candidate pair `(a, b)` a verified copy: shingle Jaccard, then the
+    /// mask-aware alignment (see `verify::is_copy`). `load(id, out)` puts a
+    /// paragraph's key tokens in `out`.
+    pub fn check<E>(
+        &mut self,
+        cfg: &Config,
+        (a, b): (u32, u32),
+        mut load: impl FnMut(u32, &mut Vec<u32>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<bool, E> {
         let n = cfg.shingle.size();
         if self.last_a != Some(a) {
-            fingerprint::shingles(ta, n, &mut self.sa);
+            self.last_a = None;
+            load(a, &mut self.ta)?;
+            fingerprint::shingles(&self.ta, n, &mut self.sa);
             self.last_a = Some(a);
         }
-        fingerprint::shingles(tb, n, &mut self.sb);
-        verify::is_copy((ta, tb), (&self.sa, &self.sb), cfg.threshold, VERIFY_FLOOR)
+        load(b, &mut self.tb)?;
+        fingerprint::shingles(&self.tb, n, &mut self.sb);
+        Ok(verify::is_copy(
+            (&self.ta, &self.tb),
+            (&self.sa, &self.sb),
+            cfg.threshold,
+            VERIFY_FLOOR,
+        ))
     }
 }
 
@@ -1062,22 +1076,10 @@ fn group(
     let checked: Vec<Option<(u32, u32)>> = cands
         .par_iter()
         .map_init(
-            || {
-                (
-                    PairVerifier::default(),
-                    None,
-                    Vec::new(),
-                    Vec::new(),
-                    Vec::new(),
-                )
-            },
-            |(pv, last, ta, tb, bytes), &(a, b)| -> Result<Option<(u32, u32)>> {
-                if *last != Some(a) {
-                    read(a, ta, bytes)?;
-                    *last = Some(a);
-                }
-                read(b, tb, bytes)?;
-                Ok(pv.check(cfg, (a, ta), tb).then_some((a, b)))
+            || (PairVerifier::default(), Vec::new()),
+            |(pv, bytes), &(a, b)| -> Result<Option<(u32, u32)>> {
+                let copy = pv.check(cfg, (a, b), |i, out| read(i, out, bytes))?;
+                Ok(copy.then_some((a, b)))
             },
         )
         .collect::<Result<_>>()?;

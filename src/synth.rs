@@ -537,17 +537,7 @@ impl Origins<'_> {
         }
         (id, self.source[id as usize].clone())
     }
-}
 
-/// Share of plain words swapped in a recombined origin (see [`Origins::take`]).
-const REWORD: f64 = 0.4;
-
-/// A word that may be swapped: no mask kind, not a name, letters only.
-fn is_plain_word(p: &Piece) -> bool {
-    p.kind.is_none() && !p.person && !p.text.is_empty() && p.text.chars().all(char::is_alphabetic)
-}
-
-impl Origins<'_> {
     /// A random plain word of the source (a few tries; `None` if none is found).
     fn random_word(&self, rng: &mut Rng) -> Option<Piece> {
         (0..8).find_map(|_| {
@@ -559,6 +549,14 @@ impl Origins<'_> {
             is_plain_word(w).then(|| w.clone())
         })
     }
+}
+
+/// Share of plain words swapped in a recombined origin (see [`Origins::take`]).
+const REWORD: f64 = 0.4;
+
+/// A word that may be swapped: no mask kind, not a name, letters only.
+fn is_plain_word(p: &Piece) -> bool {
+    p.kind.is_none() && !p.person && !p.text.is_empty() && p.text.chars().all(char::is_alphabetic)
 }
 
 /// Piece ranges of the sentences of a paragraph.

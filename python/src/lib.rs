@@ -533,7 +533,14 @@ impl Engine {
         let (ka, kb): (Vec<u32>, Vec<u32>) = py.detach(|| {
             let mut pv = PairVerifier::default();
             (0..b.num_rows())
-                .filter(|&i| pv.check(cfg, (a[i], ta.row(i)), tb.row(i)))
+                .filter(|&i| {
+                    let load = |id: u32, out: &mut Vec<u32>| {
+                        out.clear();
+                        out.extend_from_slice(if id == a[i] { ta.row(i) } else { tb.row(i) });
+                        Ok::<(), std::convert::Infallible>(())
+                    };
+                    matches!(pv.check(cfg, (a[i], bb[i]), load), Ok(true))
+                })
                 .map(|i| (a[i], bb[i]))
                 .unzip()
         });
@@ -547,7 +554,7 @@ impl Engine {
         let b = batch.0;
         self.check(&b)?;
         let comp = u32s(&b, "component")?;
-        let view = BatchView {
+        let cols = ParaColumns {
             id: u32s(&b, "id")?,
             group: u32s(&b, "group")?,
             masks: u32s(&b, "masks")?,
@@ -555,28 +562,12 @@ impl Engine {
             removed: bools(&b, "in_removed_doc")?,
             tokens: lists::<UInt32Type>(&b, "tokens")?,
             neighbours: lists::<UInt32Type>(&b, "neighbours")?,
-            row_of: HashMap::new(),
-            members: BTreeMap::new(),
         };
         let cfg = self.core.config();
         let out = py.detach(|| -> PyResult<Vec<(u32, Cluster)>> {
             let mut out = Vec::new();
             for (c, rows) in runs(comp)? {
-                let mut v = BatchView {
-                    row_of: HashMap::new(),
-                    members: BTreeMap::new(),
-                    ..view
-                };
-                let mut ids: Vec<u32> = rows.clone().map(|r| v.id[r]).collect();
-                ids.sort_unstable();
-                for r in rows {
-                    v.row_of.insert(v.id[r], r);
-                    v.members.entry(v.group[r]).or_default().push(v.id[r]);
-                }
-                v.members.retain(|_, m| m.len() > 1);
-                for m in v.members.values_mut() {
-                    m.sort_unstable();
-                }
+                let (v, ids) = BatchView::new(cols, rows);
                 for cl in pipeline::split_paragraph_component(cfg, &v, &ids) {
                     out.push((c, cl));
                 }
@@ -807,8 +798,9 @@ fn runs(keys: &[u32]) -> PyResult<Vec<(u32, std::ops::Range<usize>)>> {
     Ok(out)
 }
 
-/// One paragraph component's rows, as the split reads them.
-struct BatchView<'a> {
+/// The columns of a `paragraph_clusters` batch.
+#[derive(Clone, Copy)]
+struct ParaColumns<'a> {
     id: &'a [u32],
     group: &'a [u32],
     masks: &'a [u32],
@@ -816,11 +808,37 @@ struct BatchView<'a> {
     removed: &'a BooleanArray,
     tokens: Lists<'a, u32>,
     neighbours: Lists<'a, u32>,
+}
+
+/// One paragraph component's rows, as the split reads them.
+struct BatchView<'a> {
+    cols: ParaColumns<'a>,
     row_of: HashMap<u32, usize>,
+    /// Members of each exact group of more than one, in id order (by representative).
     members: BTreeMap<u32, Vec<u32>>,
 }
 
-impl BatchView<'_> {
+impl<'a> BatchView<'a> {
+    /// The view of `rows`, and the component's ids in order.
+    fn new(cols: ParaColumns<'a>, rows: std::ops::Range<usize>) -> (Self, Vec<u32>) {
+        let mut v = BatchView {
+            cols,
+            row_of: HashMap::with_capacity(rows.len()),
+            members: BTreeMap::new(),
+        };
+        for r in rows {
+            v.row_of.insert(cols.id[r], r);
+            v.members.entry(cols.group[r]).or_default().push(cols.id[r]);
+        }
+        v.members.retain(|_, m| m.len() > 1);
+        for m in v.members.values_mut() {
+            m.sort_unstable();
+        }
+        let mut ids: Vec<u32> = v.row_of.keys().copied().collect();
+        ids.sort_unstable();
+        (v, ids)
+    }
+
     fn row(&self, i: u32) -> usize {
         self.row_of[&i]
     }
@@ -831,15 +849,15 @@ impl ParaView for BatchView<'_> {
         let r = self.row(i);
         Copy {
             order: i,
-            masks: self.masks[r],
-            key_chars: self.key_chars[r],
+            masks: self.cols.masks[r],
+            key_chars: self.cols.key_chars[r],
         }
     }
     fn in_removed_doc(&self, i: u32) -> bool {
-        self.removed.value(self.row(i))
+        self.cols.removed.value(self.row(i))
     }
     fn group(&self, i: u32) -> u32 {
-        self.group[self.row(i)]
+        self.cols.group[self.row(i)]
     }
     fn group_members(&self, rep: u32) -> Option<&[u32]> {
         self.members.get(&rep).map(|v| v.as_slice())
@@ -847,10 +865,10 @@ impl ParaView for BatchView<'_> {
     fn neighbours(&self, rep: u32) -> &[u32] {
         self.row_of
             .get(&rep)
-            .map_or(&[], |&r| self.neighbours.row(r))
+            .map_or(&[], |&r| self.cols.neighbours.row(r))
     }
     fn tokens(&self, i: u32) -> &[u32] {
-        self.tokens.row(self.row(i))
+        self.cols.tokens.row(self.row(i))
     }
 }
 
