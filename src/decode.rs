@@ -2,12 +2,14 @@
 //!
 //! Order of evidence: a byte-order mark wins; then strict UTF-8; then text that is
 //! UTF-8 but for a few bad bytes stays UTF-8 (with the bad bytes replaced and counted);
-//! then chardetng guesses among the legacy encodings (GB18030/GBK, Big5, …) and
-//! encoding_rs decodes. A file that decodes only with errors is still processed: the
+//! then text that decodes without error as GBK, or else as Big5, and reads as Chinese
+//! (see [`chinese`]) takes that encoding; anything else goes to chardetng, which guesses
+//! among all the legacy encodings, and encoding_rs decodes. A file that decodes only with errors is still processed: the
 //! number of bad bytes and the line of the first one are reported.
 
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
 use encoding_rs::{DecoderResult, Encoding, UTF_8};
+use std::sync::LazyLock;
 
 /// Text decoded from one file.
 #[derive(Debug, Clone)]
@@ -64,10 +66,98 @@ pub fn decode(bytes: &[u8], forced: Option<&'static Encoding>) -> Result<Decoded
     if mostly_utf8(bytes) {
         return Ok(decode_with(UTF_8, bytes, false));
     }
+    if let Some(d) = chinese(bytes) {
+        return Ok(d);
+    }
+    Ok(decode_with(detect(bytes), bytes, false))
+}
+
+/// chardetng's guess for text that is not UTF-8.
+fn detect(bytes: &[u8]) -> &'static Encoding {
     let mut det = EncodingDetector::new(Iso2022JpDetection::Deny);
     det.feed(bytes, true);
-    let enc = det.guess(None, Utf8Detection::Allow);
-    Ok(decode_with(enc, bytes, false))
+    det.guess(None, Utf8Detection::Allow)
+}
+
+/// The ninety most frequent characters of Chinese text, simplified. In the GBK files of
+/// the 30 MB benchmark corpus they are 9 % (lowest file) to 29 % (median) of the
+/// non-ASCII characters; in other encodings' bytes read as GBK or Big5, 0 to 2.7 %
+/// (EUC-KR and Shift_JIS text read as GBK, EUC-JP as GBK or Big5, GBK as Big5).
+const COMMON_SIMPLIFIED: &str = "的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下自之年过发后作里用道行所然家种事成方多经么去法学如都同现当没动面起看定天分还进好小部其些主样理心";
+/// The same characters in traditional forms, for Big5.
+const COMMON_TRADITIONAL: &str = "的一是不了在人有我他這個們中來上大為和國地到以說時要就出會可也你對生能而子那得於著下自之年過發後作裡用道行所然家種事成方多經麼去法學如都同現當沒動面起看定天分還進好小部其些主樣理心";
+
+/// Fewest non-ASCII characters for the Chinese fast path to decide.
+const CHINESE_MIN_CHARS: usize = 64;
+/// Least share of [`COMMON_SIMPLIFIED`] / [`COMMON_TRADITIONAL`] among the non-ASCII
+/// characters for the fast path to decide.
+const CHINESE_MIN_SHARE: f64 = 0.08;
+/// Largest share of kana among the non-ASCII characters for the fast path to decide:
+/// Japanese EUC-JP is valid GBK, its kana read as kana and its kanji as other
+/// characters (2.7 % of them common in a test text).
+const CHINESE_MAX_KANA: f64 = 0.01;
+
+/// Membership bitmap over the CJK Unified Ideographs block (U+4E00..U+9FFF).
+struct HanSet([u64; HAN_WORDS]);
+
+const HAN_FIRST: u32 = 0x4E00;
+const HAN_WORDS: usize = (0xA000 - 0x4E00) / 64;
+
+impl HanSet {
+    fn new(chars: &str) -> HanSet {
+        let mut bits = [0u64; HAN_WORDS];
+        for c in chars.chars() {
+            let i = (c as u32 - HAN_FIRST) as usize;
+            bits[i / 64] |= 1 << (i % 64);
+        }
+        HanSet(bits)
+    }
+
+    #[inline]
+    fn contains(&self, c: char) -> bool {
+        let i = (c as u32).wrapping_sub(HAN_FIRST) as usize;
+        i < HAN_WORDS * 64 && self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// Does `text` read as Chinese: enough non-ASCII characters, enough of them common,
+    /// next to no kana?
+    fn reads_as_chinese(&self, text: &str) -> bool {
+        let (mut wide, mut common, mut kana) = (0usize, 0usize, 0usize);
+        for c in text.chars().filter(|c| !c.is_ascii()) {
+            wide += 1;
+            common += usize::from(self.contains(c));
+            kana += usize::from(('\u{3040}'..='\u{30FF}').contains(&c));
+        }
+        let wide_f = wide as f64;
+        wide >= CHINESE_MIN_CHARS
+            && common as f64 >= CHINESE_MIN_SHARE * wide_f
+            && kana as f64 <= CHINESE_MAX_KANA * wide_f
+    }
+}
+
+static SIMPLIFIED: LazyLock<HanSet> = LazyLock::new(|| HanSet::new(COMMON_SIMPLIFIED));
+static TRADITIONAL: LazyLock<HanSet> = LazyLock::new(|| HanSet::new(COMMON_TRADITIONAL));
+
+/// Chinese text in GBK or Big5, decided without chardetng (which reads about 10 MB/s,
+/// as much as the rest of the analysis): the bytes decode without a single error in
+/// the encoding, and the result reads as Chinese. Anything else, including Japanese and
+/// Korean legacy encodings whose bytes are also valid GBK, is left to chardetng.
+fn chinese(bytes: &[u8]) -> Option<Decoded> {
+    [
+        (encoding_rs::GBK, &*SIMPLIFIED),
+        (encoding_rs::BIG5, &*TRADITIONAL),
+    ]
+    .into_iter()
+    .find_map(|(enc, common)| {
+        let text = enc.decode_without_bom_handling_and_without_replacement(bytes)?;
+        common.reads_as_chinese(&text).then(|| Decoded {
+            text: text.into_owned(),
+            encoding: enc.name(),
+            bom: false,
+            bad_bytes: 0,
+            first_bad_line: None,
+        })
+    })
 }
 
 /// UTF-8 with multibyte text and at most 1 % invalid bytes.
@@ -159,6 +249,67 @@ mod tests {
             (d.text.as_str(), d.encoding, d.bad_bytes),
             (trad, "Big5", 0)
         );
+    }
+
+    /// Long enough for the fast path (it needs 64 non-ASCII characters).
+    fn long(text: &str) -> String {
+        [text; 3].join("\n")
+    }
+
+    #[test]
+    fn fast_path_agrees_with_chardetng_on_chinese() {
+        let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seeds");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(seeds).unwrap() {
+            let utf8 = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let (gbk, _, lossy) = encoding_rs::GBK.encode(&utf8);
+            assert!(!lossy);
+            let fast = chinese(&gbk).expect("a seed in GBK reads as Chinese");
+            assert_eq!(fast.encoding, detect(&gbk).name());
+            assert_eq!(fast.text, utf8);
+            checked += 1;
+        }
+        assert_eq!(checked, 5);
+        let trad = long("同志們：今天我們召開創建全國文明單位動員會議，目的是號召全體幹部職工統一思想、明確任務，把這項工作做好。");
+        let (big5, _, lossy) = encoding_rs::BIG5.encode(&trad);
+        assert!(!lossy);
+        let fast = chinese(&big5).expect("Big5 Chinese reads as Chinese");
+        assert_eq!((fast.encoding, detect(&big5).name()), ("Big5", "Big5"));
+        assert_eq!(fast.text, trad);
+        for name in ["gb18030.txt", "big5.txt"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/encodings")
+                .join(name);
+            let bytes = std::fs::read(path).unwrap();
+            let via = chinese(&bytes).map(|d| d.encoding);
+            assert!(
+                via.is_none() || via == Some(detect(&bytes).name()),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn fast_path_leaves_other_languages_and_short_text_to_chardetng() {
+        let ko = "대한민국은 민주공화국이다. 대한민국의 주권은 국민에게 있고, 모든 권력은 국민으로부터 나온다. 대한민국의 영토는 한반도와 그 부속도서로 한다. 모든 국민은 인간으로서의 존엄과 가치를 가지며, 행복을 추구할 권리를 가진다.";
+        let ja = "日本国民は、正当に選挙された国会における代表者を通じて行動し、われらとわれらの子孫のために、諸国民との協和による成果と、わが国全土にわたつて自由のもたらす恵沢を確保し、政府の行為によつて再び戦争の惨禍が起ることのないやうにすることを決意し、ここに主権が国民に存することを宣言し、この憲法を確定する。";
+        let fr = "Les représentants du peuple français, constitués en Assemblée nationale, considérant que l'ignorance, l'oubli ou le mépris des droits de l'homme sont les seules causes des malheurs publics, ont résolu d'exposer les droits naturels, inaliénables et sacrés de l'homme. Général, élève, déjà, façade, naïve, cœur, où, là, très, après.";
+        for (text, enc) in [
+            (ko, encoding_rs::EUC_KR),
+            (ja, encoding_rs::EUC_JP),
+            (ja, encoding_rs::SHIFT_JIS),
+            (fr, encoding_rs::WINDOWS_1252),
+        ] {
+            let (bytes, _, lossy) = enc.encode(text);
+            assert!(!lossy);
+            assert!(chinese(&bytes).is_none(), "{}", enc.name());
+            let d = decode(&bytes, None).unwrap();
+            assert_eq!((d.encoding, d.text.as_str()), (enc.name(), text));
+        }
+        // Valid GBK, but too short to decide: chardetng decides (and agrees).
+        let (gbk, _, _) = encoding_rs::GBK.encode(TEXT);
+        assert!(chinese(&gbk).is_none());
+        assert_eq!(decode(&gbk, None).unwrap().encoding, "GBK");
     }
 
     #[test]
