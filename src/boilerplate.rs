@@ -235,7 +235,8 @@ fn is_site_intro(text: &str) -> bool {
 
 /// Letters, digits and Han characters only, for comparing a teaser with the text after it.
 fn key_chars(text: &str) -> impl Iterator<Item = char> + '_ {
-    text.chars().filter(|c| c.is_alphanumeric())
+    text.chars()
+        .filter(|&c| crate::fingerprint::is_word_char(c))
 }
 
 /// A line ending in `...`/`…` whose text is the opening of what follows it.

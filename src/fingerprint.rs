@@ -30,10 +30,69 @@ pub struct Scratch {
     pub tokens: Vec<u32>,
 }
 
-/// Width-fold a paragraph (masks already slotted) for segmentation.
+/// Width-fold a paragraph (masks already slotted) for segmentation: its NFKC form.
+///
+/// Most of a Chinese paragraph is characters that NFKC leaves alone and that cut the
+/// text into independent pieces (see [`nfkc_inert`]); they are copied, and only the
+/// runs between them are normalised, ASCII and full-width ASCII by a table.
 pub fn normalize_into(slotted: &str, out: &mut String) {
     out.clear();
-    out.extend(slotted.nfkc());
+    out.reserve(slotted.len());
+    let mut run_start = 0;
+    for (i, c) in slotted.char_indices() {
+        if nfkc_inert(c) {
+            normalize_run(&slotted[run_start..i], out);
+            out.push(c);
+            run_start = i + c.len_utf8();
+        }
+    }
+    normalize_run(&slotted[run_start..], out);
+}
+
+/// NFKC of a run that is followed by an inert character or the end of the text.
+fn normalize_run(run: &str, out: &mut String) {
+    if run.chars().all(|c| c.is_ascii() || is_fullwidth_ascii(c)) {
+        // Each character's compatibility decomposition is one ASCII character, and no
+        // two ASCII characters compose.
+        out.extend(run.chars().map(|c| {
+            if c.is_ascii() {
+                c
+            } else {
+                char::from_u32(c as u32 - FULLWIDTH_OFFSET).unwrap_or(c)
+            }
+        }));
+    } else {
+        out.extend(run.nfkc());
+    }
+}
+
+/// Full-width forms U+FF01..U+FF5E are NFKC-equivalent to ASCII U+0021..U+007E.
+const FULLWIDTH_OFFSET: u32 = 0xFF01 - 0x21;
+
+fn is_fullwidth_ascii(c: char) -> bool {
+    ('\u{FF01}'..='\u{FF5E}').contains(&c)
+}
+
+/// Characters that NFKC maps to themselves, that have combining class 0 and that
+/// compose with nothing, before or after: NFKC of a text is the NFKC of the pieces
+/// between them, joined by them. CJK Unified Ideographs (with extension A), private-use
+/// slot characters, and the common Chinese punctuation that has no decomposition.
+#[inline]
+fn nfkc_inert(c: char) -> bool {
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{E000}'..='\u{F8FF}'
+        | '\u{3001}' | '\u{3002}'
+        | '\u{3008}'..='\u{3011}'
+        | '\u{2014}' | '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}')
+}
+
+/// `char::is_alphanumeric` with the Han block answered first: it is most of the text,
+/// and the general lookup is a table search.
+#[inline]
+pub(crate) fn is_word_char(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || c.is_alphanumeric()
 }
 
 /// Mix one 64-bit token hash into a running n-gram hash.
@@ -224,7 +283,7 @@ pub fn key_tokens(words: &[(&str, &str)], fold: Fold, chars: bool, sc: &mut Scra
             let name: String = w
                 .chars()
                 .take(n - usize::from(unit.is_some()))
-                .filter(|c| c.is_alphanumeric())
+                .filter(|&c| is_word_char(c))
                 .map(|c| c.to_ascii_lowercase())
                 .collect();
             if !name.is_empty() {
@@ -260,7 +319,7 @@ pub fn key_tokens(words: &[(&str, &str)], fold: Fold, chars: bool, sc: &mut Scra
                 b.slot(slot_token(c, fold));
                 continue;
             }
-            if c.is_alphanumeric() {
+            if is_word_char(c) {
                 piece.push(c.to_ascii_lowercase());
             }
         }
@@ -330,6 +389,45 @@ pub fn key_text(words: &[(&str, &str)], fold: Fold) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Characters from every class the fast NFKC path treats differently, and the
+    /// neighbours that interact with them: combining marks (Latin, kana voicing),
+    /// Hangul jamo, compatibility characters, full-width and half-width forms.
+    const MIXED: &[char] = &[
+        '中', '国', '㐀', '\u{E000}', '\u{E003}', '、', '。', '《', '》', '【', '“', '”', '—', 'a',
+        'E', '1', ' ', '.', '，', '：', 'Ａ', '１', '！', '～', '\u{0301}', '\u{0327}', '\u{3099}',
+        'か', 'ｶ', '\u{FF9E}', '\u{1100}', '\u{1161}', '\u{11A8}', '…', '①', '㈠', '\u{3000}',
+        '\u{F900}', '\u{2329}', 'ﬁ', 'Å', 'é', '\u{00B7}', '㎡', '\u{FFFD}',
+    ];
+
+    proptest! {
+        #[test]
+        fn fast_nfkc_equals_nfkc(idx in proptest::collection::vec(0..MIXED.len(), 0..40)) {
+            let s: String = idx.iter().map(|&i| MIXED[i]).collect();
+            let mut fast = String::new();
+            normalize_into(&s, &mut fast);
+            prop_assert_eq!(fast, s.nfkc().collect::<String>());
+        }
+    }
+
+    #[test]
+    fn fast_nfkc_equals_nfkc_on_the_seeds() {
+        let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seeds");
+        let mut fast = String::new();
+        for entry in std::fs::read_dir(seeds).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            normalize_into(&text, &mut fast);
+            assert_eq!(fast, text.nfkc().collect::<String>());
+        }
+    }
+
+    #[test]
+    fn word_char_is_alphanumeric() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            assert_eq!(is_word_char(c), c.is_alphanumeric(), "{c:?}");
+        }
+    }
 
     fn untagged<'a>(ws: &[&'a str]) -> Vec<(&'a str, &'a str)> {
         ws.iter().map(|w| (*w, "")).collect()
