@@ -330,10 +330,23 @@ pub enum Analyzed {
 pub struct Engine {
     cfg: Config,
     boiler: Boilerplate,
-    seg: Option<Segmenter>,
+    /// jieba, when the shingles or the folding need words; loaded on first use (see
+    /// [`Engine::new_deferred`]).
+    seg: Option<std::sync::OnceLock<Segmenter>>,
     hasher: MinHasher,
     bands: usize,
     rows: usize,
+}
+
+/// A file read, decoded and prepared, waiting for jieba.
+struct ReadFile {
+    hash: u64,
+    bytes: u64,
+    encoding: &'static str,
+    bad_bytes: usize,
+    first_bad_line: Option<usize>,
+    prep: Prepared,
+    stage_ns: [u64; STAGES.len()],
 }
 
 /// Per-thread scratch buffers.
@@ -376,13 +389,22 @@ fn read_decode(
 impl Engine {
     /// Check `cfg` and build the shared context (boilerplate rules, jieba, hashers).
     pub fn new(cfg: &Config) -> Result<Engine> {
+        let engine = Engine::new_deferred(cfg)?;
+        engine.segmenter();
+        Ok(engine)
+    }
+
+    /// [`Engine::new`] without loading jieba's dictionary (about 0.2 s), so the caller
+    /// can load it ([`Engine::segmenter`]) while other work goes on; whatever needs it
+    /// first waits for it.
+    pub fn new_deferred(cfg: &Config) -> Result<Engine> {
         let (bands, rows) = cfg.validate()?;
         let boiler = match &cfg.boilerplate_rules {
             Some(p) => Boilerplate::with_user_rules(p)?,
             None => Boilerplate::builtin(),
         };
         let seg = (matches!(cfg.shingle, ShingleKind::Word(_)) || cfg.fold == Fold::Entities)
-            .then(Segmenter::new);
+            .then(std::sync::OnceLock::new);
         Ok(Engine {
             cfg: cfg.clone(),
             boiler,
@@ -391,6 +413,16 @@ impl Engine {
             bands,
             rows,
         })
+    }
+
+    /// jieba, loaded now if it was not yet (`None` when the options need no words).
+    pub fn segmenter(&self) -> Option<&Segmenter> {
+        self.seg.as_ref().map(|s| s.get_or_init(Segmenter::new))
+    }
+
+    /// Is jieba loaded, or not needed?
+    fn segmenter_ready(&self) -> bool {
+        self.seg.as_ref().is_none_or(|s| s.get().is_some())
     }
 
     pub fn config(&self) -> &Config {
@@ -414,20 +446,44 @@ impl Engine {
 
     /// Read, decode and prepare one file, and fingerprint its paragraphs.
     pub fn analyze(&self, src: &Source, sc: &mut Scratch) -> Analyzed {
+        match self.read_prepare(src) {
+            Ok(r) => self.fingerprint_file(src, r, sc),
+            Err(a) => a,
+        }
+    }
+
+    /// The part of [`Engine::analyze`] that needs no jieba: read, decode, prepare.
+    fn read_prepare(&self, src: &Source) -> std::result::Result<ReadFile, Analyzed> {
         let mut stage_ns = [0u64; STAGES.len()];
-        let (bytes, dec) = match read_decode(src, self.cfg.encoding, &mut stage_ns) {
-            Ok(x) => x,
-            Err(a) => return a,
-        };
+        let (bytes, dec) = read_decode(src, self.cfg.encoding, &mut stage_ns)?;
         let t = Instant::now();
-        let Prepared {
-            lines,
-            docs,
-            paras,
-            spans: para_spans,
-            ..
-        } = prepare(&dec.text, &self.boiler, self.cfg.keep_boilerplate);
+        let prep = prepare(&dec.text, &self.boiler, self.cfg.keep_boilerplate);
         stage_ns[2] += ns(t);
+        Ok(ReadFile {
+            hash: xxh3_64(&bytes),
+            bytes: bytes.len() as u64,
+            encoding: dec.encoding,
+            bad_bytes: dec.bad_bytes,
+            first_bad_line: dec.first_bad_line,
+            prep,
+            stage_ns,
+        })
+    }
+
+    /// The rest of [`Engine::analyze`]: segment, fingerprint and hash the paragraphs.
+    fn fingerprint_file(&self, src: &Source, r: ReadFile, sc: &mut Scratch) -> Analyzed {
+        let ReadFile {
+            mut stage_ns,
+            prep:
+                Prepared {
+                    lines,
+                    docs,
+                    paras,
+                    spans: para_spans,
+                    ..
+                },
+            ..
+        } = r;
 
         let mut para_doc = vec![0u32; paras.len()];
         for (d, doc) in docs.iter().enumerate() {
@@ -451,7 +507,7 @@ impl Engine {
             }
             stage_ns[3] += ns(t);
             let t = Instant::now();
-            let words: Vec<(&str, &str)> = match self.seg.as_ref() {
+            let words: Vec<(&str, &str)> = match self.segmenter() {
                 Some(seg) if self.cfg.fold == Fold::Entities => seg.tagged(&sc.norm, false),
                 Some(seg) => seg
                     .words(&sc.norm, false)
@@ -497,14 +553,14 @@ impl Engine {
         file_tokens.shrink_to_fit();
         Analyzed::Done(Box::new(FileFacts {
             rel_path: src.rel_path.clone(),
-            hash: xxh3_64(&bytes),
-            bytes: bytes.len() as u64,
-            encoding: dec.encoding,
-            decode_issue: (dec.bad_bytes > 0).then(|| DecodeIssue {
+            hash: r.hash,
+            bytes: r.bytes,
+            encoding: r.encoding,
+            decode_issue: (r.bad_bytes > 0).then(|| DecodeIssue {
                 file: src.rel_path.clone(),
-                encoding: dec.encoding.to_string(),
-                bad_bytes: dec.bad_bytes,
-                first_bad_line: dec.first_bad_line,
+                encoding: r.encoding.to_string(),
+                bad_bytes: r.bad_bytes,
+                first_bad_line: r.first_bad_line,
             }),
             n_lines: lines.len(),
             docs: docs
@@ -550,7 +606,7 @@ fn progress_bar(cfg: &Config, len: usize, msg: &'static str) -> ProgressBar {
 
 /// Run `zhclean clean` with `cfg`.
 pub fn run(cfg: &Config) -> Result<Outcome> {
-    let engine = Engine::new(cfg)?;
+    let engine = Engine::new_deferred(cfg)?;
     let excludes = walk::exclude_set(&cfg.excludes)?;
     let staging = Staging::create(&cfg.input, &cfg.out, cfg.force)?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -580,26 +636,49 @@ fn run_in_pool(
     phase.insert("1_walk".to_string(), t.elapsed().as_secs_f64());
     let mut totals = Totals::new(w.skipped, w.failed, w.other_files);
 
-    // analyze
+    // analyze. jieba's dictionary loads on one thread while another reads and prepares
+    // the first files in order (with one thread, it loads first); they then finish
+    // like the rest. Which files go ahead depends on timing, what comes out does not.
     let t = Instant::now();
     let pb = progress_bar(cfg, w.sources.len(), "analyze");
-    let analyzed: Vec<Analyzed> = w
-        .sources
-        .par_iter()
-        .map_init(Scratch::default, |sc, src| {
-            let mut a = engine.analyze(src, sc);
-            if let Analyzed::Done(f) = &mut a {
-                if let Err(e) = spill.spill(f) {
-                    a = Analyzed::Failed(Skipped {
-                        file: src.rel_path.clone(),
-                        reason: format!("cannot write the temporary token file: {e}"),
-                    });
+    let (_, ahead) = rayon::join(
+        || engine.segmenter(),
+        || {
+            let mut ahead = Vec::new();
+            for src in &w.sources {
+                if engine.segmenter_ready() {
+                    break;
                 }
+                ahead.push(engine.read_prepare(src));
             }
-            pb.inc(1);
-            a
-        })
+            ahead
+        },
+    );
+    let (first, rest) = w.sources.split_at(ahead.len());
+    let finish = |sc: &mut Scratch, src: &Source, read| {
+        let mut a = match read {
+            Ok(r) => engine.fingerprint_file(src, r, sc),
+            Err(a) => a,
+        };
+        if let Analyzed::Done(f) = &mut a {
+            if let Err(e) = spill.spill(f) {
+                a = Analyzed::Failed(Skipped {
+                    file: src.rel_path.clone(),
+                    reason: format!("cannot write the temporary token file: {e}"),
+                });
+            }
+        }
+        pb.inc(1);
+        a
+    };
+    let mut analyzed: Vec<Analyzed> = ahead
+        .into_par_iter()
+        .zip(first)
+        .map_init(Scratch::default, |sc, (read, src)| finish(sc, src, read))
         .collect();
+    analyzed.par_extend(rest.par_iter().map_init(Scratch::default, |sc, src| {
+        finish(sc, src, engine.read_prepare(src))
+    }));
     pb.finish_and_clear();
     // The write phase finds files again by their facts' relative paths.
     drop(w.sources);
