@@ -53,6 +53,38 @@ pub fn band_key(rows: &[u32], band: usize) -> u64 {
     h
 }
 
+/// Merge the sorted, deduplicated `new` into the sorted, deduplicated `set`, in
+/// linear time (the candidate set grows band by band; sorting it again each time cost
+/// more than the bands themselves).
+pub fn merge_sorted(set: &mut Vec<(u32, u32)>, new: &[(u32, u32)]) {
+    if new.is_empty() {
+        return;
+    }
+    let old = std::mem::take(set);
+    let mut out = Vec::with_capacity(old.len() + new.len());
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() && j < new.len() {
+        match old[i].cmp(&new[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(old[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(new[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(old[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&old[i..]);
+    out.extend_from_slice(&new[j..]);
+    *set = out;
+}
+
 /// Largest bucket whose members are all paired with each other; in a larger bucket
 /// every member is paired with its first `MAX_BUCKET_ALL_PAIRS` members only.
 pub const MAX_BUCKET_ALL_PAIRS: usize = 64;
@@ -79,6 +111,21 @@ pub fn pairs_from_sorted(entries: &[(u64, u32)], out: &mut Vec<(u32, u32)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merge_sorted_is_sorted_union() {
+        let mut set = vec![(0, 1), (0, 5), (2, 3), (7, 9)];
+        merge_sorted(&mut set, &[(0, 0), (0, 5), (3, 4), (7, 9), (8, 9)]);
+        assert_eq!(
+            set,
+            [(0, 0), (0, 1), (0, 5), (2, 3), (3, 4), (7, 9), (8, 9)]
+        );
+        merge_sorted(&mut set, &[]);
+        assert_eq!(set.len(), 7);
+        let mut empty = Vec::new();
+        merge_sorted(&mut empty, &[(1, 2)]);
+        assert_eq!(empty, [(1, 2)]);
+    }
 
     #[test]
     fn optimal_params_fit_the_budget_and_the_threshold() {

@@ -1154,15 +1154,14 @@ fn group(
     let mut cands: Vec<(u32, u32)> = Vec::new();
     let per_round = rayon::current_num_threads().max(1) * 2;
     for first in (0..bands).step_by(per_round) {
-        let round: Vec<Vec<(u32, u32)>> = (first..(first + per_round).min(bands))
+        let mut round: Vec<(u32, u32)> = (first..(first + per_round).min(bands))
             .into_par_iter()
             .map(band_pairs)
+            .flatten()
             .collect();
-        for v in round {
-            cands.extend_from_slice(&v);
-        }
-        cands.par_sort_unstable();
-        cands.dedup();
+        round.par_sort_unstable();
+        round.dedup();
+        lsh::merge_sorted(&mut cands, &round);
     }
     cands.shrink_to_fit();
     drop(keys);
