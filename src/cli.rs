@@ -176,6 +176,12 @@ pub struct CleanArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Memory for key tokens, and as much again for LSH band keys, before the rest
+    /// goes to a temporary file in the output folder until the run ends (default: 32M
+    /// of tokens, 64M of keys). Outputs do not depend on it.
+    #[arg(long, value_name = "SIZE", value_parser = parse_budget)]
+    pub spill_budget: Option<u64>,
+
     /// No progress bars and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
@@ -210,6 +216,7 @@ impl CleanArgs {
         c.boilerplate_rules = self.boilerplate_rules;
         c.jobs = self.jobs.map_or(0, |j| j.get());
         c.force = self.force;
+        c.spill_budget = self.spill_budget;
         c.progress = !self.quiet;
         c
     }
@@ -262,6 +269,15 @@ pub struct NormalizeArgs {
     /// Read the file in this encoding instead of detecting it.
     #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
     pub encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+/// A size as [`parse_size`] reads it, or 0.
+fn parse_budget(s: &str) -> Result<u64, String> {
+    if s.trim() == "0" {
+        Ok(0)
+    } else {
+        parse_size(s)
+    }
 }
 
 /// A size such as 5000, 64K, 100M or 1G (bytes; K/M/G are powers of 1024).

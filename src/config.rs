@@ -152,6 +152,10 @@ pub struct Config {
     pub jobs: usize,
     /// Replace `clean/` and `report/` in a non-empty output folder.
     pub force: bool,
+    /// Bytes of key tokens, and of band keys, a local run keeps in memory before it
+    /// spills the rest to disk; `None` for the defaults ([`crate::pipeline::TOKEN_MEMORY_BUDGET`],
+    /// [`crate::pipeline::KEY_MEMORY_BUDGET`]).
+    pub spill_budget: Option<u64>,
     /// Draw progress bars (only when stderr is a terminal).
     pub progress: bool,
 }
@@ -179,6 +183,7 @@ impl Config {
             boilerplate_rules: None,
             jobs: 0,
             force: false,
+            spill_budget: None,
             progress: false,
         }
     }

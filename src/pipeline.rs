@@ -127,74 +127,124 @@ pub struct FileFacts {
     pub docs: Vec<DocFacts>,
     pub paras: Vec<ParaFacts>,
     /// Band keys of the searched paragraphs, `bands` per paragraph, in paragraph order.
-    pub band_keys: Vec<u64>,
+    pub band_keys: FileKeys,
     /// Key tokens of the searched paragraphs, one after another.
     pub tokens: FileTokens,
     stage_ns: [u64; STAGES.len()],
 }
 
-/// A file's key tokens: in memory, or spilled to a [`TokenSpill`] (the local run keeps
-/// all but the first [`TOKEN_MEMORY_BUDGET`] bytes of them on disk between the phases,
+/// A file's key tokens: in memory, or spilled to a [`Spill`] (the local run keeps all
+/// but the first [`TOKEN_MEMORY_BUDGET`] bytes of them on disk between the phases,
 /// since they are the largest per-paragraph data).
 #[derive(Debug, Clone)]
 pub enum FileTokens {
     Memory(Vec<u32>),
-    /// At this position (in tokens) of the spill file.
+    /// At this byte offset of the spill file.
+    Spilled(u64),
+}
+
+/// A file's band keys: in memory, or spilled to a [`Spill`] (the local run keeps all
+/// but the first [`KEY_MEMORY_BUDGET`] bytes of them on disk until the candidates are
+/// found).
+#[derive(Debug, Clone)]
+pub enum FileKeys {
+    Memory(Vec<u64>),
+    /// At this byte offset of the spill file.
     Spilled(u64),
 }
 
 /// Bytes of key tokens a local run keeps in memory before it spills files' tokens to
 /// disk. A 30 MB corpus has about 17 MB of them, which then never touch the disk (read
 /// back one paragraph per system call, they cost 4.5 % of such a run); a 1 GB corpus
-/// has about 0.76 GB, and keeps 2 % of them in memory.
+/// has about 0.76 GB, and keeps 4 % of them in memory.
 pub const TOKEN_MEMORY_BUDGET: u64 = 32 << 20;
 
-/// A temporary file that holds the runs' key tokens between the analyze and group
-/// phases (removed when dropped). Files append their tokens at once; paragraphs read
-/// theirs back by position, from any thread. The first files to arrive keep theirs in
-/// memory up to a budget: which files those are depends on thread timing, but what is
-/// read back does not.
-pub struct TokenSpill {
+/// Bytes of band keys a local run keeps in memory (256 bytes per searched paragraph
+/// with 32 bands): all of a 30 MB corpus's 17 MB; at 1 GB, 0.53 GB would be a third of
+/// the run's peak, so once the budget is spent they go to disk, and the candidate
+/// search reads them back a few bands at a time.
+pub const KEY_MEMORY_BUDGET: u64 = 64 << 20;
+
+/// A temporary file that holds the run's key tokens and band keys between the
+/// analyze and group phases (removed when dropped). Files append theirs at once and
+/// read them back by position, from any thread. The first files to arrive keep theirs
+/// in memory up to a budget for each: which files those are depends on thread timing,
+/// but what is read back does not.
+pub struct Spill {
     file: std::fs::File,
-    /// Tokens written so far.
+    /// Bytes written or reserved so far.
     len: std::sync::atomic::AtomicU64,
     /// Bytes of tokens that may still stay in memory.
-    budget: std::sync::atomic::AtomicU64,
+    token_budget: std::sync::atomic::AtomicU64,
+    /// Bytes of band keys that may still stay in memory.
+    key_budget: std::sync::atomic::AtomicU64,
+    /// Some file's band keys went to disk.
+    keys_spilled: std::sync::atomic::AtomicBool,
 }
 
-impl TokenSpill {
-    /// A spill file in `dir` (unlinked at once where the system allows).
-    /// A spill file in `dir` that lets `budget` bytes of tokens stay in memory.
-    pub fn new(dir: &Path, budget: u64) -> Result<TokenSpill> {
+impl Spill {
+    /// A spill file in `dir` (unlinked at once where the system allows) that lets
+    /// `token_budget` bytes of key tokens and `key_budget` bytes of band keys stay in
+    /// memory.
+    pub fn new(dir: &Path, token_budget: u64, key_budget: u64) -> Result<Spill> {
         let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
-        Ok(TokenSpill {
+        Ok(Spill {
             file,
             len: std::sync::atomic::AtomicU64::new(0),
-            budget: std::sync::atomic::AtomicU64::new(budget),
+            token_budget: std::sync::atomic::AtomicU64::new(token_budget),
+            key_budget: std::sync::atomic::AtomicU64::new(key_budget),
+            keys_spilled: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
-    /// Move `f`'s tokens from memory into the spill file, unless they fit in what is
-    /// left of the memory budget.
-    pub fn spill(&self, f: &mut FileFacts) -> std::io::Result<()> {
+    /// Take `size` bytes from `budget` if it has them.
+    fn fits(budget: &std::sync::atomic::AtomicU64, size: u64) -> bool {
         use std::sync::atomic::Ordering::Relaxed;
-        let FileTokens::Memory(v) = &f.tokens else {
-            return Ok(());
-        };
-        let size = v.len() as u64 * 4;
-        if self
-            .budget
+        budget
             .fetch_update(Relaxed, Relaxed, |left| left.checked_sub(size))
             .is_ok()
-        {
-            return Ok(());
+    }
+
+    /// Room for `size` bytes; returns its offset.
+    fn reserve(&self, size: u64) -> u64 {
+        self.len
+            .fetch_add(size, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Append `bytes`; returns their offset.
+    fn append(&self, bytes: &[u8]) -> std::io::Result<u64> {
+        let at = self.reserve(bytes.len() as u64);
+        write_at(&self.file, bytes, at)?;
+        Ok(at)
+    }
+
+    /// Move `f`'s key tokens and band keys from memory into the spill file, each
+    /// unless it fits in what is left of its memory budget.
+    pub fn spill(&self, f: &mut FileFacts) -> std::io::Result<()> {
+        if let FileTokens::Memory(v) = &f.tokens {
+            if !Spill::fits(&self.token_budget, v.len() as u64 * 4) {
+                let bytes: Vec<u8> = v.iter().flat_map(|t| t.to_le_bytes()).collect();
+                f.tokens = FileTokens::Spilled(self.append(&bytes)?);
+            }
         }
-        let at = self
-            .len
-            .fetch_add(v.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        let bytes: Vec<u8> = v.iter().flat_map(|t| t.to_le_bytes()).collect();
-        write_at(&self.file, &bytes, at * 4)?;
-        f.tokens = FileTokens::Spilled(at);
+        if let FileKeys::Memory(v) = &f.band_keys {
+            if !Spill::fits(&self.key_budget, v.len() as u64 * 8) {
+                let bytes: Vec<u8> = v.iter().flat_map(|t| t.to_le_bytes()).collect();
+                f.band_keys = FileKeys::Spilled(self.append(&bytes)?);
+                self.keys_spilled
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    /// Read `out.len()` band keys at byte offset `at`.
+    fn read_keys(&self, at: u64, out: &mut [u64], bytes: &mut Vec<u8>) -> std::io::Result<()> {
+        bytes.resize(out.len() * 8, 0);
+        read_at(&self.file, bytes, at)?;
+        for (k, c) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+            *k = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        }
         Ok(())
     }
 
@@ -211,7 +261,7 @@ impl TokenSpill {
             FileTokens::Memory(_) => out.extend_from_slice(f.para_tokens(p).expect("in memory")),
             FileTokens::Spilled(at) => {
                 bytes.resize(p.tokens[1] as usize * 4, 0);
-                read_at(&self.file, bytes, (at + p.tokens[0] as u64) * 4)?;
+                read_at(&self.file, bytes, at + p.tokens[0] as u64 * 4)?;
                 out.extend(
                     bytes
                         .chunks_exact(4)
@@ -264,6 +314,14 @@ impl FileFacts {
                 Some(&v[p.tokens[0] as usize..(p.tokens[0] + p.tokens[1]) as usize])
             }
             FileTokens::Spilled(_) => None,
+        }
+    }
+
+    /// The file's band keys, if they are in memory.
+    pub fn band_keys_in_memory(&self) -> Option<&[u64]> {
+        match &self.band_keys {
+            FileKeys::Memory(v) => Some(v),
+            FileKeys::Spilled(_) => None,
         }
     }
 
@@ -570,7 +628,7 @@ impl Engine {
                 })
                 .collect(),
             paras: facts,
-            band_keys,
+            band_keys: FileKeys::Memory(band_keys),
             tokens: FileTokens::Memory(file_tokens),
             stage_ns,
         }))
@@ -626,7 +684,11 @@ fn run_in_pool(
     threads: usize,
 ) -> Result<Outcome> {
     let cfg = engine.config();
-    let spill = TokenSpill::new(staging.dir(), TOKEN_MEMORY_BUDGET)?;
+    let spill = Spill::new(
+        staging.dir(),
+        cfg.spill_budget.unwrap_or(TOKEN_MEMORY_BUDGET),
+        cfg.spill_budget.unwrap_or(KEY_MEMORY_BUDGET),
+    )?;
     let t_all = Instant::now();
     let mut phase = BTreeMap::new();
 
@@ -664,7 +726,7 @@ fn run_in_pool(
             if let Err(e) = spill.spill(f) {
                 a = Analyzed::Failed(Skipped {
                     file: src.rel_path.clone(),
-                    reason: format!("cannot write the temporary token file: {e}"),
+                    reason: format!("cannot write the temporary spill file: {e}"),
                 });
             }
         }
@@ -703,11 +765,11 @@ fn run_in_pool(
     // Each file's band keys move out of its facts (the vectors themselves, no copy),
     // so the group phase can drop them once it has the candidates: they are a quarter
     // of the memory of a run.
-    let keys: Vec<Vec<u64>> = files
+    let keys: Vec<FileKeys> = files
         .iter_mut()
-        .map(|f| std::mem::take(&mut f.band_keys))
+        .map(|f| std::mem::replace(&mut f.band_keys, FileKeys::Memory(Vec::new())))
         .collect();
-    let dec = group(engine, &files, keys, &spill, staging.dir())?;
+    let mut dec = group(engine, &files, keys, &spill, staging.dir())?;
     phase.insert("3_group".to_string(), t.elapsed().as_secs_f64());
 
     // write
@@ -726,10 +788,17 @@ fn run_in_pool(
     // order, so report lines never pile up in memory for the whole corpus.
     let mut removed = staging.report_writer("removed.jsonl")?;
     let mut places = staging.report_writer("placeholders.jsonl")?;
-    let mut clusters = Vec::new();
-    for r in &dec.records {
-        push_jsonl(&mut clusters, r);
+    // Cluster records are written out (and dropped) first: at 1 GB they and their
+    // JSON were the largest things in memory at the end of the group phase.
+    let group_counts = dec.counts();
+    let mut clusters = staging.report_writer("clusters.jsonl")?;
+    let mut line = Vec::new();
+    for r in std::mem::take(&mut dec.records) {
+        line.clear();
+        push_jsonl(&mut line, &r);
+        clusters.append(&line)?;
     }
+    clusters.finish()?;
     let clean_root = staging.clean_root();
     const WRITE_CHUNK: usize = 256;
     for (ci, chunk) in files.chunks(WRITE_CHUNK).enumerate() {
@@ -763,7 +832,6 @@ fn run_in_pool(
     pb.finish_and_clear();
     removed.finish()?;
     places.finish()?;
-    staging.write_report("clusters.jsonl", &clusters)?;
     phase.insert("4_write".to_string(), t.elapsed().as_secs_f64());
 
     let run = RunInfo {
@@ -776,7 +844,7 @@ fn run_in_pool(
             .map(|(s, v)| (s.to_string(), Duration::from_nanos(v).as_secs_f64()))
             .collect(),
     };
-    let summary = totals.finish(engine, &dec.counts(), run);
+    let summary = totals.finish(engine, &group_counts, run);
     staging.write_report("summary.json", &summary_json(&summary))?;
     let failed = summary.failed.len() + summary.decode_errors.len();
     Ok(Outcome { summary, failed })
@@ -958,6 +1026,146 @@ impl PairVerifier {
     }
 }
 
+/// Lists of ids for the ids `0..n`, in one array.
+struct Lists {
+    /// Where each id's list starts in `items` (`n + 1` entries).
+    start: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Lists {
+    /// From `(id, item)` pairs sorted by id (each list keeps the pairs' order).
+    fn from_sorted(n: usize, pairs: &[(u32, u32)]) -> Lists {
+        let mut start = vec![0u32; n + 1];
+        for &(k, _) in pairs {
+            start[k as usize + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        Lists {
+            start,
+            items: pairs.iter().map(|&(_, v)| v).collect(),
+        }
+    }
+
+    fn get(&self, id: u32) -> &[u32] {
+        let i = id as usize;
+        &self.items[self.start[i] as usize..self.start[i + 1] as usize]
+    }
+}
+
+/// The components of more than one member, from `(root, member)` pairs: members in
+/// ascending order, components in the order of their roots.
+fn components(pairs: impl Iterator<Item = (u32, u32)>) -> Vec<Vec<u32>> {
+    let mut pairs: Vec<(u32, u32)> = pairs.collect();
+    pairs.sort_unstable();
+    pairs
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|c| c.len() > 1)
+        .map(|c| c.iter().map(|&(_, m)| m).collect())
+        .collect()
+}
+
+/// The band keys of the group representatives, one column per band, in the order of
+/// their ids.
+enum BandColumns {
+    Memory(Vec<Vec<u64>>),
+    /// Band `b`'s column at byte offset `at + 8 · b · reps` of the spill file.
+    Spilled {
+        at: u64,
+        reps: usize,
+    },
+}
+
+/// Entries of each column written to the spill file at once.
+const COLUMN_CHUNK: usize = 8192;
+
+impl BandColumns {
+    /// Band `b`'s column.
+    fn band<'a>(
+        &'a self,
+        b: usize,
+        spill: &Spill,
+        bytes: &mut Vec<u8>,
+    ) -> std::io::Result<std::borrow::Cow<'a, [u64]>> {
+        match self {
+            BandColumns::Memory(cols) => Ok(std::borrow::Cow::Borrowed(&cols[b])),
+            BandColumns::Spilled { at, reps } => {
+                let mut col = vec![0u64; *reps];
+                spill.read_keys(at + (8 * b * reps) as u64, &mut col, bytes)?;
+                Ok(std::borrow::Cow::Owned(col))
+            }
+        }
+    }
+}
+
+/// Lay out the band keys of `reps` (ascending ids) one column per band: in memory when
+/// every file kept its keys in memory, else in the spill file, a chunk of each column
+/// at a time (`chunk` entries of each). `keys_of` gives each searched paragraph's file
+/// and offset in its keys, `keys_len` each file's number of keys. Each file's keys are
+/// dropped once read.
+fn band_columns(
+    reps: &[u32],
+    keys_of: &[Option<(u32, u32)>],
+    keys_len: &[u32],
+    mut keys: Vec<FileKeys>,
+    (bands, chunk): (usize, usize),
+    spill: &Spill,
+) -> std::io::Result<BandColumns> {
+    let on_disk = spill
+        .keys_spilled
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let n = reps.len();
+    let mut cols: Vec<Vec<u64>> = (0..bands)
+        .map(|_| Vec::with_capacity(if on_disk { chunk } else { n }))
+        .collect();
+    let at = if on_disk {
+        spill.reserve((8 * n * bands) as u64)
+    } else {
+        0
+    };
+    let mut flushed = 0usize;
+    let flush = |cols: &mut [Vec<u64>], flushed: &mut usize| -> std::io::Result<()> {
+        for (b, col) in cols.iter_mut().enumerate() {
+            let bytes: Vec<u8> = col.iter().flat_map(|k| k.to_le_bytes()).collect();
+            write_at(&spill.file, &bytes, at + (8 * (b * n + *flushed)) as u64)?;
+        }
+        *flushed += cols[0].len();
+        cols.iter_mut().for_each(Vec::clear);
+        Ok(())
+    };
+    let (mut cur, mut file_keys, mut bytes) = (None, Vec::new(), Vec::new());
+    for &i in reps {
+        let (f, k) = keys_of[i as usize].expect("representatives are searched");
+        if cur != Some(f) {
+            file_keys = match std::mem::replace(&mut keys[f as usize], FileKeys::Memory(Vec::new()))
+            {
+                FileKeys::Memory(v) => v,
+                FileKeys::Spilled(off) => {
+                    let mut v = vec![0u64; keys_len[f as usize] as usize];
+                    spill.read_keys(off, &mut v, &mut bytes)?;
+                    v
+                }
+            };
+            cur = Some(f);
+        }
+        for (b, col) in cols.iter_mut().enumerate() {
+            col.push(file_keys[k as usize + b]);
+        }
+        if on_disk && cols[0].len() == chunk {
+            flush(&mut cols, &mut flushed)?;
+        }
+    }
+    if !on_disk {
+        return Ok(BandColumns::Memory(cols));
+    }
+    if cols.first().is_some_and(|c| !c.is_empty()) {
+        flush(&mut cols, &mut flushed)?;
+    }
+    Ok(BandColumns::Spilled { at, reps: n })
+}
+
 /// What the paragraph split of one component reads about its members (global ids).
 pub trait ParaView {
     /// The copy as the keep policy sees it.
@@ -1042,7 +1250,7 @@ struct RunView<'a> {
     paras: &'a [(&'a ParaFacts, u32, u32)],
     group_of: &'a [u32],
     group_members: &'a BTreeMap<u32, Vec<u32>>,
-    neighbours: &'a BTreeMap<u32, Vec<u32>>,
+    neighbours: &'a Lists,
     doc_is_removed: &'a [bool],
     /// Key tokens of the component being split (read back from the spill file).
     tokens: HashMap<u32, Vec<u32>>,
@@ -1067,7 +1275,7 @@ impl ParaView for RunView<'_> {
         self.group_members.get(&rep).map(|v| v.as_slice())
     }
     fn neighbours(&self, rep: u32) -> &[u32] {
-        self.neighbours.get(&rep).map_or(&[], |v| v.as_slice())
+        self.neighbours.get(rep)
     }
     fn tokens(&self, i: u32) -> &[u32] {
         self.tokens.get(&i).map_or(&[], |v| v.as_slice())
@@ -1078,8 +1286,8 @@ impl ParaView for RunView<'_> {
 fn group(
     engine: &Engine,
     files: &[FileFacts],
-    keys: Vec<Vec<u64>>,
-    spill: &TokenSpill,
+    keys: Vec<FileKeys>,
+    spill: &Spill,
     spill_dir: &Path,
 ) -> Result<Decisions> {
     let cfg = engine.config();
@@ -1091,6 +1299,8 @@ fn group(
     let mut doc_lines: Vec<[u32; 2]> = Vec::new();
     // Where each searched paragraph's band keys start: file, offset in its keys.
     let mut keys_of: Vec<Option<(u32, u32)>> = Vec::with_capacity(total);
+    // Band keys of each file.
+    let mut keys_len: Vec<u32> = Vec::with_capacity(files.len());
     for (fi, f) in files.iter().enumerate() {
         let mut kpos = 0;
         let base = doc_file.len() as u32;
@@ -1107,6 +1317,7 @@ fn group(
                 keys_of.push(None);
             }
         }
+        keys_len.push(kpos);
     }
     let n = paras.len();
     let searched: Vec<u32> = (0..n as u32)
@@ -1134,37 +1345,54 @@ fn group(
             group_of[m as usize] = g[0].1;
         }
     }
+    drop(by_key);
 
     // LSH candidates among group representatives. Bands are taken a few at a time and
     // merged into the sorted, deduplicated set, since a near-identical pair turns up in
-    // most bands and all bands' pairs at once would need many times the final set.
-    let band_pairs = |b: usize| {
-        let mut e: Vec<(u64, u32)> = reps
+    // most bands and all bands' pairs at once would need many times the final set. The
+    // representatives' keys are first laid out one column per band (on disk when the
+    // files' keys were spilled), so a round reads only its own bands.
+    let mut rep_ids = reps.clone();
+    rep_ids.sort_unstable();
+    let io = |e| Error::io(spill_dir, e);
+    let columns = band_columns(
+        &rep_ids,
+        &keys_of,
+        &keys_len,
+        keys,
+        (bands, COLUMN_CHUNK),
+        spill,
+    )
+    .map_err(io)?;
+    let band_pairs = |b: usize| -> Result<Vec<(u32, u32)>> {
+        let mut bytes = Vec::new();
+        let column = columns.band(b, spill, &mut bytes).map_err(io)?;
+        let mut e: Vec<(u64, u32)> = column
             .iter()
-            .map(|&i| {
-                let (f, at) = keys_of[i as usize].expect("searched");
-                (keys[f as usize][at as usize + b], i)
-            })
+            .copied()
+            .zip(rep_ids.iter().copied())
             .collect();
+        drop(column);
         e.sort_unstable();
         let mut out = Vec::new();
         lsh::pairs_from_sorted(&e, &mut out);
-        out
+        Ok(out)
     };
     let mut cands: Vec<(u32, u32)> = Vec::new();
     let per_round = rayon::current_num_threads().max(1) * 2;
     for first in (0..bands).step_by(per_round) {
-        let mut round: Vec<(u32, u32)> = (first..(first + per_round).min(bands))
+        let round: Vec<Vec<(u32, u32)>> = (first..(first + per_round).min(bands))
             .into_par_iter()
             .map(band_pairs)
-            .flatten()
-            .collect();
+            .collect::<Result<_>>()?;
+        let mut round = round.concat();
         round.par_sort_unstable();
         round.dedup();
         lsh::merge_sorted(&mut cands, &round);
     }
     cands.shrink_to_fit();
-    drop(keys);
+    drop(columns);
+    drop(rep_ids);
     let candidate_pairs = cands.len();
 
     // Verification, with tokens read back from the spill file.
@@ -1191,22 +1419,21 @@ fn group(
 
     // Document coverage: a paragraph of D is covered by E when a copy (same exact group,
     // or a verified neighbour group) lies in E.
-    let mut group_docs: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for &i in &searched {
-        group_docs
-            .entry(group_of[i as usize])
-            .or_default()
-            .push(paras[i as usize].2);
-    }
-    for v in group_docs.values_mut() {
-        v.sort_unstable();
-        v.dedup();
-    }
-    let mut neighbours: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for &(a, b) in &verified {
-        neighbours.entry(a).or_default().push(b);
-        neighbours.entry(b).or_default().push(a);
-    }
+    // Lists by paragraph id in flat arrays, not maps of vectors: at 1 GB these hold
+    // millions of entries, and the map nodes and per-entry vectors were most of the
+    // memory at the end of this phase.
+    let mut pairs: Vec<(u32, u32)> = searched
+        .iter()
+        .map(|&i| (group_of[i as usize], paras[i as usize].2))
+        .collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    let group_docs = Lists::from_sorted(n, &pairs);
+    pairs.clear();
+    pairs.extend(verified.iter().flat_map(|&(a, b)| [(a, b), (b, a)]));
+    pairs.par_sort_unstable();
+    let neighbours = Lists::from_sorted(n, &pairs);
+    drop(pairs);
     let ndocs = doc_file.len();
     let mut doc_chars = vec![0u64; ndocs];
     let mut doc_masks = vec![0u64; ndocs];
@@ -1224,11 +1451,9 @@ fn group(
         let (p, _, d) = paras[i as usize];
         let g = group_of[i as usize];
         others.clear();
-        others.extend_from_slice(&group_docs[&g]);
-        if let Some(ns) = neighbours.get(&g) {
-            for h in ns {
-                others.extend_from_slice(&group_docs[h]);
-            }
+        others.extend_from_slice(group_docs.get(g));
+        for &h in neighbours.get(g) {
+            others.extend_from_slice(group_docs.get(h));
         }
         others.sort_unstable();
         others.dedup();
@@ -1238,6 +1463,8 @@ fn group(
             }
         }
     }
+    drop(group_docs);
+    drop(keys_of);
     let mut doc_uf = UnionFind::new(ndocs);
     // Kept candidate -> the documents it covers, with their coverage.
     let mut doc_edges: BTreeMap<u32, Vec<(u32, f64)>> = BTreeMap::new();
@@ -1248,17 +1475,14 @@ fn group(
             doc_edges.entry(e).or_default().push((d, c));
         }
     }
+    drop(covered);
     let doc_copy = |d: u32| doc_copy(d, doc_masks[d as usize], doc_chars[d as usize]);
-    let mut doc_components: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for d in 0..ndocs as u32 {
-        let r = doc_uf.find(d);
-        doc_components.entry(r).or_default().push(d);
-    }
     let mut doc_clusters: Vec<Cluster> = Vec::new();
-    for comp in doc_components.values().filter(|c| c.len() > 1) {
+    for comp in components((0..ndocs as u32).map(|d| (doc_uf.find(d), d))) {
         let covers = |k: u32| doc_edges.get(&k).map_or(&[][..], |v| v.as_slice());
-        doc_clusters.extend(split_document_component(cfg, comp, covers, doc_copy));
+        doc_clusters.extend(split_document_component(cfg, &comp, covers, doc_copy));
     }
+    drop(doc_edges);
     let mut doc_removed = vec![None; ndocs];
 
     // Paragraph clusters around kept members; copies inside removed documents rank last.
@@ -1270,11 +1494,7 @@ fn group(
             }
         }
     }
-    let mut comps: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for &i in &searched {
-        comps.entry(uf.find(i)).or_default().push(i);
-    }
-    let comp_list: Vec<Vec<u32>> = comps.into_values().filter(|c| c.len() > 1).collect();
+    let comp_list = components(searched.iter().map(|&i| (uf.find(i), i)));
     let split: Vec<Vec<Cluster>> = comp_list
         .par_iter()
         .map_init(Vec::new, |bytes, comp| -> Result<Vec<Cluster>> {
@@ -1296,6 +1516,7 @@ fn group(
         })
         .collect::<Result<_>>()?;
     let para_clusters: Vec<Cluster> = split.into_iter().flatten().collect();
+    drop((comp_list, neighbours));
 
     // Stable ids: paragraph clusters by first member, then document clusters likewise.
     let mut records = Vec::new();
@@ -1662,19 +1883,72 @@ mod tests {
                     tokens: t,
                 })
                 .collect(),
-            band_keys: Vec::new(),
+            band_keys: FileKeys::Memory(Vec::new()),
             tokens: FileTokens::Memory(tokens),
             stage_ns: [0; STAGES.len()],
         }
     }
 
     #[test]
-    fn spilled_tokens_read_back_as_they_were() {
-        // Budget 0: both files spill. 20 bytes: the first file (5 tokens) stays in
-        // memory and the second spills to the start of the file.
-        for (budget, a_spilled, b_at) in [(0, true, 5), (20, false, 0)] {
+    fn band_columns_are_the_same_in_memory_and_on_disk() {
+        // Three files; 2 bands; file 1 has no searched paragraph. Paragraph ids (global)
+        // 0..7: file 0 has 0,1,2 (2 not searched), file 1 has 3, file 2 has 4,5,6.
+        let bands = 2;
+        let keys_of: Vec<Option<(u32, u32)>> = vec![
+            Some((0, 0)),
+            Some((0, 2)),
+            None,
+            None,
+            Some((2, 0)),
+            Some((2, 2)),
+            Some((2, 4)),
+        ];
+        let keys_len = [4, 0, 6];
+        let file_keys = || {
+            vec![
+                vec![10u64, 11, 20, 21],
+                vec![],
+                vec![40, 41, u64::MAX, 51, 60, 1 << 40],
+            ]
+        };
+        let reps = [0u32, 1, 5, 6];
+        let want = [vec![10u64, 20, u64::MAX, 60], vec![11, 21, 51, 1 << 40]];
+        for (budget, chunk) in [(u64::MAX, 3), (0, 3), (0, 1), (0, 100), (40, 2)] {
             let dir = tempfile::tempdir().unwrap();
-            let spill = TokenSpill::new(dir.path(), budget).unwrap();
+            let spill = Spill::new(dir.path(), u64::MAX, budget).unwrap();
+            let mut keys = Vec::new();
+            for v in file_keys() {
+                let mut f = facts(Vec::new(), &[]);
+                f.band_keys = FileKeys::Memory(v);
+                spill.spill(&mut f).unwrap();
+                keys.push(f.band_keys);
+            }
+            let cols =
+                band_columns(&reps, &keys_of, &keys_len, keys, (bands, chunk), &spill).unwrap();
+            assert_eq!(
+                matches!(cols, BandColumns::Spilled { .. }),
+                budget != u64::MAX,
+                "{budget}"
+            );
+            let mut bytes = Vec::new();
+            for (b, w) in want.iter().enumerate() {
+                assert_eq!(
+                    &*cols.band(b, &spill, &mut bytes).unwrap(),
+                    w,
+                    "{budget} {chunk}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn spilled_tokens_read_back_as_they_were() {
+        // Budget 0: both files spill (the second after the first's 20 bytes). 20 bytes:
+        // the first file (5 tokens) stays in memory and the second spills to the start
+        // of the file.
+        for (budget, a_spilled, b_at) in [(0, true, 20), (20, false, 0)] {
+            let dir = tempfile::tempdir().unwrap();
+            let spill = Spill::new(dir.path(), budget, u64::MAX).unwrap();
             let mut a = facts(vec![1, 2, 3, 4, 5], &[[0, 2], [2, 0], [2, 3]]);
             let mut b = facts(vec![u32::MAX, 7, 0x0102_0304], &[[0, 3]]);
             let before: Vec<Vec<u32>> = [&a, &a, &a, &b]

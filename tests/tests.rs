@@ -6,6 +6,7 @@ mod util;
 
 use std::collections::BTreeSet;
 use std::fs;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use util::*;
@@ -564,10 +565,9 @@ fn seeds_documents_split_as_a_reader_sees_them() {
         .any(|x| x["file"] == "003_b437f13d9ea7c8b9.txt" && x["line"] == 5 && x["text"] == "***"));
 }
 
-#[test]
-fn synth_then_clean_then_eval_scores_the_run() {
-    // Source: the seeds' own paragraphs, one a line.
-    let (_d, dir) = input_dir();
+/// A synth corpus built from the seeds' own paragraphs, in `dir`: the source file and
+/// the synth folder (corpus/ and truth.json).
+fn synth_from_seeds(dir: &Path, docs: &str) -> (PathBuf, PathBuf) {
     let mut source = String::new();
     for f in fs::read_dir(fixtures().join("seeds")).unwrap() {
         let out = zhclean()
@@ -585,7 +585,7 @@ fn synth_then_clean_then_eval_scores_the_run() {
         .arg(&src)
         .arg("--out")
         .arg(&syn)
-        .args(["--seed", "3", "--docs", "24"])
+        .args(["--seed", "3", "--docs", docs])
         .output()
         .unwrap();
     assert!(
@@ -593,6 +593,41 @@ fn synth_then_clean_then_eval_scores_the_run() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    (src, syn)
+}
+
+#[test]
+fn spilling_tokens_and_band_keys_to_disk_changes_no_output() {
+    let (_d, dir) = input_dir();
+    let (_, syn) = synth_from_seeds(&dir, "60");
+    let corpus = syn.join("corpus");
+    let memory = clean(&corpus, &[]);
+    assert_eq!(memory.code(), 0, "{}", memory.stderr());
+    let counts = &memory.summary()["counts"];
+    assert!(
+        counts["candidate_pairs"].as_u64().unwrap() > 100,
+        "{counts}"
+    );
+    assert!(
+        counts["clusters"]["paragraph"].as_u64().unwrap() > 20,
+        "{counts}"
+    );
+    // Everything on disk; then some files in memory and the rest on disk.
+    for args in [
+        &["--spill-budget", "0"][..],
+        &["--spill-budget", "8K", "--jobs", "3"],
+    ] {
+        let spilled = clean(&corpus, args);
+        assert_eq!(spilled.code(), 0, "{}", spilled.stderr());
+        assert_eq!(memory.snapshot(), spilled.snapshot(), "{args:?}");
+    }
+}
+
+#[test]
+fn synth_then_clean_then_eval_scores_the_run() {
+    // Source: the seeds' own paragraphs, one a line.
+    let (_d, dir) = input_dir();
+    let (src, syn) = synth_from_seeds(&dir, "24");
     let run = clean(&syn.join("corpus"), &[]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let ev = zhclean()

@@ -396,7 +396,7 @@ impl Engine {
                         p_searched.push(searched);
                         if searched {
                             p_tokens.push(f.para_tokens(p));
-                            p_keys.push(Some(&f.band_keys[k..k + bands]));
+                            p_keys.push(f.band_keys_in_memory().map(|v| &v[k..k + bands]));
                             k += bands;
                         } else {
                             p_tokens.push(None);
