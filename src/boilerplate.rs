@@ -214,8 +214,10 @@ impl Boilerplate {
             return Some(DATE_LINE);
         }
         if n <= META_MAX_CHARS {
-            let keys = META_KEY_RE.find_iter(text).count();
-            let starts = META_KEY_RE.find(text).is_some_and(|m| m.start() == 0);
+            let mut found = META_KEY_RE.find_iter(text);
+            let first = found.next();
+            let starts = first.is_some_and(|m| m.start() == 0);
+            let keys = usize::from(first.is_some()) + found.count();
             if keys >= 2 || (starts && n <= 40) || META_TAIL_RE.is_match(text) {
                 return Some(PAGE_METADATA);
             }

@@ -75,6 +75,14 @@ pub fn split_lines(text: &str) -> Vec<Line> {
 }
 
 fn clean_line(no: u32, raw: &str) -> Line {
+    if !raw.chars().any(is_invisible) {
+        return clean_visible_line(no, raw);
+    }
+    clean_any_line(no, raw)
+}
+
+/// [`clean_line`] for any line: the reference the fast path is tested against.
+fn clean_any_line(no: u32, raw: &str) -> Line {
     let mut kept: Vec<(u32, char)> = Vec::with_capacity(raw.len() / 3 + 1);
     let mut removed = Vec::new();
     for (i, c) in raw.chars().enumerate() {
@@ -102,9 +110,44 @@ fn clean_line(no: u32, raw: &str) -> Line {
     Line { no, text, removed }
 }
 
+/// [`clean_line`] for the common line without invisible characters: trim, and turn
+/// NBSP into a space, without a per-character buffer.
+fn clean_visible_line(no: u32, raw: &str) -> Line {
+    let start = raw.trim_start_matches(char::is_whitespace);
+    let body = start.trim_end_matches(char::is_whitespace);
+    let lead = raw[..raw.len() - start.len()].chars().count() as u32;
+    let trail = start[body.len()..].chars().count() as u32;
+    let mut removed: Vec<u32> = (0..lead).collect();
+    if trail > 0 {
+        let total = lead + body.chars().count() as u32 + trail;
+        removed.extend(total - trail..total);
+    }
+    let text = if body.contains('\u{00A0}') {
+        body.replace('\u{00A0}', " ")
+    } else {
+        body.to_string()
+    };
+    Line { no, text, removed }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// White space of several kinds (NBSP, ideographic, em space) and text; no
+    /// invisible characters, which take the general path.
+    const VISIBLE: &[char] = &[
+        ' ', '\t', '\u{00A0}', '\u{3000}', '\u{2003}', '同', '志', 'a', '1', '，', '。',
+    ];
+
+    proptest! {
+        #[test]
+        fn fast_path_equals_general_cleaning(idx in proptest::collection::vec(0..VISIBLE.len(), 0..24)) {
+            let raw: String = idx.iter().map(|&i| VISIBLE[i]).collect();
+            prop_assert_eq!(clean_visible_line(3, &raw), clean_any_line(3, &raw));
+        }
+    }
 
     #[test]
     fn all_line_endings_and_numbers() {
