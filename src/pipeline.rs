@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
 
 use crate::boilerplate::{Boilerplate, RuleId};
 use crate::cluster::{split_around_kept, Cluster, Member, UnionFind};
@@ -394,6 +394,76 @@ pub struct Engine {
     hasher: MinHasher,
     bands: usize,
     rows: usize,
+    /// Fingerprints of paragraphs already seen (`None`: off, in tests).
+    memo: Option<Memo>,
+}
+
+/// What fingerprinting a normalised paragraph gives: its key facts, and when it is
+/// searched its key tokens and band keys.
+struct Fingerprinted {
+    key: KeyFacts,
+    tokens: Box<[u32]>,
+    band_keys: Box<[u64]>,
+}
+
+/// Fingerprints by xxh3-128 of the normalised paragraph text, so a paragraph that
+/// recurs verbatim in the corpus (the same speech posted again and again) is segmented
+/// and hashed once. Bounded: a shard that outgrows its share of [`MEMO_BYTES`] is
+/// emptied. The result is the same whether or not a paragraph is found here.
+struct Memo {
+    shards: Vec<std::sync::Mutex<MemoShard>>,
+}
+
+#[derive(Default)]
+struct MemoShard {
+    map: HashMap<u128, Fingerprinted>,
+    bytes: usize,
+}
+
+const MEMO_SHARDS: usize = 16;
+/// Memory of the paragraph memo (about 600 bytes a searched paragraph).
+const MEMO_BYTES: usize = 48 << 20;
+
+impl Memo {
+    fn new() -> Memo {
+        Memo {
+            shards: (0..MEMO_SHARDS).map(|_| Default::default()).collect(),
+        }
+    }
+
+    fn shard(&self, h: u128) -> std::sync::MutexGuard<'_, MemoShard> {
+        // A poisoned shard only means another thread panicked while holding it; its
+        // entries are whole (inserted in one call), so they are still good.
+        self.shards[(h % MEMO_SHARDS as u128) as usize]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The key facts of text hash `h` if known, its tokens and band keys appended.
+    fn get(&self, h: u128, tokens: &mut Vec<u32>, band_keys: &mut Vec<u64>) -> Option<KeyFacts> {
+        let shard = self.shard(h);
+        let f = shard.map.get(&h)?;
+        tokens.extend_from_slice(&f.tokens);
+        band_keys.extend_from_slice(&f.band_keys);
+        Some(f.key)
+    }
+
+    fn put(&self, h: u128, f: Fingerprinted) {
+        let size = 64 + 4 * f.tokens.len() + 8 * f.band_keys.len();
+        let mut shard = self.shard(h);
+        if shard.bytes + size > MEMO_BYTES / MEMO_SHARDS {
+            shard.map = HashMap::new();
+            shard.bytes = 0;
+        }
+        shard.bytes += size;
+        shard.map.insert(h, f);
+    }
+
+    fn clear(&self) {
+        for i in 0..MEMO_SHARDS {
+            *self.shard(i as u128) = MemoShard::default();
+        }
+    }
 }
 
 /// A file read, decoded and prepared, waiting for jieba.
@@ -470,7 +540,15 @@ impl Engine {
             hasher: MinHasher::new(cfg.num_perm, cfg.seed),
             bands,
             rows,
+            memo: Some(Memo::new()),
         })
+    }
+
+    /// Forget the paragraphs seen so far (their memory is wanted elsewhere).
+    pub fn clear_memo(&self) {
+        if let Some(m) = &self.memo {
+            m.clear();
+        }
     }
 
     /// jieba, loaded now if it was not yet (`None` when the options need no words).
@@ -564,6 +642,22 @@ impl Engine {
                 fingerprint::normalize_into(&slotted, &mut sc.norm);
             }
             stage_ns[3] += ns(t);
+            let text_hash = xxh3_128(sc.norm.as_bytes());
+            let (tokens_at, keys_at) = (file_tokens.len(), band_keys.len());
+            if let Some(key) = self
+                .memo
+                .as_ref()
+                .and_then(|m| m.get(text_hash, &mut file_tokens, &mut band_keys))
+            {
+                facts.push(ParaFacts {
+                    doc: para_doc[pi],
+                    lines: [lines[p.first].no, lines[p.last].no],
+                    masks: spans.len() as u32,
+                    key,
+                    tokens: [tokens_at as u32, (file_tokens.len() - tokens_at) as u32],
+                });
+                continue;
+            }
             let t = Instant::now();
             let words: Vec<(&str, &str)> = match self.segmenter() {
                 Some(seg) if self.cfg.fold == Fold::Entities => seg.tagged(&sc.norm, false),
@@ -597,6 +691,16 @@ impl Engine {
                 file_tokens.extend_from_slice(&sc.fp.tokens);
                 tokens[1] = sc.fp.tokens.len() as u32;
                 stage_ns[6] += ns(t);
+            }
+            if let Some(m) = &self.memo {
+                m.put(
+                    text_hash,
+                    Fingerprinted {
+                        key,
+                        tokens: file_tokens[tokens_at..].into(),
+                        band_keys: band_keys[keys_at..].into(),
+                    },
+                );
             }
             facts.push(ParaFacts {
                 doc: para_doc[pi],
@@ -742,6 +846,7 @@ fn run_in_pool(
         finish(sc, src, engine.read_prepare(src))
     }));
     pb.finish_and_clear();
+    engine.clear_memo();
     // The write phase finds files again by their facts' relative paths.
     drop(w.sources);
     let mut files: Vec<FileFacts> = Vec::with_capacity(analyzed.len());
@@ -1887,6 +1992,70 @@ mod tests {
             tokens: FileTokens::Memory(tokens),
             stage_ns: [0; STAGES.len()],
         }
+    }
+
+    #[test]
+    fn memo_gives_what_fingerprinting_gives() {
+        // A seed twice over in one file, and again with one paragraph changed: the memo
+        // answers the repeats, and the facts must equal those of an engine without it.
+        let seed = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/seeds/000_2fb96dc22149446e.txt"),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let changed = seed.replacen("同志们", "各位同志", 1);
+        std::fs::write(
+            dir.path().join("a.txt"),
+            format!("{seed}\n{seed}\n{changed}"),
+        )
+        .unwrap();
+        let cfg = Config::new(dir.path().to_path_buf(), dir.path().join("out"));
+        let src = Source {
+            rel_path: "a.txt".into(),
+            path: dir.path().join("a.txt"),
+        };
+        let with = Engine::new(&cfg).unwrap();
+        let mut without = Engine::new(&cfg).unwrap();
+        without.memo = None;
+        let facts = |e: &Engine| match e.analyze(&src, &mut Scratch::default()) {
+            Analyzed::Done(f) => {
+                let f = *f;
+                let paras: Vec<_> = f
+                    .paras
+                    .iter()
+                    .map(|p| (p.doc, p.lines, p.masks, p.key, p.tokens))
+                    .collect();
+                let keys = f.band_keys_in_memory().unwrap().to_vec();
+                let FileTokens::Memory(tokens) = f.tokens else {
+                    panic!("tokens in memory")
+                };
+                (paras, tokens, keys)
+            }
+            _ => panic!("analysed"),
+        };
+        let (a, b) = (facts(&with), facts(&without));
+        assert!(
+            a.0.len() > 20 && a.2.len() > 100,
+            "{} {}",
+            a.0.len(),
+            a.2.len()
+        );
+        assert_eq!(a, b);
+        let stored: usize = with
+            .memo
+            .as_ref()
+            .unwrap()
+            .shards
+            .iter()
+            .map(|s| s.lock().unwrap().map.len())
+            .sum();
+        assert!(
+            stored < a.0.len(),
+            "repeats are looked up, not stored again"
+        );
+        // A second pass over the same file is answered from the memo entirely.
+        assert_eq!(facts(&with), b);
     }
 
     #[test]
