@@ -43,6 +43,28 @@ pub fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(8192)].contains(&0)
 }
 
+/// [`decode`] taking the bytes, so valid UTF-8 becomes the text without a copy.
+pub fn decode_owned(bytes: Vec<u8>, forced: Option<&'static Encoding>) -> Result<Decoded, NotText> {
+    let plain = Encoding::for_bom(&bytes).is_none() && forced.is_none() && !is_binary(&bytes);
+    if plain && simdutf8::basic::from_utf8(&bytes).is_ok() {
+        // SAFETY: simdutf8 has just checked that `bytes` is valid UTF-8.
+        let text = unsafe { String::from_utf8_unchecked(bytes) };
+        return Ok(utf8(text));
+    }
+    decode(&bytes, forced)
+}
+
+/// Valid UTF-8 text as read.
+fn utf8(text: String) -> Decoded {
+    Decoded {
+        text,
+        encoding: UTF_8.name(),
+        bom: false,
+        bad_bytes: 0,
+        first_bad_line: None,
+    }
+}
+
 /// Decode `bytes`; `forced` overrides detection (a BOM still wins, as in encoding_rs).
 pub fn decode(bytes: &[u8], forced: Option<&'static Encoding>) -> Result<Decoded, NotText> {
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
@@ -54,14 +76,8 @@ pub fn decode(bytes: &[u8], forced: Option<&'static Encoding>) -> Result<Decoded
     if let Some(enc) = forced {
         return Ok(decode_with(enc, bytes, false));
     }
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok(Decoded {
-            text: s.to_owned(),
-            encoding: UTF_8.name(),
-            bom: false,
-            bad_bytes: 0,
-            first_bad_line: None,
-        });
+    if let Ok(s) = simdutf8::basic::from_utf8(bytes) {
+        return Ok(utf8(s.to_owned()));
     }
     if mostly_utf8(bytes) {
         return Ok(decode_with(UTF_8, bytes, false));
@@ -310,6 +326,28 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GBK.encode(TEXT);
         assert!(chinese(&gbk).is_none());
         assert_eq!(decode(&gbk, None).unwrap().encoding, "GBK");
+    }
+
+    #[test]
+    fn decode_owned_equals_decode() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut checked = 0;
+        for e in walkdir::WalkDir::new(root) {
+            let e = e.unwrap();
+            if !e.file_type().is_file() {
+                continue;
+            }
+            let bytes = std::fs::read(e.path()).unwrap();
+            for forced in [None, Some(encoding_rs::GBK), Some(UTF_8)] {
+                let a = decode(&bytes, forced)
+                    .map(|d| (d.text, d.encoding, d.bom, d.bad_bytes, d.first_bad_line));
+                let b = decode_owned(bytes.clone(), forced)
+                    .map(|d| (d.text, d.encoding, d.bom, d.bad_bytes, d.first_bad_line));
+                assert_eq!(a, b, "{}", e.path().display());
+            }
+            checked += 1;
+        }
+        assert!(checked > 20, "{checked}");
     }
 
     #[test]

@@ -53,20 +53,16 @@ pub fn split_lines(text: &str) -> Vec<Line> {
     let mut start = 0;
     let mut i = 0;
     let mut no = 1u32;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'\n' || b == b'\r' {
-            lines.push(clean_line(no, &text[start..i]));
-            no += 1;
-            i += if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-                2
-            } else {
-                1
-            };
-            start = i;
+    while let Some(k) = memchr::memchr2(b'\n', b'\r', &bytes[i..]) {
+        i += k;
+        lines.push(clean_line(no, &text[start..i]));
+        no += 1;
+        i += if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            2
         } else {
-            i += 1;
-        }
+            1
+        };
+        start = i;
     }
     if start < bytes.len() {
         lines.push(clean_line(no, &text[start..]));

@@ -490,11 +490,18 @@ fn ns(t: Instant) -> u64 {
     t.elapsed().as_nanos() as u64
 }
 
+/// A file read and decoded, with the xxh3 and length of its bytes.
+struct ReadBytes {
+    hash: u64,
+    len: u64,
+    dec: Decoded,
+}
+
 fn read_decode(
     src: &Source,
     forced: Option<&'static encoding_rs::Encoding>,
     stage_ns: &mut [u64],
-) -> std::result::Result<(Vec<u8>, Decoded), Analyzed> {
+) -> std::result::Result<ReadBytes, Analyzed> {
     let t = Instant::now();
     let bytes = std::fs::read(&src.path).map_err(|e| {
         Analyzed::Failed(Skipped {
@@ -504,14 +511,15 @@ fn read_decode(
     })?;
     stage_ns[0] += ns(t);
     let t = Instant::now();
-    let dec = decode::decode(&bytes, forced).map_err(|NotText::Binary| {
+    let (hash, len) = (xxh3_64(&bytes), bytes.len() as u64);
+    let dec = decode::decode_owned(bytes, forced).map_err(|NotText::Binary| {
         Analyzed::Skipped(Skipped {
             file: src.rel_path.clone(),
             reason: "binary".into(),
         })
     })?;
     stage_ns[1] += ns(t);
-    Ok((bytes, dec))
+    Ok(ReadBytes { hash, len, dec })
 }
 
 impl Engine {
@@ -591,13 +599,13 @@ impl Engine {
     /// The part of [`Engine::analyze`] that needs no jieba: read, decode, prepare.
     fn read_prepare(&self, src: &Source) -> std::result::Result<ReadFile, Analyzed> {
         let mut stage_ns = [0u64; STAGES.len()];
-        let (bytes, dec) = read_decode(src, self.cfg.encoding, &mut stage_ns)?;
+        let ReadBytes { hash, len, dec } = read_decode(src, self.cfg.encoding, &mut stage_ns)?;
         let t = Instant::now();
         let prep = prepare(&dec.text, &self.boiler, self.cfg.keep_boilerplate);
         stage_ns[2] += ns(t);
         Ok(ReadFile {
-            hash: xxh3_64(&bytes),
-            bytes: bytes.len() as u64,
+            hash,
+            bytes: len,
             encoding: dec.encoding,
             bad_bytes: dec.bad_bytes,
             first_bad_line: dec.first_bad_line,
@@ -1801,12 +1809,12 @@ impl Engine {
                 .then(|| encoding_rs::Encoding::for_label(f.encoding.as_bytes()))
                 .flatten()
         });
-        let (bytes, decoded) = match read_decode(&src, forced, &mut stage_ns) {
-            Ok(x) => x,
+        let (hash, decoded) = match read_decode(&src, forced, &mut stage_ns) {
+            Ok(r) => (r.hash, r.dec),
             Err(Analyzed::Failed(s) | Analyzed::Skipped(s)) => return Err(s),
             Err(Analyzed::Done(_)) => unreachable!("read_decode never returns Done"),
         };
-        if xxh3_64(&bytes) != f.hash {
+        if hash != f.hash {
             return Err(fail("file changed during the run".into()));
         }
         let prep = prepare(&decoded.text, boiler, cfg.keep_boilerplate);
