@@ -1101,14 +1101,52 @@ impl Totals {
 const VERIFY_FLOOR: f64 = 0.25;
 
 /// A verifier of candidate pairs that loads and shingles `a` once while pairs come
-/// sorted by `a`.
+/// sorted by `a`, and keeps the `b` sides it loaded in a direct-mapped table: at 30 MB,
+/// 102 k pairs touch only 53 k paragraphs, and a paragraph comes back as `b` or `a`
+/// while it is still in the table about 40 % of the time.
 #[derive(Default)]
 pub struct PairVerifier {
-    last_a: Option<u32>,
-    ta: Vec<u32>,
-    tb: Vec<u32>,
-    sa: Vec<u32>,
-    sb: Vec<u32>,
+    a: Loaded,
+    recent: Vec<Loaded>,
+}
+
+/// A paragraph's key tokens and shingles.
+struct Loaded {
+    /// Paragraph id (`u32::MAX`: none).
+    id: u32,
+    tokens: Vec<u32>,
+    shingles: Vec<u32>,
+}
+
+impl Default for Loaded {
+    fn default() -> Self {
+        Loaded {
+            id: u32::MAX,
+            tokens: Vec::new(),
+            shingles: Vec::new(),
+        }
+    }
+}
+
+/// Entries of [`PairVerifier`]'s table of recent `b` sides.
+const RECENT_SLOTS: usize = 1 << 14;
+
+impl Loaded {
+    /// Make this paragraph `id`, loading and shingling it unless it already is.
+    fn set<E>(
+        &mut self,
+        id: u32,
+        n: usize,
+        load: &mut impl FnMut(u32, &mut Vec<u32>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        if self.id != id {
+            self.id = u32::MAX;
+            load(id, &mut self.tokens)?;
+            fingerprint::shingles(&self.tokens, n, &mut self.shingles);
+            self.id = id;
+        }
+        Ok(())
+    }
 }
 
 impl PairVerifier {
@@ -1122,17 +1160,24 @@ impl PairVerifier {
         mut load: impl FnMut(u32, &mut Vec<u32>) -> std::result::Result<(), E>,
     ) -> std::result::Result<bool, E> {
         let n = cfg.shingle.size();
-        if self.last_a != Some(a) {
-            self.last_a = None;
-            load(a, &mut self.ta)?;
-            fingerprint::shingles(&self.ta, n, &mut self.sa);
-            self.last_a = Some(a);
+        if self.recent.is_empty() {
+            self.recent.resize_with(RECENT_SLOTS, Loaded::default);
         }
-        load(b, &mut self.tb)?;
-        fingerprint::shingles(&self.tb, n, &mut self.sb);
+        if self.a.id != a {
+            let seen = &self.recent[a as usize % RECENT_SLOTS];
+            if seen.id == a {
+                self.a.id = u32::MAX;
+                self.a.tokens.clone_from(&seen.tokens);
+                self.a.shingles.clone_from(&seen.shingles);
+                self.a.id = a;
+            }
+        }
+        self.a.set(a, n, &mut load)?;
+        let b_side = &mut self.recent[b as usize % RECENT_SLOTS];
+        b_side.set(b, n, &mut load)?;
         Ok(verify::is_copy(
-            (&self.ta, &self.tb),
-            (&self.sa, &self.sb),
+            (&self.a.tokens, &b_side.tokens),
+            (&self.a.shingles, &b_side.shingles),
             cfg.threshold,
             VERIFY_FLOOR,
         ))
@@ -2000,6 +2045,69 @@ mod tests {
             tokens: FileTokens::Memory(tokens),
             stage_ns: [0; STAGES.len()],
         }
+    }
+
+    #[test]
+    fn pair_verifier_with_its_table_gives_what_is_copy_gives() {
+        // Paragraph ids that share table slots (k and k + RECENT_SLOTS), pairs in the
+        // order of a run (sorted by `a`) with every `b` recurring, and a load count.
+        let ids: Vec<u32> = (0..40u32)
+            .flat_map(|k| [k, k + RECENT_SLOTS as u32])
+            .collect();
+        let tokens = |id: u32| -> Vec<u32> {
+            let k = id % RECENT_SLOTS as u32;
+            // Families of near copies: same base text, a few tokens changed.
+            (0..30u32)
+                .map(|t| {
+                    if (t + id).is_multiple_of(7) {
+                        1000 + id * 31 + t
+                    } else {
+                        100 + (k % 5) * 50 + t
+                    }
+                })
+                .collect()
+        };
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        for &a in &ids {
+            for &b in &ids {
+                if a < b {
+                    pairs.push((a, b));
+                }
+            }
+        }
+        let cfg = Config::new(
+            std::path::PathBuf::from("in"),
+            std::path::PathBuf::from("out"),
+        );
+        let mut pv = PairVerifier::default();
+        let mut loads = 0;
+        let (mut copies, mut not) = (0, 0);
+        for &(a, b) in &pairs {
+            let got = pv
+                .check(&cfg, (a, b), |i, out: &mut Vec<u32>| {
+                    loads += 1;
+                    *out = tokens(i);
+                    Ok::<(), ()>(())
+                })
+                .unwrap();
+            let (ta, tb) = (tokens(a), tokens(b));
+            let (mut sa, mut sb) = (Vec::new(), Vec::new());
+            fingerprint::shingles(&ta, cfg.shingle.size(), &mut sa);
+            fingerprint::shingles(&tb, cfg.shingle.size(), &mut sb);
+            let want = verify::is_copy((&ta, &tb), (&sa, &sb), cfg.threshold, VERIFY_FLOOR);
+            assert_eq!(got, want, "{a} {b}");
+            if want {
+                copies += 1;
+            } else {
+                not += 1;
+            }
+        }
+        assert!(copies > 20 && not > 50, "{copies} {not}");
+        assert!(
+            loads < pairs.len(),
+            "{loads} loads for {} pairs",
+            pairs.len()
+        );
     }
 
     #[test]
