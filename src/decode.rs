@@ -9,6 +9,7 @@
 
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
 use encoding_rs::{DecoderResult, Encoding, UTF_8};
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// Text decoded from one file.
@@ -45,47 +46,46 @@ pub fn is_binary(bytes: &[u8]) -> bool {
 
 /// [`decode`] taking the bytes, so valid UTF-8 becomes the text without a copy.
 pub fn decode_owned(bytes: Vec<u8>, forced: Option<&'static Encoding>) -> Result<Decoded, NotText> {
-    let plain = Encoding::for_bom(&bytes).is_none() && forced.is_none() && !is_binary(&bytes);
-    if plain && simdutf8::basic::from_utf8(&bytes).is_ok() {
-        // SAFETY: simdutf8 has just checked that `bytes` is valid UTF-8.
-        let text = unsafe { String::from_utf8_unchecked(bytes) };
-        return Ok(utf8(text));
-    }
-    decode(&bytes, forced)
-}
-
-/// Valid UTF-8 text as read.
-fn utf8(text: String) -> Decoded {
-    Decoded {
-        text,
-        encoding: UTF_8.name(),
-        bom: false,
-        bad_bytes: 0,
-        first_bad_line: None,
-    }
+    decode_cow(Cow::Owned(bytes), forced)
 }
 
 /// Decode `bytes`; `forced` overrides detection (a BOM still wins, as in encoding_rs).
 pub fn decode(bytes: &[u8], forced: Option<&'static Encoding>) -> Result<Decoded, NotText> {
-    if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
+    decode_cow(Cow::Borrowed(bytes), forced)
+}
+
+fn decode_cow(bytes: Cow<'_, [u8]>, forced: Option<&'static Encoding>) -> Result<Decoded, NotText> {
+    if let Some((enc, bom_len)) = Encoding::for_bom(&bytes) {
         return Ok(decode_with(enc, &bytes[bom_len..], true));
     }
-    if is_binary(bytes) {
+    if is_binary(&bytes) {
         return Err(NotText::Binary);
     }
     if let Some(enc) = forced {
-        return Ok(decode_with(enc, bytes, false));
+        return Ok(decode_with(enc, &bytes, false));
     }
-    if let Ok(s) = simdutf8::basic::from_utf8(bytes) {
-        return Ok(utf8(s.to_owned()));
+    if simdutf8::basic::from_utf8(&bytes).is_ok() {
+        let text = match bytes {
+            // SAFETY: simdutf8 has just checked that the bytes are valid UTF-8.
+            Cow::Owned(v) => unsafe { String::from_utf8_unchecked(v) },
+            // SAFETY: as above.
+            Cow::Borrowed(b) => unsafe { std::str::from_utf8_unchecked(b) }.to_owned(),
+        };
+        return Ok(Decoded {
+            text,
+            encoding: UTF_8.name(),
+            bom: false,
+            bad_bytes: 0,
+            first_bad_line: None,
+        });
     }
-    if mostly_utf8(bytes) {
-        return Ok(decode_with(UTF_8, bytes, false));
+    if mostly_utf8(&bytes) {
+        return Ok(decode_with(UTF_8, &bytes, false));
     }
-    if let Some(d) = chinese(bytes) {
+    if let Some(d) = chinese(&bytes) {
         return Ok(d);
     }
-    Ok(decode_with(detect(bytes), bytes, false))
+    Ok(decode_with(detect(&bytes), &bytes, false))
 }
 
 /// chardetng's guess for text that is not UTF-8.

@@ -223,14 +223,12 @@ impl Spill {
     pub fn spill(&self, f: &mut FileFacts) -> std::io::Result<()> {
         if let FileTokens::Memory(v) = &f.tokens {
             if !Spill::fits(&self.token_budget, v.len() as u64 * 4) {
-                let bytes: Vec<u8> = v.iter().flat_map(|t| t.to_le_bytes()).collect();
-                f.tokens = FileTokens::Spilled(self.append(&bytes)?);
+                f.tokens = FileTokens::Spilled(self.append(&le_bytes(v, u32::to_le_bytes))?);
             }
         }
         if let FileKeys::Memory(v) = &f.band_keys {
             if !Spill::fits(&self.key_budget, v.len() as u64 * 8) {
-                let bytes: Vec<u8> = v.iter().flat_map(|t| t.to_le_bytes()).collect();
-                f.band_keys = FileKeys::Spilled(self.append(&bytes)?);
+                f.band_keys = FileKeys::Spilled(self.append(&le_bytes(v, u64::to_le_bytes))?);
                 self.keys_spilled
                     .store(true, std::sync::atomic::Ordering::Relaxed);
             }
@@ -238,13 +236,21 @@ impl Spill {
         Ok(())
     }
 
-    /// Read `out.len()` band keys at byte offset `at`.
-    fn read_keys(&self, at: u64, out: &mut [u64], bytes: &mut Vec<u8>) -> std::io::Result<()> {
-        bytes.resize(out.len() * 8, 0);
+    /// Append to `out` the `n` values stored little-endian at byte offset `at`.
+    fn read_le<T, const N: usize>(
+        &self,
+        (at, n): (u64, usize),
+        from: fn([u8; N]) -> T,
+        out: &mut Vec<T>,
+        bytes: &mut Vec<u8>,
+    ) -> std::io::Result<()> {
+        bytes.resize(n * N, 0);
         read_at(&self.file, bytes, at)?;
-        for (k, c) in out.iter_mut().zip(bytes.chunks_exact(8)) {
-            *k = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        }
+        out.extend(
+            bytes
+                .chunks_exact(N)
+                .map(|c| from(c.try_into().expect("chunks of N bytes"))),
+        );
         Ok(())
     }
 
@@ -260,17 +266,17 @@ impl Spill {
         match &f.tokens {
             FileTokens::Memory(_) => out.extend_from_slice(f.para_tokens(p).expect("in memory")),
             FileTokens::Spilled(at) => {
-                bytes.resize(p.tokens[1] as usize * 4, 0);
-                read_at(&self.file, bytes, at + p.tokens[0] as u64 * 4)?;
-                out.extend(
-                    bytes
-                        .chunks_exact(4)
-                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-                );
+                let at = at + p.tokens[0] as u64 * 4;
+                self.read_le((at, p.tokens[1] as usize), u32::from_le_bytes, out, bytes)?;
             }
         }
         Ok(())
     }
+}
+
+/// `v` as the spill file holds it: little-endian, one value after another.
+fn le_bytes<T: std::marker::Copy, const N: usize>(v: &[T], to: fn(T) -> [u8; N]) -> Vec<u8> {
+    v.iter().flat_map(|&x| to(x)).collect()
 }
 
 #[cfg(unix)]
@@ -468,11 +474,8 @@ impl Memo {
 
 /// A file read, decoded and prepared, waiting for jieba.
 struct ReadFile {
-    hash: u64,
-    bytes: u64,
-    encoding: &'static str,
-    bad_bytes: usize,
-    first_bad_line: Option<usize>,
+    /// The read and its decoding (the text itself dropped: `prep` holds it as lines).
+    read: ReadBytes,
     prep: Prepared,
     stage_ns: [u64; STAGES.len()],
 }
@@ -590,7 +593,17 @@ impl Engine {
 
     /// Read, decode and prepare one file, and fingerprint its paragraphs.
     pub fn analyze(&self, src: &Source, sc: &mut Scratch) -> Analyzed {
-        match self.read_prepare(src) {
+        self.finish_analysis(src, self.read_prepare(src), sc)
+    }
+
+    /// [`Engine::analyze`] after [`Engine::read_prepare`].
+    fn finish_analysis(
+        &self,
+        src: &Source,
+        read: std::result::Result<ReadFile, Analyzed>,
+        sc: &mut Scratch,
+    ) -> Analyzed {
+        match read {
             Ok(r) => self.fingerprint_file(src, r, sc),
             Err(a) => a,
         }
@@ -599,16 +612,13 @@ impl Engine {
     /// The part of [`Engine::analyze`] that needs no jieba: read, decode, prepare.
     fn read_prepare(&self, src: &Source) -> std::result::Result<ReadFile, Analyzed> {
         let mut stage_ns = [0u64; STAGES.len()];
-        let ReadBytes { hash, len, dec } = read_decode(src, self.cfg.encoding, &mut stage_ns)?;
+        let mut read = read_decode(src, self.cfg.encoding, &mut stage_ns)?;
         let t = Instant::now();
-        let prep = prepare(&dec.text, &self.boiler, self.cfg.keep_boilerplate);
+        let prep = prepare(&read.dec.text, &self.boiler, self.cfg.keep_boilerplate);
         stage_ns[2] += ns(t);
+        read.dec.text = String::new();
         Ok(ReadFile {
-            hash,
-            bytes: len,
-            encoding: dec.encoding,
-            bad_bytes: dec.bad_bytes,
-            first_bad_line: dec.first_bad_line,
+            read,
             prep,
             stage_ns,
         })
@@ -617,6 +627,7 @@ impl Engine {
     /// The rest of [`Engine::analyze`]: segment, fingerprint and hash the paragraphs.
     fn fingerprint_file(&self, src: &Source, r: ReadFile, sc: &mut Scratch) -> Analyzed {
         let ReadFile {
+            read: r,
             mut stage_ns,
             prep:
                 Prepared {
@@ -626,8 +637,8 @@ impl Engine {
                     spans: para_spans,
                     ..
                 },
-            ..
         } = r;
+        let dec = &r.dec;
 
         let mut para_doc = vec![0u32; paras.len()];
         for (d, doc) in docs.iter().enumerate() {
@@ -724,13 +735,13 @@ impl Engine {
         Analyzed::Done(Box::new(FileFacts {
             rel_path: src.rel_path.clone(),
             hash: r.hash,
-            bytes: r.bytes,
-            encoding: r.encoding,
-            decode_issue: (r.bad_bytes > 0).then(|| DecodeIssue {
+            bytes: r.len,
+            encoding: dec.encoding,
+            decode_issue: (dec.bad_bytes > 0).then(|| DecodeIssue {
                 file: src.rel_path.clone(),
-                encoding: r.encoding.to_string(),
-                bad_bytes: r.bad_bytes,
-                first_bad_line: r.first_bad_line,
+                encoding: dec.encoding.to_string(),
+                bad_bytes: dec.bad_bytes,
+                first_bad_line: dec.first_bad_line,
             }),
             n_lines: lines.len(),
             docs: docs
@@ -830,10 +841,7 @@ fn run_in_pool(
     );
     let (first, rest) = w.sources.split_at(ahead.len());
     let finish = |sc: &mut Scratch, src: &Source, read| {
-        let mut a = match read {
-            Ok(r) => engine.fingerprint_file(src, r, sc),
-            Err(a) => a,
-        };
+        let mut a = engine.finish_analysis(src, read, sc);
         if let Analyzed::Done(f) = &mut a {
             if let Err(e) = spill.spill(f) {
                 a = Analyzed::Failed(Skipped {
@@ -1250,8 +1258,9 @@ impl BandColumns {
         match self {
             BandColumns::Memory(cols) => Ok(std::borrow::Cow::Borrowed(&cols[b])),
             BandColumns::Spilled { at, reps } => {
-                let mut col = vec![0u64; *reps];
-                spill.read_keys(at + (8 * b * reps) as u64, &mut col, bytes)?;
+                let mut col = Vec::with_capacity(*reps);
+                let at = at + (8 * b * reps) as u64;
+                spill.read_le((at, *reps), u64::from_le_bytes, &mut col, bytes)?;
                 Ok(std::borrow::Cow::Owned(col))
             }
         }
@@ -1286,7 +1295,7 @@ fn band_columns(
     let mut flushed = 0usize;
     let flush = |cols: &mut [Vec<u64>], flushed: &mut usize| -> std::io::Result<()> {
         for (b, col) in cols.iter_mut().enumerate() {
-            let bytes: Vec<u8> = col.iter().flat_map(|k| k.to_le_bytes()).collect();
+            let bytes = le_bytes(col, u64::to_le_bytes);
             write_at(&spill.file, &bytes, at + (8 * (b * n + *flushed)) as u64)?;
         }
         *flushed += cols[0].len();
@@ -1301,8 +1310,9 @@ fn band_columns(
             {
                 FileKeys::Memory(v) => v,
                 FileKeys::Spilled(off) => {
-                    let mut v = vec![0u64; keys_len[f as usize] as usize];
-                    spill.read_keys(off, &mut v, &mut bytes)?;
+                    let mut v = Vec::new();
+                    let n_keys = keys_len[f as usize] as usize;
+                    spill.read_le((off, n_keys), u64::from_le_bytes, &mut v, &mut bytes)?;
                     v
                 }
             };
@@ -1510,7 +1520,7 @@ fn group(
     // most bands and all bands' pairs at once would need many times the final set. The
     // representatives' keys are first laid out one column per band (on disk when the
     // files' keys were spilled), so a round reads only its own bands.
-    let mut rep_ids = reps.clone();
+    let mut rep_ids = reps;
     rep_ids.sort_unstable();
     let io = |e| Error::io(spill_dir, e);
     let columns = band_columns(

@@ -564,17 +564,10 @@ impl Engine {
             neighbours: lists::<UInt32Type>(&b, "neighbours")?,
         };
         let cfg = self.core.config();
-        let out = py.detach(|| -> PyResult<Vec<(u32, Cluster)>> {
-            let mut out = Vec::new();
-            for (c, rows) in runs(comp)? {
-                let (v, ids) = BatchView::new(cols, rows);
-                for cl in pipeline::split_paragraph_component(cfg, &v, &ids) {
-                    out.push((c, cl));
-                }
-            }
-            Ok(out)
-        })?;
-        self.clusters_batch(out)
+        self.split_runs(py, comp, |rows| {
+            let (v, ids) = BatchView::new(cols, rows);
+            Ok(pipeline::split_paragraph_component(cfg, &v, &ids))
+        })
     }
 
     /// Split document components into clusters. One row per document, the rows of a
@@ -590,32 +583,25 @@ impl Engine {
         let covers = lists::<UInt32Type>(&b, "covers")?;
         let coverage = lists::<Float64Type>(&b, "coverage")?;
         let cfg = self.core.config();
-        let out = py.detach(|| -> PyResult<Vec<(u32, Cluster)>> {
-            let mut out = Vec::new();
-            for (c, rows) in runs(comp)? {
-                let mut edges: BTreeMap<u32, Vec<(u32, f64)>> = BTreeMap::new();
-                let mut facts: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
-                for r in rows {
-                    let (cv, cg) = (covers.row(r), coverage.row(r));
-                    if cv.len() != cg.len() {
-                        return Err(value_err("covers and coverage differ in length"));
-                    }
-                    edges.insert(doc[r], cv.iter().copied().zip(cg.iter().copied()).collect());
-                    facts.insert(doc[r], (masks[r], chars[r]));
+        self.split_runs(py, comp, |rows| {
+            let mut edges: BTreeMap<u32, Vec<(u32, f64)>> = BTreeMap::new();
+            let mut facts: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+            for r in rows {
+                let (cv, cg) = (covers.row(r), coverage.row(r));
+                if cv.len() != cg.len() {
+                    return Err(value_err("covers and coverage differ in length"));
                 }
-                let ids: Vec<u32> = facts.keys().copied().collect();
-                let cover = |k: u32| edges.get(&k).map_or(&[][..], |v| v.as_slice());
-                let copy = |d: u32| {
-                    let (m, ch) = facts.get(&d).copied().unwrap_or_default();
-                    pipeline::doc_copy(d, m, ch)
-                };
-                for cl in pipeline::split_document_component(cfg, &ids, cover, copy) {
-                    out.push((c, cl));
-                }
+                edges.insert(doc[r], cv.iter().copied().zip(cg.iter().copied()).collect());
+                facts.insert(doc[r], (masks[r], chars[r]));
             }
-            Ok(out)
-        })?;
-        self.clusters_batch(out)
+            let ids: Vec<u32> = facts.keys().copied().collect();
+            let cover = |k: u32| edges.get(&k).map_or(&[][..], |v| v.as_slice());
+            let copy = |d: u32| {
+                let (m, ch) = facts.get(&d).copied().unwrap_or_default();
+                pipeline::doc_copy(d, m, ch)
+            };
+            Ok(pipeline::split_document_component(cfg, &ids, cover, copy))
+        })
     }
 
     /// `clusters.jsonl` lines. One row per member, a cluster's rows together and in
@@ -742,6 +728,24 @@ impl Engine {
 }
 
 impl Engine {
+    /// Split each run of rows with the same `component` into clusters with `split`,
+    /// without the GIL, and return them as `clusters` rows.
+    fn split_runs(
+        &self,
+        py: Python<'_>,
+        comp: &[u32],
+        split: impl Fn(std::ops::Range<usize>) -> PyResult<Vec<Cluster>> + Sync,
+    ) -> PyResult<Batch> {
+        let out = py.detach(|| -> PyResult<Vec<(u32, Cluster)>> {
+            let mut out = Vec::new();
+            for (c, rows) in runs(comp)? {
+                out.extend(split(rows)?.into_iter().map(|cl| (c, cl)));
+            }
+            Ok(out)
+        })?;
+        self.clusters_batch(out)
+    }
+
     /// `clusters` rows: one per member, members in id order, with the cluster's first
     /// (smallest) member that numbers it.
     fn clusters_batch(&self, mut out: Vec<(u32, Cluster)>) -> PyResult<Batch> {
