@@ -166,6 +166,30 @@ fn is_name_tag(tag: &str) -> bool {
     tag.starts_with("nr") || tag == "ns" || tag == "nt"
 }
 
+/// jieba's tags reduced to what this stage tells apart ([`tag_bits`], [`is_name_tag`],
+/// a person's name): one representative tag per class, indexed by [`tag_class`]. The
+/// word memo keeps a class, not a tag, for each word it has seen.
+pub const TAG_CLASSES: [&str; 7] = ["", "x", "n", "m", "nr", "ns", "nt"];
+
+/// The class of a jieba tag, an index into [`TAG_CLASSES`] whose tag this stage
+/// treats exactly as it treats `tag`.
+pub fn tag_class(tag: &str) -> u8 {
+    if tag.starts_with("nr") {
+        4
+    } else if tag == "ns" {
+        5
+    } else if tag == "nt" {
+        6
+    } else {
+        match tag_bits(tag) {
+            b if b == NAMEABLE | NUMERIC => 0,
+            NAMEABLE => 2,
+            NUMERIC => 3,
+            _ => 1,
+        }
+    }
+}
+
 /// Third bit of a text token: it is a name's or a number's own text (a tagged name,
 /// a run of digits), which shingles fold to [`NAME_TOKEN`]/[`NUM_TOKEN`] while
 /// verification still tells two different names apart.
@@ -390,6 +414,22 @@ pub fn key_text(words: &[(&str, &str)], fold: Fold) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_tag_class_is_treated_as_its_tags() {
+        // Every tag of jieba's dictionary and of its guesses for unknown words, and some
+        // that are not (the class must hold for any tag).
+        let tags = "a ad ag an b bg c d df dg e eng f g h i j k l m mg mq n ng nr nrfg nrt \
+                    ns nt nz o p q r rg rr rz s t tg u ud ug uj ul uv uz v vd vg vi vn vq x \
+                    y z zg  nrx nsx ntx jn ex mx qx tx zz";
+        for tag in tags.split(' ').chain([""]) {
+            let class = TAG_CLASSES[tag_class(tag) as usize];
+            assert_eq!(tag_class(class), tag_class(tag), "{tag:?}");
+            assert_eq!(tag_bits(class), tag_bits(tag), "{tag:?}");
+            assert_eq!(is_name_tag(class), is_name_tag(tag), "{tag:?}");
+            assert_eq!(class.starts_with("nr"), tag.starts_with("nr"), "{tag:?}");
+        }
+    }
 
     /// Characters from every class the fast NFKC path treats differently, and the
     /// neighbours that interact with them: combining marks (Latin, kana voicing),

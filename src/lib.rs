@@ -40,6 +40,7 @@ pub mod fingerprint;
 pub mod keep;
 pub mod lines;
 pub mod lsh;
+pub mod memo;
 pub mod minhash;
 pub mod pipeline;
 pub mod placeholders;

@@ -32,10 +32,11 @@ use crate::fingerprint::{self, KeyFacts};
 use crate::keep::{rank, Copy};
 use crate::lines::{split_lines, Line};
 use crate::lsh;
+use crate::memo::Memo;
 use crate::minhash::MinHasher;
 use crate::placeholders::{self, Kind, Span};
 use crate::report::{self, *};
-use crate::segment::Segmenter;
+use crate::segment::{Segmenter, WordMemo};
 use crate::structure::{self, Document, Paragraph};
 use crate::verify;
 use crate::walk::{self, Skipped, Source};
@@ -400,8 +401,13 @@ pub struct Engine {
     hasher: MinHasher,
     bands: usize,
     rows: usize,
-    /// Fingerprints of paragraphs already seen (`None`: off, in tests).
-    memo: Option<Memo>,
+    /// Fingerprints by xxh3-128 of the normalised paragraph text, so a paragraph that
+    /// recurs verbatim in the corpus (the same speech posted again and again) is
+    /// segmented and hashed once (`None`: off, in tests).
+    memo: Option<Memo<Fingerprinted>>,
+    /// jieba's words of the clauses seen so far, so an edited copy of a paragraph is
+    /// segmented only where it differs (`None`: off, in tests).
+    word_memo: Option<WordMemo>,
 }
 
 /// What fingerprinting a normalised paragraph gives: its key facts, and when it is
@@ -412,65 +418,12 @@ struct Fingerprinted {
     band_keys: Box<[u64]>,
 }
 
-/// Fingerprints by xxh3-128 of the normalised paragraph text, so a paragraph that
-/// recurs verbatim in the corpus (the same speech posted again and again) is segmented
-/// and hashed once. Bounded: a shard that outgrows its share of [`MEMO_BYTES`] is
-/// emptied. The result is the same whether or not a paragraph is found here.
-struct Memo {
-    shards: Vec<std::sync::Mutex<MemoShard>>,
-}
-
-#[derive(Default)]
-struct MemoShard {
-    map: HashMap<u128, Fingerprinted>,
-    bytes: usize,
-}
-
+/// Shards of the paragraph memo and of the word memo.
 const MEMO_SHARDS: usize = 16;
 /// Memory of the paragraph memo (about 600 bytes a searched paragraph).
 const MEMO_BYTES: usize = 48 << 20;
-
-impl Memo {
-    fn new() -> Memo {
-        Memo {
-            shards: (0..MEMO_SHARDS).map(|_| Default::default()).collect(),
-        }
-    }
-
-    fn shard(&self, h: u128) -> std::sync::MutexGuard<'_, MemoShard> {
-        // A poisoned shard only means another thread panicked while holding it; its
-        // entries are whole (inserted in one call), so they are still good.
-        self.shards[(h % MEMO_SHARDS as u128) as usize]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The key facts of text hash `h` if known, its tokens and band keys appended.
-    fn get(&self, h: u128, tokens: &mut Vec<u32>, band_keys: &mut Vec<u64>) -> Option<KeyFacts> {
-        let shard = self.shard(h);
-        let f = shard.map.get(&h)?;
-        tokens.extend_from_slice(&f.tokens);
-        band_keys.extend_from_slice(&f.band_keys);
-        Some(f.key)
-    }
-
-    fn put(&self, h: u128, f: Fingerprinted) {
-        let size = 64 + 4 * f.tokens.len() + 8 * f.band_keys.len();
-        let mut shard = self.shard(h);
-        if shard.bytes + size > MEMO_BYTES / MEMO_SHARDS {
-            shard.map = HashMap::new();
-            shard.bytes = 0;
-        }
-        shard.bytes += size;
-        shard.map.insert(h, f);
-    }
-
-    fn clear(&self) {
-        for i in 0..MEMO_SHARDS {
-            *self.shard(i as u128) = MemoShard::default();
-        }
-    }
-}
+/// Memory of the word memo (about 80 bytes a clause).
+const WORD_MEMO_BYTES: usize = 32 << 20;
 
 /// A file read, decoded and prepared, waiting for jieba.
 struct ReadFile {
@@ -551,13 +504,18 @@ impl Engine {
             hasher: MinHasher::new(cfg.num_perm, cfg.seed),
             bands,
             rows,
-            memo: Some(Memo::new()),
+            memo: Some(Memo::new(MEMO_SHARDS, MEMO_BYTES)),
+            word_memo: Some(Memo::new(MEMO_SHARDS, WORD_MEMO_BYTES)),
         })
     }
 
-    /// Forget the paragraphs seen so far (their memory is wanted elsewhere).
+    /// Forget the paragraphs and clauses seen so far (their memory is wanted
+    /// elsewhere).
     pub fn clear_memo(&self) {
         if let Some(m) = &self.memo {
+            m.clear();
+        }
+        if let Some(m) = &self.word_memo {
             m.clear();
         }
     }
@@ -663,11 +621,13 @@ impl Engine {
             stage_ns[3] += ns(t);
             let text_hash = xxh3_128(sc.norm.as_bytes());
             let (tokens_at, keys_at) = (file_tokens.len(), band_keys.len());
-            if let Some(key) = self
-                .memo
-                .as_ref()
-                .and_then(|m| m.get(text_hash, &mut file_tokens, &mut band_keys))
-            {
+            if let Some(key) = self.memo.as_ref().and_then(|m| {
+                m.get(text_hash, |f| {
+                    file_tokens.extend_from_slice(&f.tokens);
+                    band_keys.extend_from_slice(&f.band_keys);
+                    f.key
+                })
+            }) {
                 facts.push(ParaFacts {
                     doc: para_doc[pi],
                     lines: [lines[p.first].no, lines[p.last].no],
@@ -678,15 +638,16 @@ impl Engine {
                 continue;
             }
             let t = Instant::now();
-            let words: Vec<(&str, &str)> = match self.segmenter() {
-                Some(seg) if self.cfg.fold == Fold::Entities => seg.tagged(&sc.norm, false),
-                Some(seg) => seg
-                    .words(&sc.norm, false)
-                    .into_iter()
-                    .map(|w| (w, ""))
-                    .collect(),
-                None => vec![(sc.norm.as_str(), "")],
-            };
+            let mut words: Vec<(&str, &str)> = Vec::new();
+            match self.segmenter() {
+                Some(seg) => seg.classed(
+                    &sc.norm,
+                    self.cfg.fold == Fold::Entities,
+                    self.word_memo.as_ref(),
+                    &mut words,
+                ),
+                None => words.push((sc.norm.as_str(), "")),
+            }
             stage_ns[4] += ns(t);
             let t = Instant::now();
             let key = fingerprint::fingerprint(
@@ -712,13 +673,15 @@ impl Engine {
                 stage_ns[6] += ns(t);
             }
             if let Some(m) = &self.memo {
+                let (tokens, band_keys) = (&file_tokens[tokens_at..], &band_keys[keys_at..]);
                 m.put(
                     text_hash,
                     Fingerprinted {
                         key,
-                        tokens: file_tokens[tokens_at..].into(),
-                        band_keys: band_keys[keys_at..].into(),
+                        tokens: tokens.into(),
+                        band_keys: band_keys.into(),
                     },
+                    64 + 4 * tokens.len() + 8 * band_keys.len(),
                 );
             }
             facts.push(ParaFacts {
@@ -2144,6 +2107,7 @@ mod tests {
         let with = Engine::new(&cfg).unwrap();
         let mut without = Engine::new(&cfg).unwrap();
         without.memo = None;
+        without.word_memo = None;
         let facts = |e: &Engine| match e.analyze(&src, &mut Scratch::default()) {
             Analyzed::Done(f) => {
                 let f = *f;
@@ -2168,20 +2132,20 @@ mod tests {
             a.2.len()
         );
         assert_eq!(a, b);
-        let stored: usize = with
-            .memo
-            .as_ref()
-            .unwrap()
-            .shards
-            .iter()
-            .map(|s| s.lock().unwrap().map.len())
-            .sum();
+        let stored = with.memo.as_ref().unwrap().len();
         assert!(
             stored < a.0.len(),
             "repeats are looked up, not stored again"
         );
         // A second pass over the same file is answered from the memo entirely.
         assert_eq!(facts(&with), b);
+        // The word memo alone (a paragraph changed in one clause is found clause by
+        // clause) gives the same.
+        let mut words_only = Engine::new(&cfg).unwrap();
+        words_only.memo = None;
+        assert_eq!(facts(&words_only), b);
+        assert!(words_only.word_memo.as_ref().unwrap().len() > 100);
+        assert_eq!(facts(&words_only), b);
     }
 
     #[test]

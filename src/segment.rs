@@ -3,6 +3,70 @@
 //! One [`Segmenter`] (one jieba dictionary) is built per run and shared by all threads.
 
 use jieba_rs::Jieba;
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::fingerprint::{tag_class, TAG_CLASSES};
+use crate::memo::Memo;
+
+/// jieba's words of pieces of text already segmented, by xxh3-128 of the piece: each
+/// word as its byte length shifted left 8 bits, or'ed with its tag class
+/// ([`tag_class`]; 0 when untagged).
+pub type WordMemo = Memo<Box<[u32]>>;
+
+/// Is `c` a place where jieba's default cut always ends one run of text and starts
+/// another, so that the text on either side is cut the same alone as together?
+///
+/// jieba cuts maximal runs of CJK ideographs, ASCII letters and digits and `+#&._%-`
+/// on their own, and emits every other character as a word of its own (but for
+/// `\r\n`, which it keeps together). This is a subset of those other characters:
+/// ASCII punctuation, controls and spaces but `\r`, everything from U+0080 below the
+/// first CJK block (U+3400: Latin-1, general punctuation, CJK punctuation), the
+/// private use area (the placeholder slots) and everything from U+FB00 to U+FFFF
+/// (full-width forms). A test checks every one of them against jieba.
+const fn is_cut_point(c: char) -> bool {
+    if c.is_ascii() {
+        !(c.is_ascii_alphanumeric() || matches!(c, '+' | '#' | '&' | '.' | '_' | '%' | '-' | '\r'))
+    } else {
+        matches!(c, '\u{80}'..='\u{33FF}' | '\u{E000}'..='\u{F8FF}' | '\u{FB00}'..='\u{FFFF}')
+    }
+}
+
+/// How a byte of UTF-8 text stands to [`is_cut_point`]: 0, the start of a character
+/// that is not one; 1, the start of one; 2 (`E3`) and 3 (`EF`), it depends on the next
+/// byte; 4, not the start of a character.
+const CUT_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b as u8 {
+            c @ 0..=0x7f => is_cut_point(c as char) as u8,
+            0x80..=0xbf => 4,
+            0xc0..=0xe2 | 0xee => 1,
+            0xe3 => 2,
+            0xef => 3,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Is the character starting at byte `i` of `text` (a character boundary) a
+/// [`is_cut_point`]? Reads the lead byte and, for `E3`/`EF`, the one after it.
+#[inline]
+fn cut_at(text: &[u8], i: usize) -> bool {
+    match CUT_BYTE[text[i] as usize] {
+        1 => true,
+        // U+3000..=U+33FF
+        2 => text[i + 1] < 0x90,
+        // U+F000..=U+F8FF, U+FB00..=U+FFFF
+        3 => !(0xa4..=0xab).contains(&text[i + 1]),
+        _ => false,
+    }
+}
+
+/// Longest piece the word memo keeps (longer ones are rare and seldom repeat).
+const MEMO_PIECE_BYTES: usize = 512;
 
 /// Word segmenter shared by all threads.
 pub struct Segmenter {
@@ -45,6 +109,98 @@ impl Segmenter {
             .into_iter()
             .map(|t| (t.word, t.tag))
             .collect()
+    }
+
+    /// Words of `text` with their tag classes (all 0 unless `tagged`; see
+    /// [`tag_class`]), appended to `out`: jieba's `cut` (or `tag`) without HMM,
+    /// reduced to classes. With a memo, the text is cut into pieces after each run of
+    /// [`is_cut_point`] characters, and a piece seen before is not segmented again.
+    /// The words are the same with or without a memo, and whatever it holds, as long
+    /// as one memo only ever serves one value of `tagged`.
+    pub fn classed<'t>(
+        &self,
+        text: &'t str,
+        tagged: bool,
+        memo: Option<&WordMemo>,
+        out: &mut Vec<(&'t str, &'static str)>,
+    ) {
+        let Some(memo) = memo else {
+            self.classed_piece(text, tagged, None, out);
+            return;
+        };
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        let mut after_cut = false;
+        for i in 0..bytes.len() {
+            if CUT_BYTE[bytes[i] as usize] == 4 {
+                continue;
+            }
+            if cut_at(bytes, i) {
+                after_cut = true;
+            } else if after_cut {
+                self.classed_piece(&text[start..i], tagged, Some(memo), out);
+                start = i;
+                after_cut = false;
+            }
+        }
+        if start < text.len() {
+            self.classed_piece(&text[start..], tagged, Some(memo), out);
+        }
+    }
+
+    fn classed_piece<'t>(
+        &self,
+        piece: &'t str,
+        tagged: bool,
+        memo: Option<&WordMemo>,
+        out: &mut Vec<(&'t str, &'static str)>,
+    ) {
+        let memo = memo.filter(|_| piece.len() <= MEMO_PIECE_BYTES);
+        let h = memo.map(|_| xxh3_128(piece.as_bytes()));
+        if let (Some(m), Some(h)) = (memo, h) {
+            let at = out.len();
+            let found = m.get(h, |words| {
+                let mut off = 0;
+                for &w in words.iter() {
+                    let end = off + (w >> 8) as usize;
+                    // Only a 128-bit collision could put a word off the piece's
+                    // characters; then the piece is segmented as if not found.
+                    let Some(word) = piece.get(off..end) else {
+                        return false;
+                    };
+                    out.push((word, TAG_CLASSES[(w & 0xff) as usize]));
+                    off = end;
+                }
+                off == piece.len()
+            });
+            if found == Some(true) {
+                return;
+            }
+            out.truncate(at);
+        }
+        let at = out.len();
+        if tagged {
+            for t in self.jieba.tag(piece, false) {
+                // `tag` ties its words to the dictionary's lifetime; they are the piece's.
+                let word = &piece[t.byte_start..t.byte_end];
+                debug_assert_eq!(word, t.word);
+                out.push((word, TAG_CLASSES[tag_class(t.tag) as usize]));
+            }
+        } else {
+            out.extend(
+                self.jieba
+                    .cut(piece, false)
+                    .into_iter()
+                    .map(|t| (t.word, "")),
+            );
+        }
+        if let (Some(m), Some(h)) = (memo, h) {
+            let words: Box<[u32]> = out[at..]
+                .iter()
+                .map(|&(w, class)| (w.len() as u32) << 8 | u32::from(tag_class(class)))
+                .collect();
+            m.put(h, words, 48 + 4 * out.len().saturating_sub(at));
+        }
     }
 }
 
@@ -123,6 +279,171 @@ mod tests {
         assert!(ends_sentence("谢谢大家！"));
         assert!(ends_sentence("“众力并则万钧举。”"));
         assert!(!ends_sentence("组织"));
+    }
+
+    /// jieba's words and tag classes of `text` in one call, without the memo.
+    fn jieba_classed<'t>(
+        seg: &Segmenter,
+        text: &'t str,
+        tagged: bool,
+    ) -> Vec<(&'t str, &'static str)> {
+        let mut out = Vec::new();
+        seg.classed_piece(text, tagged, None, &mut out);
+        out
+    }
+
+    /// Segment `text` through `memo` twice (the second time every piece is found),
+    /// and check both against jieba on the whole text.
+    fn check_memo(seg: &Segmenter, memo: &WordMemo, text: &str, tagged: bool) {
+        let whole = jieba_classed(seg, text, tagged);
+        for pass in 0..2 {
+            let mut out = Vec::new();
+            seg.classed(text, tagged, Some(memo), &mut out);
+            assert_eq!(out, whole, "pass {pass} of {text:?}");
+        }
+    }
+
+    #[test]
+    fn cut_points_are_where_jieba_cuts() {
+        let seg = Segmenter::new();
+        let mut buf = [0u8; 4];
+        let mut cut_points = 0;
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            // The byte classifier is the character predicate.
+            let enc = c.encode_utf8(&mut buf).as_bytes();
+            let mut text = enc.to_vec();
+            text.push(b'a');
+            assert_eq!(cut_at(&text, 0), is_cut_point(c), "{c:?}");
+            if !is_cut_point(c) {
+                continue;
+            }
+            cut_points += 1;
+            // jieba cuts the text on either side of it alone, and makes it a word.
+            // The contexts include dictionary words made with ASCII joiners (AT&T, C++,
+            // C#) and \r\n, which jieba keeps as one word.
+            for (left, right) in [
+                ("中国", "人民"),
+                ("建设ab", "12发展"),
+                ("\u{E000}", "年"),
+                ("AT", "T"),
+                ("C", "+"),
+                ("C", ""),
+                ("中国", "\n人民"),
+            ] {
+                let text = format!("{left}{c}{right}");
+                let words = seg.words(&text, false);
+                let mut apart = seg.words(left, false);
+                apart.push(&text[left.len()..left.len() + c.len_utf8()]);
+                apart.extend(seg.words(right, false));
+                assert_eq!(words, apart, "{c:?}");
+            }
+        }
+        assert!(cut_points > 20_000, "{cut_points}");
+    }
+
+    #[test]
+    fn memo_gives_what_jieba_gives_on_the_seeds() {
+        let seg = Segmenter::new();
+        let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seeds");
+        for tagged in [true, false] {
+            let memo = WordMemo::new(4, 1 << 20);
+            for entry in std::fs::read_dir(&seeds).unwrap() {
+                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                for line in text.lines() {
+                    check_memo(&seg, &memo, line, tagged);
+                }
+            }
+            assert!(memo.len() > 1000, "{}", memo.len());
+        }
+        // Untagged, the classes are all 0; tagged, they follow jieba's tags.
+        let tags = seg.tagged("北京市人民政府召开会议，张三出席。", false);
+        let mut out = Vec::new();
+        seg.classed("北京市人民政府召开会议，张三出席。", true, None, &mut out);
+        assert_eq!(out.len(), tags.len());
+        for ((w, class), (tw, tag)) in out.iter().zip(&tags) {
+            assert_eq!((w, *class), (tw, TAG_CLASSES[tag_class(tag) as usize]));
+        }
+        assert!(out.iter().any(|&(_, c)| c == "ns" || c == "nt"), "{out:?}");
+    }
+
+    /// Characters of every kind the piece cutting and jieba treat differently: ideographs
+    /// (main block and extensions), ASCII letters, digits and the joiners `+#&._%-`,
+    /// ASCII and CJK punctuation, `\r` and `\n`, slots, full-width forms, kana, Hangul.
+    const MIXED: &[char] = &[
+        '中',
+        '国',
+        '人',
+        '民',
+        '建',
+        '设',
+        '发',
+        '展',
+        '的',
+        '了',
+        '是',
+        '㐀',
+        '\u{20000}',
+        '\u{F900}',
+        'a',
+        'Z',
+        '1',
+        '9',
+        '+',
+        '#',
+        '&',
+        '.',
+        '_',
+        '%',
+        '-',
+        ' ',
+        '\r',
+        '\n',
+        ',',
+        '，',
+        '。',
+        '、',
+        '“',
+        '”',
+        '（',
+        '）',
+        '\u{E000}',
+        '\u{E001}',
+        'Ａ',
+        '１',
+        'か',
+        '한',
+        '\u{3000}',
+        '〇',
+        '\u{33FF}',
+        '\u{3400}',
+        '\u{FAFF}',
+        '\u{FB00}',
+        '…',
+        '—',
+        '·',
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn memo_gives_what_jieba_gives(
+            texts in proptest::collection::vec(
+                proptest::collection::vec(0..MIXED.len(), 0..30), 1..6)
+        ) {
+            let seg = segmenter();
+            for tagged in [true, false] {
+                let memo = WordMemo::new(2, 1 << 16);
+                for idx in &texts {
+                    let text: String = idx.iter().map(|&i| MIXED[i]).collect();
+                    check_memo(seg, &memo, &text, tagged);
+                }
+            }
+        }
+    }
+
+    /// One dictionary for all proptest cases.
+    fn segmenter() -> &'static Segmenter {
+        static SEG: std::sync::OnceLock<Segmenter> = std::sync::OnceLock::new();
+        SEG.get_or_init(Segmenter::new)
     }
 
     #[test]
