@@ -52,6 +52,13 @@ pub struct Verdict {
 /// computed bit-parallel ([`lcs_len`], 64 cells per word operation); otherwise the
 /// dynamic program of [`align_reference`] runs on packed scores over a ring of rows.
 pub fn align(a: &[u32], b: &[u32]) -> (usize, usize) {
+    align_above(a, b, None)
+}
+
+/// [`align`], given `total_lo`, a lower bound of its total (matched tokens of both
+/// sides), such as [`Bounds::total_lo`]: the higher the bound, the narrower the band of
+/// the dynamic program (see [`align_slots`]). `None`: twice the plain LCS.
+fn align_above(a: &[u32], b: &[u32], total_lo: Option<usize>) -> (usize, usize) {
     let (fixed, a, b) = strip_common(a, b);
     if a.is_empty() || b.is_empty() {
         return (fixed, fixed);
@@ -60,7 +67,11 @@ pub fn align(a: &[u32], b: &[u32]) -> (usize, usize) {
         let l = lcs_len(a, b);
         return (fixed + l, fixed + l);
     }
-    let (ma, mb) = align_slots(a, b);
+    let lo = match total_lo {
+        Some(t) => t.saturating_sub(2 * fixed),
+        None => 2 * lcs_len(a, b),
+    };
+    let (ma, mb) = align_slots(a, b, lo);
     (fixed + ma, fixed + mb)
 }
 
@@ -236,7 +247,7 @@ fn lcs_step(v: &mut [u64], m: &[u64]) {
 /// Cheap bounds on the best alignment of `a` and `b`, without the dynamic program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bounds {
-    /// A lower bound of matched tokens of both sides (twice the plain LCS).
+    /// A lower bound of matched tokens of both sides (twice the wildcard LCS).
     pub total_lo: usize,
     /// Upper bounds of matched tokens: both sides, of `a`, of `b`.
     pub total_hi: usize,
@@ -247,28 +258,33 @@ pub struct Bounds {
     pub exact: bool,
 }
 
-/// Bounds from two bit-parallel LCS runs. The plain LCS is an alignment, so twice it
-/// is a lower bound of the total. Collapsing each slot run of the best alignment to one
-/// wildcard match gives a wildcard LCS, which loses at most `run - 1` tokens per slot;
-/// so the wildcard LCS plus those losses bounds the total (and each side) from above.
+/// Tokens of the other side that the slots of `s` may stand for beyond one each.
+fn spare(s: &[u32]) -> usize {
+    s.iter()
+        .filter(|&&t| is_slot_token(t))
+        .map(|&t| run(t) - 1)
+        .sum()
+}
+
+/// Bounds from one bit-parallel LCS run in which a slot also matches one token that
+/// it may stand for (a wildcard LCS). That is an alignment (each slot standing for
+/// one token), so twice it is a lower bound of the total. Collapsing each slot run of
+/// the best alignment to one wildcard match gives a wildcard alignment, which loses at
+/// most `run - 1` tokens per slot; so the wildcard LCS plus those losses bounds the
+/// total (and each side) from above.
 pub fn bounds(a: &[u32], b: &[u32]) -> Bounds {
     let (fixed, ma, mb) = strip_common(a, b);
-    let spare = |s: &[u32]| -> usize {
-        s.iter()
-            .filter(|&&t| is_slot_token(t))
-            .map(|&t| run(t) - 1)
-            .sum()
-    };
     let (spare_a, spare_b) = (spare(ma), spare(mb));
     let wildcard = spare_a + spare_b > 0;
     let table = LcsTable::new(mb, wildcard);
-    let lo = table.lcs(ma, false);
-    let hi = if wildcard { table.lcs(ma, true) } else { lo };
+    // The wildcard LCS is an alignment too (a slot standing for one token), so it is
+    // both the lower bound and, with the spares, the upper.
+    let lcs = table.lcs(ma, wildcard);
     Bounds {
-        total_lo: 2 * (fixed + lo),
-        total_hi: (2 * (fixed + hi) + spare_a + spare_b).min(a.len() + b.len()),
-        a_hi: (fixed + hi + spare_b).min(a.len()),
-        b_hi: (fixed + hi + spare_a).min(b.len()),
+        total_lo: 2 * (fixed + lcs),
+        total_hi: (2 * (fixed + lcs) + spare_a + spare_b).min(a.len() + b.len()),
+        a_hi: (fixed + lcs + spare_b).min(a.len()),
+        b_hi: (fixed + lcs + spare_a).min(b.len()),
         exact: !wildcard,
     }
 }
@@ -277,12 +293,12 @@ pub fn bounds(a: &[u32], b: &[u32]) -> Bounds {
 enum Settled {
     /// The bounds are the alignment itself (no slot involved, or equal sequences).
     Exact(Verdict),
-    /// Even the lower bound is a copy.
-    Copy,
+    /// Even the lower bound is a copy (a lower bound of the total).
+    Copy(usize),
     /// Not even the upper bound is a copy.
     NotCopy,
-    /// Only the alignment can tell.
-    Open,
+    /// Only the alignment can tell (a lower bound of the total).
+    Open(usize),
 }
 
 fn settle(a: &[u32], b: &[u32], threshold: f64) -> Settled {
@@ -298,7 +314,7 @@ fn settle(a: &[u32], b: &[u32], threshold: f64) -> Settled {
         return Settled::Exact(verdict(bd.total_lo, bd.a_hi, bd.b_hi, la, lb, threshold));
     }
     if accepts(verdict(bd.total_lo, 0, 0, la, lb, threshold), threshold) {
-        return Settled::Copy;
+        return Settled::Copy(bd.total_lo);
     }
     if !accepts(
         verdict(bd.total_hi, bd.a_hi, bd.b_hi, la, lb, threshold),
@@ -306,16 +322,16 @@ fn settle(a: &[u32], b: &[u32], threshold: f64) -> Settled {
     ) {
         return Settled::NotCopy;
     }
-    Settled::Open
+    Settled::Open(bd.total_lo)
 }
 
 /// What [`similarity`] plus [`accepts`] would decide, when the bounds settle it.
 pub fn decided_by_bounds(a: &[u32], b: &[u32], threshold: f64) -> Option<bool> {
     match settle(a, b, threshold) {
         Settled::Exact(v) => Some(accepts(v, threshold)),
-        Settled::Copy => Some(true),
+        Settled::Copy(_) => Some(true),
         Settled::NotCopy => Some(false),
-        Settled::Open => None,
+        Settled::Open(_) => None,
     }
 }
 
@@ -325,7 +341,7 @@ pub fn copy_verdict(a: &[u32], b: &[u32], threshold: f64) -> Option<Verdict> {
     let v = match settle(a, b, threshold) {
         Settled::Exact(v) => v,
         Settled::NotCopy => return None,
-        Settled::Copy | Settled::Open => similarity(a, b, threshold),
+        Settled::Copy(lo) | Settled::Open(lo) => similarity_above(a, b, threshold, Some(lo)),
     };
     accepts(v, threshold).then_some(v)
 }
@@ -344,57 +360,71 @@ fn pack(total: usize, in_a: usize) -> u64 {
 /// only (up, diagonal match, slot runs). So each row first takes those terms, in a loop
 /// without a carried dependency that the compiler vectorises, then a running max
 /// supplies the left neighbour; slot terms touch only the cells next to a slot.
-fn align_slots(a: &[u32], b: &[u32]) -> (usize, usize) {
+///
+/// Only a band of diagonals is computed, from `lo`, a lower bound of the total (twice
+/// the plain LCS is one). With `u = n + m - lo`: a path reaches diagonal `j - i = d > 0`
+/// only by skipping tokens of `b` (+1 each) or by slots of `a` standing for runs (+ at
+/// most `spare(a)` in all), so a path that reaches `d > u + spare(a)` leaves more than `u`
+/// tokens of `b` unmatched, and its total is below `lo`; likewise below the diagonal.
+/// Every best path therefore lies in `-(u + spare(b)) <= d <= u + spare(a)`. Cells outside
+/// the band are never written, so they hold 0 or a value of an earlier row of their
+/// column, and those never exceed the true value of the cell read (the table only
+/// grows along rows and columns): the band gives what the whole table gives.
+fn align_slots(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
     match Path::detect() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Path::detect` chose this path because the CPU has AVX-512F/BW/VL.
-        Path::Avx512 => unsafe { align_slots_avx512(a, b) },
+        Path::Avx512 => unsafe { align_slots_avx512(a, b, lo) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Path::detect` chose this path because the CPU has AVX2.
-        Path::Avx2 => unsafe { align_slots_avx2(a, b) },
-        _ => align_slots_kernel(a, b),
+        Path::Avx2 => unsafe { align_slots_avx2(a, b, lo) },
+        _ => align_slots_kernel(a, b, lo),
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn align_slots_avx2(a: &[u32], b: &[u32]) -> (usize, usize) {
-    align_slots_kernel(a, b)
+unsafe fn align_slots_avx2(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
+    align_slots_kernel(a, b, lo)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-unsafe fn align_slots_avx512(a: &[u32], b: &[u32]) -> (usize, usize) {
-    align_slots_kernel(a, b)
+unsafe fn align_slots_avx512(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
+    align_slots_kernel(a, b, lo)
 }
 
 #[inline(always)]
-fn align_slots_kernel(a: &[u32], b: &[u32]) -> (usize, usize) {
+fn align_slots_kernel(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
     const ROWS: usize = if NAME_RUN > NUM_RUN {
         NAME_RUN
     } else {
         NUM_RUN
     } + 1;
     let (n, m) = (a.len(), b.len());
+    let u = (n + m).saturating_sub(lo);
+    // The band: row i computes columns i - below ..= i + above.
+    let (below, above) = (u + spare(b), u + spare(a));
     let w = m + 1;
     let mut ring = vec![0u64; ROWS * w];
     let mut cur = vec![0u64; w];
     let b_slots: Vec<usize> = (0..m).filter(|&j| is_slot_token(b[j])).collect();
     for i in 1..=n {
+        let (j0, j1) = (i.saturating_sub(below).max(1), (i + above).min(m));
         let x = a[i - 1];
         let prev = &ring[((i - 1) % ROWS) * w..][..w];
         // Up and diagonal terms.
-        for ((c, (&up, &diag)), &y) in cur[1..]
+        for ((c, (&up, &diag)), &y) in cur[j0..=j1]
             .iter_mut()
-            .zip(prev[1..].iter().zip(&prev[..m]))
-            .zip(b)
+            .zip(prev[j0..=j1].iter().zip(&prev[j0 - 1..j1]))
+            .zip(&b[j0 - 1..j1])
         {
             let d = if y == x { diag + pack(2, 1) } else { 0 };
             *c = up.max(d);
         }
         if is_slot_token(x) {
             // x stands for b[j-k..j].
-            for j in 1..=m {
+            for j in j0..=j1 {
                 for k in 1..=run(x).min(j) {
                     if !fits(x, b[j - k]) {
                         break;
@@ -404,6 +434,9 @@ fn align_slots_kernel(a: &[u32], b: &[u32]) -> (usize, usize) {
             }
         } else {
             for &jb in &b_slots {
+                if jb + 1 < j0 || jb + 1 > j1 {
+                    continue;
+                }
                 // b[jb] stands for a[i-k..i].
                 let y = b[jb];
                 for k in 1..=run(y).min(i) {
@@ -417,11 +450,11 @@ fn align_slots_kernel(a: &[u32], b: &[u32]) -> (usize, usize) {
         }
         // Left neighbours: a running max along the row, carried in a register.
         let mut left = 0;
-        for c in cur.iter_mut() {
+        for c in cur[j0..=j1].iter_mut() {
             left = left.max(*c);
             *c = left;
         }
-        ring[(i % ROWS) * w..][..w].copy_from_slice(&cur);
+        ring[(i % ROWS) * w..][j0..=j1].copy_from_slice(&cur[j0..=j1]);
     }
     let s = cur[m];
     let (tot, ma) = ((s >> 32) as usize, (s & 0xFFFF_FFFF) as usize);
@@ -431,13 +464,18 @@ fn align_slots_kernel(a: &[u32], b: &[u32]) -> (usize, usize) {
 /// The alignment score of `a` and `b`, and whether containment makes them copies at
 /// `threshold`.
 pub fn similarity(a: &[u32], b: &[u32], threshold: f64) -> Verdict {
+    similarity_above(a, b, threshold, None)
+}
+
+/// [`similarity`], given a lower bound of the alignment's total (see [`align_above`]).
+fn similarity_above(a: &[u32], b: &[u32], threshold: f64, total_lo: Option<usize>) -> Verdict {
     if a == b {
         return Verdict {
             similarity: 1.0,
             containment: false,
         };
     }
-    let (ma, mb) = align(a, b);
+    let (ma, mb) = align_above(a, b, total_lo);
     verdict(ma + mb, ma, mb, a.len(), b.len(), threshold)
 }
 
@@ -484,10 +522,13 @@ pub fn is_copy(
     if j < floor {
         return false;
     }
-    if let Some(d) = decided_by_bounds(tokens.0, tokens.1, threshold) {
-        return d;
+    let (a, b) = tokens;
+    match settle(a, b, threshold) {
+        Settled::Exact(v) => accepts(v, threshold),
+        Settled::Copy(_) => true,
+        Settled::NotCopy => false,
+        Settled::Open(lo) => accepts(similarity_above(a, b, threshold, Some(lo)), threshold),
     }
-    accepts(similarity(tokens.0, tokens.1, threshold), threshold)
 }
 
 /// Does a verdict make a copy at `threshold`?
@@ -608,6 +649,11 @@ mod tests {
         let (ma, mb) = align_reference(a, b);
         prop_assert_eq!(align(a, b), (ma, mb));
         let bd = bounds(a, b);
+        // Any lower bound of the total gives the same, down to the tightest (the total
+        // itself, the narrowest band).
+        for lo in [0, bd.total_lo / 2, bd.total_lo, ma + mb] {
+            prop_assert_eq!(align_above(a, b, Some(lo)), (ma, mb), "lower bound {}", lo);
+        }
         prop_assert!(
             bd.total_lo <= ma + mb && ma + mb <= bd.total_hi,
             "{bd:?} {ma} {mb}"
