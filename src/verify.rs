@@ -119,9 +119,13 @@ pub fn lcs_len(a: &[u32], b: &[u32]) -> usize {
 struct LcsTable {
     len: usize,
     words: usize,
-    /// Distinct tokens of `b`, sorted, and for each the bit set of its positions.
+    /// Distinct tokens of `b`, and for each the bit set of its positions.
     toks: Vec<u32>,
     masks: Vec<u64>,
+    /// Open addressing over `toks`: 1 + the index of a token, 0 for an empty slot.
+    slots: Vec<u32>,
+    /// `32 - log2(slots.len())`: a token's home slot is its Fibonacci hash shifted.
+    shift: u32,
     /// With wildcards: positions of `b` that each slot kind fits (noun, numeral,
     /// either), and positions of `b`'s name, number and other slots.
     extra: Vec<u64>,
@@ -144,18 +148,28 @@ fn slot_kind(slot: u32) -> usize {
 impl LcsTable {
     fn new(b: &[u32], wildcard: bool) -> Self {
         let words = b.len().div_ceil(64);
-        let mut by_tok: Vec<(u32, u32)> =
-            b.iter().enumerate().map(|(j, &t)| (t, j as u32)).collect();
-        by_tok.sort_unstable();
-        let mut toks: Vec<u32> = Vec::new();
-        let mut masks: Vec<u64> = Vec::new();
-        for &(t, j) in &by_tok {
-            if toks.last() != Some(&t) {
-                toks.push(t);
-                masks.resize(masks.len() + words, 0);
-            }
-            let base = (toks.len() - 1) * words;
-            masks[base + j as usize / 64] |= 1 << (j % 64);
+        // At most half full, so a probe ends after a slot or two.
+        let cap = (2 * b.len()).next_power_of_two().max(4);
+        let mut t = LcsTable {
+            len: b.len(),
+            words,
+            toks: Vec::new(),
+            masks: Vec::new(),
+            slots: vec![0; cap],
+            shift: 32 - cap.trailing_zeros(),
+            extra: Vec::new(),
+        };
+        for (j, &x) in b.iter().enumerate() {
+            let ti = match t.probe(x) {
+                Ok(ti) => ti,
+                Err(slot) => {
+                    t.toks.push(x);
+                    t.masks.resize(t.masks.len() + words, 0);
+                    t.slots[slot] = t.toks.len() as u32;
+                    t.toks.len() - 1
+                }
+            };
+            t.masks[ti * words + j / 64] |= 1 << (j % 64);
         }
         let mut extra = Vec::new();
         if wildcard {
@@ -173,12 +187,21 @@ impl LcsTable {
                 }
             }
         }
-        LcsTable {
-            len: b.len(),
-            words,
-            toks,
-            masks,
-            extra,
+        t.extra = extra;
+        t
+    }
+
+    /// The index of token `x` in `toks`, or the empty slot where it would go.
+    #[inline]
+    fn probe(&self, x: u32) -> Result<usize, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = (x.wrapping_mul(0x9E37_79B1) >> self.shift) as usize;
+        loop {
+            match self.slots[i] {
+                0 => return Err(i),
+                s if self.toks[s as usize - 1] == x => return Ok(s as usize - 1),
+                _ => i = (i + 1) & mask,
+            }
         }
     }
 
@@ -191,8 +214,7 @@ impl LcsTable {
         let mut m = vec![0u64; words];
         for &x in a {
             let eq = self
-                .toks
-                .binary_search(&x)
+                .probe(x)
                 .ok()
                 .map(|ti| &self.masks[ti * words..(ti + 1) * words]);
             if !wildcard {
