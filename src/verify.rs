@@ -369,14 +369,43 @@ pub fn copy_verdict(a: &[u32], b: &[u32], threshold: f64) -> Option<Verdict> {
 }
 
 /// Score `(total matched, matched in a)` packed in one word, so the lexicographic best
-/// of the reference is a plain `max`.
-#[inline(always)]
-fn pack(total: usize, in_a: usize) -> u64 {
-    ((total as u64) << 32) | in_a as u64
+/// of the reference is a plain `max`: total in the high half, matched in `a` in the low.
+/// `u32` (16 + 16 bits, twice the lanes per vector) when both middles together hold
+/// fewer than 2^16 tokens, else `u64`.
+trait Packed: Copy + Ord + Default + std::ops::Add<Output = Self> {
+    const HALF: u32;
+    fn pack(total: usize, in_a: usize) -> Self;
+    /// `(total, in_a)`.
+    fn unpack(self) -> (usize, usize);
+}
+
+impl Packed for u32 {
+    const HALF: u32 = 16;
+    #[inline(always)]
+    fn pack(total: usize, in_a: usize) -> u32 {
+        ((total as u32) << 16) | in_a as u32
+    }
+    #[inline(always)]
+    fn unpack(self) -> (usize, usize) {
+        ((self >> 16) as usize, (self & 0xFFFF) as usize)
+    }
+}
+
+impl Packed for u64 {
+    const HALF: u32 = 32;
+    #[inline(always)]
+    fn pack(total: usize, in_a: usize) -> u64 {
+        ((total as u64) << 32) | in_a as u64
+    }
+    #[inline(always)]
+    fn unpack(self) -> (usize, usize) {
+        ((self >> 32) as usize, (self & 0xFFFF_FFFF) as usize)
+    }
 }
 
 /// The slot-aware dynamic program of [`align_reference`] on non-empty middles, row by
-/// row over a ring of the last `max run + 1` rows, each score packed into a `u64`.
+/// row over a ring of the last `max run + 1` rows, each score packed into a word
+/// ([`Packed`]).
 ///
 /// A cell's best is the max of its left neighbour and of terms that read earlier rows
 /// only (up, diagonal match, slot runs). So each row first takes those terms, in a loop
@@ -393,31 +422,39 @@ fn pack(total: usize, in_a: usize) -> u64 {
 /// column, and those never exceed the true value of the cell read (the table only
 /// grows along rows and columns): the band gives what the whole table gives.
 fn align_slots(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
+    if a.len() + b.len() < 1 << u32::HALF {
+        align_slots_packed::<u32>(a, b, lo)
+    } else {
+        align_slots_packed::<u64>(a, b, lo)
+    }
+}
+
+fn align_slots_packed<S: Packed>(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
     match Path::detect() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Path::detect` chose this path because the CPU has AVX-512F/BW/VL.
-        Path::Avx512 => unsafe { align_slots_avx512(a, b, lo) },
+        Path::Avx512 => unsafe { align_slots_avx512::<S>(a, b, lo) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Path::detect` chose this path because the CPU has AVX2.
-        Path::Avx2 => unsafe { align_slots_avx2(a, b, lo) },
-        _ => align_slots_kernel(a, b, lo),
+        Path::Avx2 => unsafe { align_slots_avx2::<S>(a, b, lo) },
+        _ => align_slots_kernel::<S>(a, b, lo),
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn align_slots_avx2(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
-    align_slots_kernel(a, b, lo)
+unsafe fn align_slots_avx2<S: Packed>(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
+    align_slots_kernel::<S>(a, b, lo)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-unsafe fn align_slots_avx512(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
-    align_slots_kernel(a, b, lo)
+unsafe fn align_slots_avx512<S: Packed>(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
+    align_slots_kernel::<S>(a, b, lo)
 }
 
 #[inline(always)]
-fn align_slots_kernel(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
+fn align_slots_kernel<S: Packed>(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
     const ROWS: usize = if NAME_RUN > NUM_RUN {
         NAME_RUN
     } else {
@@ -428,8 +465,8 @@ fn align_slots_kernel(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
     // The band: row i computes columns i - below ..= i + above.
     let (below, above) = (u + spare(b), u + spare(a));
     let w = m + 1;
-    let mut ring = vec![0u64; ROWS * w];
-    let mut cur = vec![0u64; w];
+    let mut ring = vec![S::default(); ROWS * w];
+    let mut cur = vec![S::default(); w];
     let b_slots: Vec<usize> = (0..m).filter(|&j| is_slot_token(b[j])).collect();
     for i in 1..=n {
         let (j0, j1) = (i.saturating_sub(below).max(1), (i + above).min(m));
@@ -441,7 +478,11 @@ fn align_slots_kernel(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
             .zip(prev[j0..=j1].iter().zip(&prev[j0 - 1..j1]))
             .zip(&b[j0 - 1..j1])
         {
-            let d = if y == x { diag + pack(2, 1) } else { 0 };
+            let d = if y == x {
+                diag + S::pack(2, 1)
+            } else {
+                S::default()
+            };
             *c = up.max(d);
         }
         if is_slot_token(x) {
@@ -451,7 +492,7 @@ fn align_slots_kernel(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
                     if !fits(x, b[j - k]) {
                         break;
                     }
-                    cur[j] = cur[j].max(prev[j - k] + pack(1 + k, 1));
+                    cur[j] = cur[j].max(prev[j - k] + S::pack(1 + k, 1));
                 }
             }
         } else {
@@ -466,20 +507,19 @@ fn align_slots_kernel(a: &[u32], b: &[u32], lo: usize) -> (usize, usize) {
                         break;
                     }
                     let earlier = ring[((i - k) % ROWS) * w + jb];
-                    cur[jb + 1] = cur[jb + 1].max(earlier + pack(1 + k, k));
+                    cur[jb + 1] = cur[jb + 1].max(earlier + S::pack(1 + k, k));
                 }
             }
         }
         // Left neighbours: a running max along the row, carried in a register.
-        let mut left = 0;
+        let mut left = S::default();
         for c in cur[j0..=j1].iter_mut() {
             left = left.max(*c);
             *c = left;
         }
         ring[(i % ROWS) * w..][j0..=j1].copy_from_slice(&cur[j0..=j1]);
     }
-    let s = cur[m];
-    let (tot, ma) = ((s >> 32) as usize, (s & 0xFFFF_FFFF) as usize);
+    let (tot, ma) = cur[m].unpack();
     (ma, tot - ma)
 }
 
@@ -676,6 +716,12 @@ mod tests {
         for lo in [0, bd.total_lo / 2, bd.total_lo, ma + mb] {
             prop_assert_eq!(align_above(a, b, Some(lo)), (ma, mb), "lower bound {}", lo);
         }
+        // The u64 scores (middles of 2^16 tokens and more) give what the u32 ones give.
+        let (_, am, bm) = strip_common(a, b);
+        prop_assert_eq!(
+            align_slots_packed::<u64>(am, bm, 0),
+            align_slots_packed::<u32>(am, bm, 0)
+        );
         prop_assert!(
             bd.total_lo <= ma + mb && ma + mb <= bd.total_hi,
             "{bd:?} {ma} {mb}"
