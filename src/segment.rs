@@ -8,10 +8,53 @@ use xxhash_rust::xxh3::xxh3_128;
 use crate::fingerprint::{tag_class, TAG_CLASSES};
 use crate::memo::Memo;
 
-/// jieba's words of pieces of text already segmented, by xxh3-128 of the piece: each
-/// word as its byte length shifted left 8 bits, or'ed with its tag class
-/// ([`tag_class`]; 0 when untagged).
-pub type WordMemo = Memo<Box<[u32]>>;
+/// jieba's words of pieces of text already segmented, by xxh3-128 of the piece.
+pub type WordMemo = Memo<Words>;
+
+/// Words a piece's entry holds without a pointer to follow.
+const INLINE_WORDS: usize = 11;
+
+/// The words of one piece, each as its byte length shifted left 8 bits, or'ed with its
+/// tag class ([`tag_class`]; 0 when untagged). Most pieces have a few words, and those
+/// sit in the memo's table entry itself (64 bytes with the key), so a lookup reads one
+/// cache line rather than the entry and then a heap block.
+pub enum Words {
+    Inline(u8, [u32; INLINE_WORDS]),
+    Heap(Box<[u32]>),
+}
+
+// The entry: a 16-byte key and 48 bytes of words, one cache line.
+const _: () = assert!(std::mem::size_of::<(u128, Words)>() == 64);
+
+impl Words {
+    fn new(words: impl ExactSizeIterator<Item = u32>) -> Words {
+        let n = words.len();
+        if n <= INLINE_WORDS {
+            let mut inline = [0; INLINE_WORDS];
+            for (slot, w) in inline.iter_mut().zip(words) {
+                *slot = w;
+            }
+            Words::Inline(n as u8, inline)
+        } else {
+            Words::Heap(words.collect())
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Words::Inline(n, w) => &w[..*n as usize],
+            Words::Heap(w) => w,
+        }
+    }
+
+    /// Bytes it holds, for the memo's budget (with the key and the table's share).
+    fn size(&self) -> usize {
+        match self {
+            Words::Inline(..) => 72,
+            Words::Heap(w) => 72 + 4 * w.len(),
+        }
+    }
+}
 
 /// Is `c` a place where jieba's default cut always ends one run of text and starts
 /// another, so that the text on either side is cut the same alone as together?
@@ -161,7 +204,7 @@ impl Segmenter {
             let at = out.len();
             let found = m.get(h, |words| {
                 let mut off = 0;
-                for &w in words.iter() {
+                for &w in words.as_slice() {
                     let end = off + (w >> 8) as usize;
                     // Only a 128-bit collision could put a word off the piece's
                     // characters; then the piece is segmented as if not found.
@@ -195,11 +238,13 @@ impl Segmenter {
             );
         }
         if let (Some(m), Some(h)) = (memo, h) {
-            let words: Box<[u32]> = out[at..]
-                .iter()
-                .map(|&(w, class)| (w.len() as u32) << 8 | u32::from(tag_class(class)))
-                .collect();
-            m.put(h, words, 48 + 4 * out.len().saturating_sub(at));
+            let words = Words::new(
+                out[at..]
+                    .iter()
+                    .map(|&(w, class)| (w.len() as u32) << 8 | u32::from(tag_class(class))),
+            );
+            let size = words.size();
+            m.put(h, words, size);
         }
     }
 }
