@@ -505,7 +505,7 @@ impl Engine {
             bands,
             rows,
             memo: Some(Memo::new(MEMO_SHARDS, MEMO_BYTES)),
-            word_memo: Some(Memo::new(MEMO_SHARDS, WORD_MEMO_BYTES)),
+            word_memo: Some(WordMemo::new(MEMO_SHARDS, WORD_MEMO_BYTES)),
         })
     }
 

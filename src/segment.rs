@@ -3,13 +3,84 @@
 //! One [`Segmenter`] (one jieba dictionary) is built per run and shared by all threads.
 
 use jieba_rs::Jieba;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::fingerprint::{tag_class, TAG_CLASSES};
 use crate::memo::Memo;
 
 /// jieba's words of pieces of text already segmented, by xxh3-128 of the piece.
-pub type WordMemo = Memo<Words>;
+///
+/// It pays when pieces recur (reposts, edited copies) and costs when they do not
+/// (reworded text: a lookup and an insert per piece for nothing). So it watches what
+/// share of the bytes it looks up it finds, [`PROBE_BYTES`] at a time, and when that
+/// falls under [`MIN_FOUND`] it stands aside for the next [`REST_BYTES`] of text, then
+/// looks again. Which text goes through it changes no word.
+pub struct WordMemo {
+    memo: Memo<Words>,
+    looked: AtomicU64,
+    found: AtomicU64,
+    /// Bytes of text still to go past the memo.
+    rest: AtomicU64,
+}
+
+/// Bytes looked up between two checks of the memo's yield.
+const PROBE_BYTES: u64 = 2 << 20;
+/// Least share of the bytes looked up that must be found for the memo to stay.
+const MIN_FOUND: f64 = 0.3;
+/// Bytes of text the memo stands aside for when it does not pay.
+const REST_BYTES: u64 = 30 << 20;
+
+impl WordMemo {
+    /// A memo of `shards` shards holding about `bytes`.
+    pub fn new(shards: usize, bytes: usize) -> WordMemo {
+        WordMemo {
+            memo: Memo::new(shards, bytes),
+            looked: AtomicU64::new(0),
+            found: AtomicU64::new(0),
+            rest: AtomicU64::new(0),
+        }
+    }
+
+    /// Should a text of `len` bytes go through the memo?
+    fn in_use(&self, len: usize) -> bool {
+        let len = len as u64;
+        self.rest
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| {
+                (r > 0).then(|| r.saturating_sub(len))
+            })
+            .is_err()
+    }
+
+    /// Count what a text looked up and found, and stand aside if it does not pay.
+    fn account(&self, looked: usize, found: usize) {
+        let l = self.looked.fetch_add(looked as u64, Ordering::Relaxed) + looked as u64;
+        let f = self.found.fetch_add(found as u64, Ordering::Relaxed) + found as u64;
+        if l >= PROBE_BYTES {
+            self.looked.store(0, Ordering::Relaxed);
+            self.found.store(0, Ordering::Relaxed);
+            if (f as f64) < MIN_FOUND * l as f64 {
+                self.rest.store(REST_BYTES, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        self.memo.len()
+    }
+
+    /// Is it empty?
+    pub fn is_empty(&self) -> bool {
+        self.memo.is_empty()
+    }
+
+    /// Forget every piece (its memory is wanted elsewhere).
+    pub fn clear(&self) {
+        self.memo.clear();
+    }
+}
 
 /// Words a piece's entry holds without a pointer to follow.
 const INLINE_WORDS: usize = 11;
@@ -18,6 +89,7 @@ const INLINE_WORDS: usize = 11;
 /// tag class ([`tag_class`]; 0 when untagged). Most pieces have a few words, and those
 /// sit in the memo's table entry itself (64 bytes with the key), so a lookup reads one
 /// cache line rather than the entry and then a heap block.
+#[derive(Clone)]
 pub enum Words {
     Inline(u8, [u32; INLINE_WORDS]),
     Heap(Box<[u32]>),
@@ -157,9 +229,10 @@ impl Segmenter {
     /// Words of `text` with their tag classes (all 0 unless `tagged`; see
     /// [`tag_class`]), appended to `out`: jieba's `cut` (or `tag`) without HMM,
     /// reduced to classes. With a memo, the text is cut into pieces after each run of
-    /// [`is_cut_point`] characters, and a piece seen before is not segmented again.
-    /// The words are the same with or without a memo, and whatever it holds, as long
-    /// as one memo only ever serves one value of `tagged`.
+    /// [`is_cut_point`] characters, and a piece seen before is not segmented again;
+    /// runs of pieces not found go to jieba in one call. The words are the same with
+    /// or without a memo, and whatever it holds, as long as one memo only ever serves
+    /// one value of `tagged`.
     pub fn classed<'t>(
         &self,
         text: &'t str,
@@ -167,12 +240,12 @@ impl Segmenter {
         memo: Option<&WordMemo>,
         out: &mut Vec<(&'t str, &'static str)>,
     ) {
-        let Some(memo) = memo else {
-            self.classed_piece(text, tagged, None, out);
+        let Some(memo) = memo.filter(|m| m.in_use(text.len())) else {
+            self.jieba_classed(text, tagged, out);
             return;
         };
         let bytes = text.as_bytes();
-        let mut start = 0;
+        let mut ends = Vec::new();
         let mut after_cut = false;
         for i in 0..bytes.len() {
             if CUT_BYTE[bytes[i] as usize] == 4 {
@@ -181,72 +254,128 @@ impl Segmenter {
             if cut_at(bytes, i) {
                 after_cut = true;
             } else if after_cut {
-                self.classed_piece(&text[start..i], tagged, Some(memo), out);
-                start = i;
+                ends.push(i);
                 after_cut = false;
             }
         }
-        if start < text.len() {
-            self.classed_piece(&text[start..], tagged, Some(memo), out);
+        ends.push(text.len());
+        // Pieces not found since `run_start`: each one's end and key (`None`: too long
+        // to keep).
+        let mut run: Vec<(usize, Option<u128>)> = Vec::new();
+        let (mut start, mut run_start) = (0, 0);
+        let (mut looked, mut found) = (0, 0);
+        for end in ends {
+            let piece = &text[start..end];
+            let key = (piece.len() <= MEMO_PIECE_BYTES).then(|| xxh3_128(piece.as_bytes()));
+            if key.is_some() {
+                looked += piece.len();
+            }
+            let words = key.and_then(|h| memo.memo.get(h, Words::clone));
+            let at = out.len();
+            if words.is_some_and(|w| push_words(piece, &w, out)) {
+                found += piece.len();
+                if !run.is_empty() {
+                    // The words of the run go before this piece's.
+                    let mine: Vec<_> = out.drain(at..).collect();
+                    self.segment_run(text, run_start, &run, tagged, memo, out);
+                    run.clear();
+                    out.extend(mine);
+                }
+                run_start = end;
+            } else {
+                run.push((end, key));
+            }
+            start = end;
+        }
+        self.segment_run(text, run_start, &run, tagged, memo, out);
+        memo.account(looked, found);
+    }
+
+    /// Segment the pieces of `run` (from byte `start` of `text`) in one jieba call and
+    /// keep each piece's words.
+    fn segment_run<'t>(
+        &self,
+        text: &'t str,
+        start: usize,
+        run: &[(usize, Option<u128>)],
+        tagged: bool,
+        memo: &WordMemo,
+        out: &mut Vec<(&'t str, &'static str)>,
+    ) {
+        let Some(&(end, _)) = run.last() else {
+            return;
+        };
+        let at = out.len();
+        self.jieba_classed(&text[start..end], tagged, out);
+        // jieba emits every cut point as a word of its own, so its words end where
+        // the pieces end.
+        let (mut w, mut off) = (at, start);
+        for &(end, key) in run {
+            let first = w;
+            while w < out.len() && off < end {
+                off += out[w].0.len();
+                w += 1;
+            }
+            if off != end {
+                debug_assert!(false, "a word across a piece end");
+                return;
+            }
+            if let Some(h) = key {
+                let words = Words::new(
+                    out[first..w]
+                        .iter()
+                        .map(|&(w, class)| (w.len() as u32) << 8 | u32::from(tag_class(class))),
+                );
+                let size = words.size();
+                memo.memo.put(h, words, size);
+            }
         }
     }
 
-    fn classed_piece<'t>(
+    /// jieba's words of `text` in one call, reduced to tag classes.
+    fn jieba_classed<'t>(
         &self,
-        piece: &'t str,
+        text: &'t str,
         tagged: bool,
-        memo: Option<&WordMemo>,
         out: &mut Vec<(&'t str, &'static str)>,
     ) {
-        let memo = memo.filter(|_| piece.len() <= MEMO_PIECE_BYTES);
-        let h = memo.map(|_| xxh3_128(piece.as_bytes()));
-        if let (Some(m), Some(h)) = (memo, h) {
-            let at = out.len();
-            let found = m.get(h, |words| {
-                let mut off = 0;
-                for &w in words.as_slice() {
-                    let end = off + (w >> 8) as usize;
-                    // Only a 128-bit collision could put a word off the piece's
-                    // characters; then the piece is segmented as if not found.
-                    let Some(word) = piece.get(off..end) else {
-                        return false;
-                    };
-                    out.push((word, TAG_CLASSES[(w & 0xff) as usize]));
-                    off = end;
-                }
-                off == piece.len()
-            });
-            if found == Some(true) {
-                return;
-            }
-            out.truncate(at);
-        }
-        let at = out.len();
         if tagged {
-            for t in self.jieba.tag(piece, false) {
-                // `tag` ties its words to the dictionary's lifetime; they are the piece's.
-                let word = &piece[t.byte_start..t.byte_end];
+            for t in self.jieba.tag(text, false) {
+                // `tag` ties its words to the dictionary's lifetime; they are the text's.
+                let word = &text[t.byte_start..t.byte_end];
                 debug_assert_eq!(word, t.word);
                 out.push((word, TAG_CLASSES[tag_class(t.tag) as usize]));
             }
         } else {
             out.extend(
                 self.jieba
-                    .cut(piece, false)
+                    .cut(text, false)
                     .into_iter()
                     .map(|t| (t.word, "")),
             );
         }
-        if let (Some(m), Some(h)) = (memo, h) {
-            let words = Words::new(
-                out[at..]
-                    .iter()
-                    .map(|&(w, class)| (w.len() as u32) << 8 | u32::from(tag_class(class))),
-            );
-            let size = words.size();
-            m.put(h, words, size);
-        }
     }
+}
+
+/// Push the words `words` of `piece` to `out`; false, with `out` as it was, if they
+/// do not cut `piece` (only a 128-bit collision of keys could do that).
+fn push_words<'t>(piece: &'t str, words: &Words, out: &mut Vec<(&'t str, &'static str)>) -> bool {
+    let at = out.len();
+    let mut off = 0;
+    for &w in words.as_slice() {
+        let end = off + (w >> 8) as usize;
+        let Some(word) = piece.get(off..end) else {
+            out.truncate(at);
+            return false;
+        };
+        out.push((word, TAG_CLASSES[(w & 0xff) as usize]));
+        off = end;
+    }
+    if off != piece.len() {
+        out.truncate(at);
+        return false;
+    }
+    true
 }
 
 /// Characters that end a sentence.
@@ -333,7 +462,7 @@ mod tests {
         tagged: bool,
     ) -> Vec<(&'t str, &'static str)> {
         let mut out = Vec::new();
-        seg.classed_piece(text, tagged, None, &mut out);
+        seg.jieba_classed(text, tagged, &mut out);
         out
     }
 
@@ -409,6 +538,46 @@ mod tests {
             assert_eq!((w, *class), (tw, TAG_CLASSES[tag_class(tag) as usize]));
         }
         assert!(out.iter().any(|&(_, c)| c == "ns" || c == "nt"), "{out:?}");
+    }
+
+    #[test]
+    fn memo_stands_aside_when_it_does_not_pay_and_words_stay_the_same() {
+        let seg = segmenter();
+        let memo = WordMemo::new(4, 1 << 20);
+        // Text whose clauses do not recur: pseudo-random ideographs, a comma every 9.
+        let mut x = 12345u32;
+        let mut text = String::new();
+        let mut texts = Vec::new();
+        while texts.len() * 4000 < PROBE_BYTES as usize + 8000 {
+            text.clear();
+            for i in 0..1300 {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                text.push(char::from_u32(0x4E00 + (x >> 16) % 3000).unwrap());
+                if i % 9 == 8 {
+                    text.push('，');
+                }
+            }
+            texts.push(text.clone());
+        }
+        let once = |memo: &WordMemo, t: &str| {
+            let mut out = Vec::new();
+            seg.classed(t, true, Some(memo), &mut out);
+            assert_eq!(out, jieba_classed(seg, t, true));
+        };
+        for t in &texts {
+            once(&memo, t);
+        }
+        // Nothing was found: the memo stands aside, keeping nothing new.
+        assert!(memo.rest.load(Ordering::Relaxed) > 0);
+        let held = memo.len();
+        check_memo(seg, &memo, &texts[0], true);
+        assert_eq!(memo.len(), held);
+        // A memo that finds what it looks up stays.
+        let memo = WordMemo::new(4, 1 << 20);
+        for _ in 0..(PROBE_BYTES as usize / texts[0].len() + 2) {
+            check_memo(seg, &memo, &texts[0], true);
+        }
+        assert_eq!(memo.rest.load(Ordering::Relaxed), 0);
     }
 
     /// Characters of every kind the piece cutting and jieba treat differently: ideographs
