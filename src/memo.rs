@@ -51,6 +51,12 @@ impl<V> Default for Shard<V> {
     }
 }
 
+/// Lock a shard. A poisoned shard only means another thread panicked while holding it;
+/// its entries are whole (each is inserted in one call), so they are still good.
+fn lock<V>(s: &Mutex<Shard<V>>) -> MutexGuard<'_, Shard<V>> {
+    s.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Values of type `V` by a 128-bit hash of what they were computed from, within a
 /// memory budget.
 pub struct Memo<V> {
@@ -70,10 +76,7 @@ impl<V> Memo<V> {
     }
 
     fn shard(&self, h: u128) -> MutexGuard<'_, Shard<V>> {
-        // A poisoned shard only means another thread panicked while holding it; its
-        // entries are whole (each is inserted in one call), so they are still good.
-        let i = (h >> 64) as usize & (self.shards.len() - 1);
-        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.shards[(h >> 64) as usize & (self.shards.len() - 1)])
     }
 
     /// `f` of the value under `h`, if there is one.
@@ -94,16 +97,13 @@ impl<V> Memo<V> {
     /// Forget everything (its memory is wanted elsewhere).
     pub fn clear(&self) {
         for s in self.shards.iter() {
-            *s.lock().unwrap_or_else(|e| e.into_inner()) = Shard::default();
+            *lock(s) = Shard::default();
         }
     }
 
     /// Number of entries held.
     pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).map.len())
-            .sum()
+        self.shards.iter().map(|s| lock(s).map.len()).sum()
     }
 
     /// Is it empty?

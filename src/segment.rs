@@ -270,17 +270,18 @@ impl Segmenter {
             if key.is_some() {
                 looked += piece.len();
             }
-            let words = key.and_then(|h| memo.memo.get(h, Words::clone));
-            let at = out.len();
-            if words.is_some_and(|w| push_words(piece, &w, out)) {
-                found += piece.len();
-                if !run.is_empty() {
+            let hit = match key.and_then(|h| memo.memo.get(h, Words::clone)) {
+                Some(words) => {
                     // The words of the run go before this piece's.
-                    let mine: Vec<_> = out.drain(at..).collect();
                     self.segment_run(text, run_start, &run, tagged, memo, out);
                     run.clear();
-                    out.extend(mine);
+                    run_start = start;
+                    push_words(piece, &words, out)
                 }
+                None => false,
+            };
+            if hit {
+                found += piece.len();
                 run_start = end;
             } else {
                 run.push((end, key));

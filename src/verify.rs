@@ -379,29 +379,27 @@ trait Packed: Copy + Ord + Default + std::ops::Add<Output = Self> {
     fn unpack(self) -> (usize, usize);
 }
 
-impl Packed for u32 {
-    const HALF: u32 = 16;
-    #[inline(always)]
-    fn pack(total: usize, in_a: usize) -> u32 {
-        ((total as u32) << 16) | in_a as u32
-    }
-    #[inline(always)]
-    fn unpack(self) -> (usize, usize) {
-        ((self >> 16) as usize, (self & 0xFFFF) as usize)
-    }
+/// `Packed` for an unsigned word of `2 * half` bits.
+macro_rules! packed {
+    ($t:ty, $half:expr) => {
+        impl Packed for $t {
+            const HALF: u32 = $half;
+            #[inline(always)]
+            fn pack(total: usize, in_a: usize) -> $t {
+                ((total as $t) << $half) | in_a as $t
+            }
+            #[inline(always)]
+            fn unpack(self) -> (usize, usize) {
+                (
+                    (self >> $half) as usize,
+                    (self & ((1 << $half) - 1)) as usize,
+                )
+            }
+        }
+    };
 }
-
-impl Packed for u64 {
-    const HALF: u32 = 32;
-    #[inline(always)]
-    fn pack(total: usize, in_a: usize) -> u64 {
-        ((total as u64) << 32) | in_a as u64
-    }
-    #[inline(always)]
-    fn unpack(self) -> (usize, usize) {
-        ((self >> 32) as usize, (self & 0xFFFF_FFFF) as usize)
-    }
-}
+packed!(u32, 16);
+packed!(u64, 32);
 
 /// The slot-aware dynamic program of [`align_reference`] on non-empty middles, row by
 /// row over a ring of the last `max run + 1` rows, each score packed into a word
