@@ -16,21 +16,29 @@ use crate::memo::Memo;
 /// (reworded text: a lookup and an insert per piece for nothing). So it watches what
 /// share of the bytes it looks up it finds, [`PROBE_BYTES`] at a time, and when that
 /// falls under [`MIN_FOUND`] it stands aside for the next [`REST_BYTES`] of text, then
-/// looks again. Which text goes through it changes no word.
+/// looks again. Each probe in a row that fails doubles the rest, up to
+/// [`MAX_REST_SHIFT`] doublings; one that passes resets it. A memo starts cold, so the
+/// first probe of a run finds little even on text that repeats itself; a short first
+/// rest lets the second probe, on a warm memo, decide. Which text goes through it
+/// changes no word.
 pub struct WordMemo {
     memo: Memo<Words>,
     looked: AtomicU64,
     found: AtomicU64,
     /// Bytes of text still to go past the memo.
     rest: AtomicU64,
+    /// Probes failed in a row.
+    failed: AtomicU64,
 }
 
 /// Bytes looked up between two checks of the memo's yield.
 const PROBE_BYTES: u64 = 2 << 20;
 /// Least share of the bytes looked up that must be found for the memo to stay.
 const MIN_FOUND: f64 = 0.3;
-/// Bytes of text the memo stands aside for when it does not pay.
-const REST_BYTES: u64 = 30 << 20;
+/// Bytes of text the memo stands aside for when a probe fails after one that passed.
+const REST_BYTES: u64 = 4 << 20;
+/// The rest doubles with each failed probe in a row, at most this many times (64 MiB).
+const MAX_REST_SHIFT: u64 = 4;
 
 impl WordMemo {
     /// A memo of `shards` shards holding about `bytes`.
@@ -40,6 +48,7 @@ impl WordMemo {
             looked: AtomicU64::new(0),
             found: AtomicU64::new(0),
             rest: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
         }
     }
 
@@ -61,7 +70,13 @@ impl WordMemo {
             self.looked.store(0, Ordering::Relaxed);
             self.found.store(0, Ordering::Relaxed);
             if (f as f64) < MIN_FOUND * l as f64 {
-                self.rest.store(REST_BYTES, Ordering::Relaxed);
+                let shift = self
+                    .failed
+                    .fetch_add(1, Ordering::Relaxed)
+                    .min(MAX_REST_SHIFT);
+                self.rest.store(REST_BYTES << shift, Ordering::Relaxed);
+            } else {
+                self.failed.store(0, Ordering::Relaxed);
             }
         }
     }
@@ -579,6 +594,36 @@ mod tests {
             check_memo(seg, &memo, &texts[0], true);
         }
         assert_eq!(memo.rest.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn rest_doubles_while_probes_fail_and_a_passing_probe_resets_it() {
+        let memo = WordMemo::new(1, 1 << 10);
+        let probe = PROBE_BYTES as usize;
+        let failing = probe * 3 / 10 - 1;
+        // Stand aside for the whole rest, one text at a time, then come back.
+        let sit_out = |rest: u64| {
+            assert_eq!(memo.rest.load(Ordering::Relaxed), rest);
+            for _ in 0..rest / (1 << 20) {
+                assert!(!memo.in_use(1 << 20));
+            }
+            assert!(memo.in_use(1));
+        };
+        memo.account(probe, failing);
+        sit_out(REST_BYTES);
+        memo.account(probe, failing);
+        sit_out(REST_BYTES * 2);
+        for shift in 2..=MAX_REST_SHIFT + 2 {
+            memo.account(probe, failing);
+            sit_out(REST_BYTES << shift.min(MAX_REST_SHIFT));
+        }
+        // A probe that finds its share keeps the memo and resets the doubling.
+        memo.account(probe, failing + 2);
+        assert!(memo.in_use(1));
+        memo.account(probe / 2, 0);
+        assert!(memo.in_use(1), "half a probe decides nothing");
+        memo.account(probe / 2, 0);
+        sit_out(REST_BYTES);
     }
 
     /// Characters of every kind the piece cutting and jieba treat differently: ideographs
