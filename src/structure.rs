@@ -86,6 +86,14 @@ static HEADER_RE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("header regex")
 });
 
+/// A line [`HEADER_RE`] can match: one ending in a Chinese numeral (`…讲话一`), or one
+/// opening with 范文, 篇, 例文 or 材料 (`范文2：…`). Most lines are neither, and this
+/// check spares them the regex.
+fn may_be_header(text: &str) -> bool {
+    text.ends_with(|c| "一二三四五六七八九十".contains(c))
+        || text.starts_with(|c| "范篇例材".contains(c))
+}
+
 /// Is this line a numbered heading inside a document (`一、`, `（二）`, `第三，`, `一要`)?
 pub fn is_heading(text: &str) -> bool {
     HEADING_RE.is_match(text)
@@ -128,7 +136,7 @@ fn compilation_headers(lines: &[Line], content: &[usize]) -> Vec<bool> {
     let mut found: Vec<(usize, String, u32)> = Vec::new();
     for &i in content {
         let t = &lines[i].text;
-        if t.chars().count() > TITLE_MAX_CHARS + 20 {
+        if !may_be_header(t) || t.chars().count() > TITLE_MAX_CHARS + 20 {
             continue;
         }
         if let Some(c) = HEADER_RE.captures(t) {
@@ -342,6 +350,47 @@ mod tests {
         );
         let (_, paras) = build(&lines, &fur, true);
         assert_eq!(paras.len(), 4);
+    }
+
+    proptest::proptest! {
+        /// Every line the header regex matches passes the check that spares the regex.
+        #[test]
+        fn header_check_keeps_every_header(
+            head in proptest::sample::select(vec!["", "范文", "篇", "例文", "材料", "范", "在"]),
+            num in proptest::sample::select(vec!["", "一", "十二", "3", "12", "123"]),
+            sep in proptest::sample::select(vec!["", "：", ":", "。"]),
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "讲话", "篇", "范文", "例文", "材料", "心得体会", "报告", "一", "二", "十",
+                    "3", "：", "在", "会议上的", " ", "。",
+                ]),
+                0..6,
+            ),
+        ) {
+            let t = format!("{head}{num}{sep}{}", parts.concat());
+            proptest::prop_assert!(may_be_header(&t) || !HEADER_RE.is_match(&t), "{}", t);
+        }
+    }
+
+    #[test]
+    fn header_check_passes_the_headers_of_the_tests() {
+        for t in [
+            "讲话一",
+            "讲话二",
+            "重要讲话一",
+            "范文2：标题",
+            "篇十：",
+            "材料三：x",
+        ] {
+            assert!(HEADER_RE.is_match(t) && may_be_header(t), "{t}");
+        }
+        for t in [
+            "同志们：",
+            "（一）加强领导",
+            "今天我们召开会议，目的是统一思想。",
+        ] {
+            assert!(!may_be_header(t), "{t}");
+        }
     }
 
     #[test]
