@@ -1886,6 +1886,8 @@ impl Engine {
         // clean/
         let mut clean = String::new();
         let mut places = Vec::new();
+        let place_lines = PlaceholderLines::new(f.rel_path);
+        let mut text = String::new();
         let mut kinds: BTreeMap<Kind, usize> = BTreeMap::new();
         for (pi, p) in prep.paras.iter().enumerate() {
             let spans = &prep.spans[pi];
@@ -1902,21 +1904,16 @@ impl Engine {
                 let (li, col, piece_end) = p.locate(s.start, chars.len());
                 let line = &prep.lines[li];
                 let end_in_piece = s.end.min(piece_end) - (s.start - col);
-                let text: String = chars[s.start..s.end].iter().collect();
-                let replacement = placeholders::replacement(s.kind, &text, cfg.mask_style)
-                    .map(|c| c.into_owned())
-                    .unwrap_or_else(|| text.clone());
-                push_jsonl(
+                text.clear();
+                text.extend(&chars[s.start..s.end]);
+                let replacement = placeholders::replacement(s.kind, &text, cfg.mask_style);
+                place_lines.push(
                     &mut places,
-                    &PlaceholderRecord {
-                        file: f.rel_path,
-                        line: line.no,
-                        start: line.orig_col(col),
-                        end: line.orig_col(end_in_piece - 1) + 1,
-                        text,
-                        kind: s.kind,
-                        replacement,
-                    },
+                    line.no,
+                    [line.orig_col(col), line.orig_col(end_in_piece - 1) + 1],
+                    &text,
+                    s.kind,
+                    replacement.as_deref().unwrap_or(&text),
                 );
             }
         }

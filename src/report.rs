@@ -56,6 +56,50 @@ pub struct PlaceholderRecord<'a> {
     pub replacement: String,
 }
 
+/// Writes the `placeholders.jsonl` lines of one file, byte for byte what
+/// [`push_jsonl`] writes for a [`PlaceholderRecord`]. A file can hold thousands of
+/// masks; its name is escaped once here rather than once a line, and the fixed keys
+/// are copied rather than serialised.
+pub struct PlaceholderLines {
+    /// `{"file":"<name>","line":`
+    head: Vec<u8>,
+}
+
+impl PlaceholderLines {
+    pub fn new(file: &str) -> Self {
+        let mut head = br#"{"file":"#.to_vec();
+        serde_json::to_writer(&mut head, file).expect("a str serialises");
+        head.extend_from_slice(br#","line":"#);
+        PlaceholderLines { head }
+    }
+
+    /// Append the line of one placeholder (fields as in [`PlaceholderRecord`]).
+    pub fn push(
+        &self,
+        buf: &mut Vec<u8>,
+        line: u32,
+        [start, end]: [usize; 2],
+        text: &str,
+        kind: Kind,
+        replacement: &str,
+    ) {
+        let mut num = itoa::Buffer::new();
+        buf.extend_from_slice(&self.head);
+        buf.extend_from_slice(num.format(line).as_bytes());
+        buf.extend_from_slice(br#","start":"#);
+        buf.extend_from_slice(num.format(start).as_bytes());
+        buf.extend_from_slice(br#","end":"#);
+        buf.extend_from_slice(num.format(end).as_bytes());
+        buf.extend_from_slice(br#","text":"#);
+        serde_json::to_writer(&mut *buf, text).expect("a str serialises");
+        buf.extend_from_slice(br#","kind":""#);
+        buf.extend_from_slice(kind.name().as_bytes());
+        buf.extend_from_slice(br#"","replacement":"#);
+        serde_json::to_writer(&mut *buf, replacement).expect("a str serialises");
+        buf.extend_from_slice(b"}\n");
+    }
+}
+
 /// A line of `removed.jsonl`.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct RemovedRecord<'a> {
@@ -364,6 +408,35 @@ impl Staging {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The placeholder line writer gives serde's bytes, whatever the strings hold
+        /// (quotes, backslashes, control characters, any Unicode).
+        #[test]
+        fn placeholder_lines_are_what_serde_writes(
+            file in "\\PC{0,12}|[a-z/\"\\\\\u{0}-\u{1f}\u{7f}中]{0,12}",
+            line: u32,
+            start: usize,
+            end: usize,
+            text in "\\PC{0,6}|[X*\"\\\\\u{0}-\u{1f}]{0,6}",
+            kind in proptest::sample::select(Kind::ALL.to_vec()),
+            replacement in "\\PC{0,4}",
+        ) {
+            let mut want = Vec::new();
+            push_jsonl(&mut want, &PlaceholderRecord {
+                file: &file,
+                line,
+                start,
+                end,
+                text: text.clone(),
+                kind,
+                replacement: replacement.clone(),
+            });
+            let mut got = b"earlier bytes stay".to_vec();
+            PlaceholderLines::new(&file).push(&mut got, line, [start, end], &text, kind, &replacement);
+            proptest::prop_assert_eq!(&got[18..], &want[..]);
+        }
+    }
 
     #[test]
     fn refuses_output_inside_input_and_non_empty_output() {
