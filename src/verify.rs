@@ -466,6 +466,8 @@ fn align_slots_kernel<S: Packed>(a: &[u32], b: &[u32], lo: usize) -> (usize, usi
     let mut ring = vec![S::default(); ROWS * w];
     let mut cur = vec![S::default(); w];
     let b_slots: Vec<usize> = (0..m).filter(|&j| is_slot_token(b[j])).collect();
+    // The band moves right row by row: b's slots before it are passed for good.
+    let mut slots_from = 0;
     for i in 1..=n {
         let (j0, j1) = (i.saturating_sub(below).max(1), (i + above).min(m));
         let x = a[i - 1];
@@ -494,9 +496,12 @@ fn align_slots_kernel<S: Packed>(a: &[u32], b: &[u32], lo: usize) -> (usize, usi
                 }
             }
         } else {
-            for &jb in &b_slots {
-                if jb + 1 < j0 || jb + 1 > j1 {
-                    continue;
+            while slots_from < b_slots.len() && b_slots[slots_from] + 1 < j0 {
+                slots_from += 1;
+            }
+            for &jb in &b_slots[slots_from..] {
+                if jb + 1 > j1 {
+                    break;
                 }
                 // b[jb] stands for a[i-k..i].
                 let y = b[jb];
