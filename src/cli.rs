@@ -177,8 +177,10 @@ pub struct CleanArgs {
     pub force: bool,
 
     /// Memory for key tokens, and as much again for LSH band keys, before the rest
-    /// goes to a temporary file in the output folder until the run ends (default: 32M
-    /// of tokens, 64M of keys). Outputs do not depend on it.
+    /// goes to a temporary file in the output folder until the run ends; and as much
+    /// again for files' text stages kept for the write phase, which reads and
+    /// prepares the others again (default: 32M of tokens, 64M of keys, 128M of
+    /// prepared files; 0: all on disk, none kept). Outputs do not depend on it.
     #[arg(long, value_name = "SIZE", value_parser = parse_budget)]
     pub spill_budget: Option<u64>,
 

@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -53,6 +54,47 @@ pub struct Prepared {
     pub paras: Vec<Paragraph>,
     /// Masked spans of each paragraph (char offsets in its text).
     pub spans: Vec<Vec<Span>>,
+}
+
+/// Take `size` bytes from `budget` if it has them.
+fn take_budget(budget: &AtomicU64, size: u64) -> bool {
+    budget
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+            left.checked_sub(size)
+        })
+        .is_ok()
+}
+
+impl Prepared {
+    /// Bytes it holds, roughly: what keeping it for the write phase costs.
+    pub fn heap_bytes(&self) -> u64 {
+        use std::mem::size_of;
+        let lines: usize = self
+            .lines
+            .iter()
+            .map(|l| size_of::<Line>() + l.text.capacity() + 4 * l.removed.capacity())
+            .sum();
+        let paras: usize = self
+            .paras
+            .iter()
+            .map(|p| {
+                size_of::<Paragraph>()
+                    + p.text.capacity()
+                    + size_of::<(usize, usize)>() * p.pieces.capacity()
+            })
+            .sum();
+        let docs: usize = self
+            .docs
+            .iter()
+            .map(|d| size_of::<Document>() + d.title.as_ref().map_or(0, |t| t.capacity()))
+            .sum();
+        let spans: usize = self
+            .spans
+            .iter()
+            .map(|s| size_of::<Vec<Span>>() + size_of::<Span>() * s.capacity())
+            .sum();
+        (lines + paras + docs + spans + size_of::<Option<RuleId>>() * self.furniture.len()) as u64
+    }
 }
 
 /// Run the text stages on decoded text.
@@ -132,6 +174,10 @@ pub struct FileFacts {
     /// Key tokens of the searched paragraphs, one after another.
     pub tokens: FileTokens,
     stage_ns: [u64; STAGES.len()],
+    /// The file's text stages, kept for the write phase while the run's budget for
+    /// them lasts (see [`Engine::keep_prepared`]); otherwise it reads and prepares the
+    /// file again.
+    kept: Option<Box<Prepared>>,
 }
 
 /// A file's key tokens: in memory, or spilled to a [`Spill`] (the local run keeps all
@@ -174,11 +220,11 @@ pub const KEY_MEMORY_BUDGET: u64 = 64 << 20;
 pub struct Spill {
     file: std::fs::File,
     /// Bytes written or reserved so far.
-    len: std::sync::atomic::AtomicU64,
+    len: AtomicU64,
     /// Bytes of tokens that may still stay in memory.
-    token_budget: std::sync::atomic::AtomicU64,
+    token_budget: AtomicU64,
     /// Bytes of band keys that may still stay in memory.
-    key_budget: std::sync::atomic::AtomicU64,
+    key_budget: AtomicU64,
     /// Some file's band keys went to disk.
     keys_spilled: std::sync::atomic::AtomicBool,
 }
@@ -191,19 +237,11 @@ impl Spill {
         let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
         Ok(Spill {
             file,
-            len: std::sync::atomic::AtomicU64::new(0),
-            token_budget: std::sync::atomic::AtomicU64::new(token_budget),
-            key_budget: std::sync::atomic::AtomicU64::new(key_budget),
+            len: AtomicU64::new(0),
+            token_budget: AtomicU64::new(token_budget),
+            key_budget: AtomicU64::new(key_budget),
             keys_spilled: std::sync::atomic::AtomicBool::new(false),
         })
-    }
-
-    /// Take `size` bytes from `budget` if it has them.
-    fn fits(budget: &std::sync::atomic::AtomicU64, size: u64) -> bool {
-        use std::sync::atomic::Ordering::Relaxed;
-        budget
-            .fetch_update(Relaxed, Relaxed, |left| left.checked_sub(size))
-            .is_ok()
     }
 
     /// Room for `size` bytes; returns its offset.
@@ -223,12 +261,12 @@ impl Spill {
     /// unless it fits in what is left of its memory budget.
     pub fn spill(&self, f: &mut FileFacts) -> std::io::Result<()> {
         if let FileTokens::Memory(v) = &f.tokens {
-            if !Spill::fits(&self.token_budget, v.len() as u64 * 4) {
+            if !take_budget(&self.token_budget, v.len() as u64 * 4) {
                 f.tokens = FileTokens::Spilled(self.append(&le_bytes(v, u32::to_le_bytes))?);
             }
         }
         if let FileKeys::Memory(v) = &f.band_keys {
-            if !Spill::fits(&self.key_budget, v.len() as u64 * 8) {
+            if !take_budget(&self.key_budget, v.len() as u64 * 8) {
                 f.band_keys = FileKeys::Spilled(self.append(&le_bytes(v, u64::to_le_bytes))?);
                 self.keys_spilled
                     .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -408,7 +446,14 @@ pub struct Engine {
     /// jieba's words of the clauses seen so far, so an edited copy of a paragraph is
     /// segmented only where it differs (`None`: off, in tests).
     word_memo: Option<WordMemo>,
+    /// Bytes of [`Prepared`] files the analyze phase may still keep for the write phase.
+    keep_left: AtomicU64,
 }
+
+/// Memory for files' text stages kept from the analyze phase for the write phase, so
+/// a small or middling corpus is not read and prepared twice (`--spill-budget` sets it
+/// too; `0` keeps none). Whatever is kept, the outputs are the same.
+pub const PREPARED_MEMORY_BUDGET: u64 = 128 << 20;
 
 /// What fingerprinting a normalised paragraph gives: its key facts, and when it is
 /// searched its key tokens and band keys.
@@ -506,6 +551,7 @@ impl Engine {
             rows,
             memo: Some(Memo::new(MEMO_SHARDS, MEMO_BYTES)),
             word_memo: Some(WordMemo::new(MEMO_SHARDS, WORD_MEMO_BYTES)),
+            keep_left: AtomicU64::new(0),
         })
     }
 
@@ -518,6 +564,12 @@ impl Engine {
         if let Some(m) = &self.word_memo {
             m.clear();
         }
+    }
+
+    /// Let the analyze phase keep up to `bytes` of prepared files in their facts for
+    /// the write phase ([`Engine::write_prepared`]); none by default.
+    pub fn keep_prepared(&self, bytes: u64) {
+        self.keep_left.store(bytes, Ordering::Relaxed);
     }
 
     /// jieba, loaded now if it was not yet (`None` when the options need no words).
@@ -587,16 +639,16 @@ impl Engine {
         let ReadFile {
             read: r,
             mut stage_ns,
-            prep:
-                Prepared {
-                    lines,
-                    docs,
-                    paras,
-                    spans: para_spans,
-                    ..
-                },
+            prep,
         } = r;
         let dec = &r.dec;
+        let Prepared {
+            lines,
+            docs,
+            paras,
+            spans: para_spans,
+            ..
+        } = &prep;
 
         let mut para_doc = vec![0u32; paras.len()];
         for (d, doc) in docs.iter().enumerate() {
@@ -717,6 +769,7 @@ impl Engine {
             band_keys: FileKeys::Memory(band_keys),
             tokens: FileTokens::Memory(file_tokens),
             stage_ns,
+            kept: take_budget(&self.keep_left, prep.heap_bytes()).then(|| Box::new(prep)),
         }))
     }
 }
@@ -788,6 +841,7 @@ fn run_in_pool(
     // the first files in order (with one thread, it loads first); they then finish
     // like the rest. Which files go ahead depends on timing, what comes out does not.
     let t = Instant::now();
+    engine.keep_prepared(cfg.spill_budget.unwrap_or(PREPARED_MEMORY_BUDGET));
     let pb = progress_bar(cfg, w.sources.len(), "analyze");
     let (_, ahead) = rayon::join(
         || engine.segmenter(),
@@ -885,19 +939,27 @@ fn run_in_pool(
     clusters.finish()?;
     let clean_root = staging.clean_root();
     const WRITE_CHUNK: usize = 256;
-    for (ci, chunk) in files.chunks(WRITE_CHUNK).enumerate() {
+    for (ci, chunk) in files.chunks_mut(WRITE_CHUNK).enumerate() {
         let written: Vec<std::result::Result<FileOutput, Skipped>> = chunk
-            .par_iter()
+            .par_iter_mut()
             .enumerate()
             .map(|(k, f)| {
                 let i = ci * WRITE_CHUNK + k;
                 let (p0, d0) = (para_base[i], doc_base[i]);
-                let r = engine.write_file(
-                    &clean_root,
-                    f.file_ref(),
+                let removed = (
                     &dec.para_removed[p0..p0 + f.paras.len()],
                     &dec.doc_removed[d0..d0 + f.docs.len()],
                 );
+                let r = match f.kept.take() {
+                    Some(prep) => engine.write_prepared(
+                        &clean_root,
+                        f.file_ref(),
+                        &prep,
+                        removed.0,
+                        removed.1,
+                    ),
+                    None => engine.write_file(&clean_root, f.file_ref(), removed.0, removed.1),
+                };
                 pb.inc(1);
                 r
             })
@@ -1810,7 +1872,6 @@ impl Engine {
         doc_removed: &[Option<u32>],
     ) -> std::result::Result<FileOutput, Skipped> {
         let cfg = &self.cfg;
-        let boiler = &self.boiler;
         let fail = |reason: String| Skipped {
             file: f.rel_path.to_string(),
             reason,
@@ -1835,7 +1896,26 @@ impl Engine {
         if hash != f.hash {
             return Err(fail("file changed during the run".into()));
         }
-        let prep = prepare(&decoded.text, boiler, cfg.keep_boilerplate);
+        let prep = prepare(&decoded.text, &self.boiler, cfg.keep_boilerplate);
+        self.write_prepared(clean_root, f, &prep, para_removed, doc_removed)
+    }
+
+    /// [`Engine::write_file`] with the file's text stages at hand (kept from the
+    /// analyze phase, or just done again).
+    pub fn write_prepared(
+        &self,
+        clean_root: &Path,
+        f: FileRef,
+        prep: &Prepared,
+        para_removed: &[Option<u32>],
+        doc_removed: &[Option<u32>],
+    ) -> std::result::Result<FileOutput, Skipped> {
+        let cfg = &self.cfg;
+        let boiler = &self.boiler;
+        let fail = |reason: String| Skipped {
+            file: f.rel_path.to_string(),
+            reason,
+        };
         if prep.paras.len() != f.paragraphs
             || para_removed.len() != prep.paras.len()
             || doc_removed.len() != prep.docs.len()
@@ -2014,6 +2094,7 @@ mod tests {
             band_keys: FileKeys::Memory(Vec::new()),
             tokens: FileTokens::Memory(tokens),
             stage_ns: [0; STAGES.len()],
+            kept: None,
         }
     }
 
@@ -2143,6 +2224,76 @@ mod tests {
         assert_eq!(facts(&words_only), b);
         assert!(words_only.word_memo.as_ref().unwrap().len() > 100);
         assert_eq!(facts(&words_only), b);
+    }
+
+    #[test]
+    fn kept_text_stages_write_what_reading_again_writes() {
+        let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seeds");
+        let out = tempfile::tempdir().unwrap();
+        let cfg = Config::new(seeds.clone(), out.path().join("unused"));
+        let engine = Engine::new(&cfg).unwrap();
+        let analyze = |name: &str| {
+            let src = Source {
+                rel_path: name.into(),
+                path: seeds.join(name),
+            };
+            match engine.analyze(&src, &mut Scratch::default()) {
+                Analyzed::Done(f) => *f,
+                _ => panic!("analysed"),
+            }
+        };
+        // Nothing is kept unless the run gives a budget.
+        let name = "000_2fb96dc22149446e.txt";
+        assert!(analyze(name).kept.is_none());
+        engine.keep_prepared(1000);
+        assert!(analyze(name).kept.is_none(), "a file over the budget");
+        assert_eq!(engine.keep_left.load(Ordering::Relaxed), 1000);
+        engine.keep_prepared(u64::MAX);
+        let mut written = 0;
+        for e in std::fs::read_dir(&seeds).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            let mut f = analyze(&name);
+            let kept = f.kept.take().expect("kept within the budget");
+            assert_eq!(
+                engine.keep_left.load(Ordering::Relaxed),
+                u64::MAX - kept.heap_bytes(),
+                "{name}"
+            );
+            assert!(kept.heap_bytes() > f.bytes, "{name}");
+            engine.keep_prepared(u64::MAX);
+            // Every third paragraph and the last document removed, as by a cluster.
+            let paras: Vec<Option<u32>> = (0..f.paras.len())
+                .map(|i| (i % 3 == 1).then_some(7))
+                .collect();
+            let mut docs = vec![None; f.docs.len()];
+            if let Some(d) = docs.last_mut() {
+                *d = Some(9);
+            }
+            let roots = [out.path().join("kept"), out.path().join("again")];
+            let a = engine
+                .write_prepared(&roots[0], f.file_ref(), &kept, &paras, &docs)
+                .unwrap();
+            let b = engine
+                .write_file(&roots[1], f.file_ref(), &paras, &docs)
+                .unwrap();
+            assert!(
+                !b.placeholders.is_empty() || !b.removed.is_empty(),
+                "{name}"
+            );
+            assert_eq!(a.removed, b.removed, "{name}");
+            assert_eq!(a.placeholders, b.placeholders, "{name}");
+            assert_eq!(
+                serde_json::to_string(&a.counts).unwrap(),
+                serde_json::to_string(&b.counts).unwrap()
+            );
+            assert_eq!(
+                std::fs::read(roots[0].join(&name)).ok(),
+                std::fs::read(roots[1].join(&name)).ok(),
+                "{name}"
+            );
+            written += 1;
+        }
+        assert_eq!(written, 5);
     }
 
     #[test]

@@ -597,7 +597,7 @@ fn synth_from_seeds(dir: &Path, docs: &str) -> (PathBuf, PathBuf) {
 }
 
 #[test]
-fn spilling_tokens_and_band_keys_to_disk_changes_no_output() {
+fn spilling_to_disk_and_keeping_no_prepared_files_changes_no_output() {
     let (_d, dir) = input_dir();
     let (_, syn) = synth_from_seeds(&dir, "60");
     let corpus = syn.join("corpus");
@@ -612,7 +612,8 @@ fn spilling_tokens_and_band_keys_to_disk_changes_no_output() {
         counts["clusters"]["paragraph"].as_u64().unwrap() > 20,
         "{counts}"
     );
-    // Everything on disk; then some files in memory and the rest on disk.
+    // Everything on disk and no file kept prepared for the write phase (every one
+    // read again); then some files in memory and kept, the rest on disk and read again.
     for args in [
         &["--spill-budget", "0"][..],
         &["--spill-budget", "8K", "--jobs", "3"],
