@@ -362,6 +362,14 @@ pub fn key_tokens(words: &[(&str, &str)], fold: Fold, chars: bool, sc: &mut Scra
 /// The shingles of a token sequence: hashes of every `n` consecutive tokens (the
 /// whole sequence when shorter), sorted and deduplicated, into `out`.
 pub fn shingles(tokens: &[u32], n: usize, out: &mut Vec<u32>) {
+    shingle_hashes(tokens, n, out);
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// [`shingles`] in window order, repeats kept: enough for a MinHash signature, which
+/// is the same for a multiset as for its set, without the sort.
+pub fn shingle_hashes(tokens: &[u32], n: usize, out: &mut Vec<u32>) {
     out.clear();
     // Shingles see names and numbers folded, a run of them as one slot. `out` first
     // holds that view, then each window's hash in place (window i is read before
@@ -384,8 +392,6 @@ pub fn shingles(tokens: &[u32], n: usize, out: &mut Vec<u32>) {
         out[i] = fold(h);
     }
     out.truncate(windows);
-    out.sort_unstable();
-    out.dedup();
 }
 
 /// Key tokens and shingles of one paragraph: words and tags in, tokens and shingle
@@ -442,6 +448,30 @@ mod tests {
     ];
 
     proptest! {
+        /// The unsorted shingle hashes, repeats and all, give the signature of the set:
+        /// the analyze phase hashes them, the group phase compares sets.
+        #[test]
+        fn shingle_hashes_sign_like_the_shingle_set(
+            tokens in proptest::collection::vec(
+                prop_oneof![0u32..6, Just(NAME_TOKEN), Just(NUM_TOKEN), 1000u32..1004],
+                0..60,
+            ),
+            n in 1usize..6,
+        ) {
+            let mh = crate::minhash::MinHasher::new(64, 3);
+            let (mut set, mut hashes) = (Vec::new(), Vec::new());
+            shingles(&tokens, n, &mut set);
+            shingle_hashes(&tokens, n, &mut hashes);
+            let (mut a, mut b) = (vec![0; 64], vec![0; 64]);
+            mh.signature_into(&set, &mut a);
+            mh.signature_into(&hashes, &mut b);
+            prop_assert_eq!(a, b);
+            let mut sorted = hashes.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            prop_assert_eq!(&sorted, &set);
+        }
+
         #[test]
         fn fast_nfkc_equals_nfkc(idx in proptest::collection::vec(0..MIXED.len(), 0..40)) {
             let s: String = idx.iter().map(|&i| MIXED[i]).collect();

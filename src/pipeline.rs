@@ -702,16 +702,20 @@ impl Engine {
             }
             stage_ns[4] += ns(t);
             let t = Instant::now();
-            let key = fingerprint::fingerprint(
-                self.cfg.shingle,
+            let key = fingerprint::key_tokens(
                 &words,
                 self.cfg.fold,
+                matches!(self.cfg.shingle, ShingleKind::Char(_)),
                 &mut sc.fp,
-                &mut sc.shingles,
             );
             stage_ns[5] += ns(t);
             let mut tokens = [file_tokens.len() as u32, 0];
             if key.key_chars as usize >= self.cfg.min_chars {
+                // Only a searched paragraph needs shingles, and MinHash no sorted set.
+                let t = Instant::now();
+                let n = self.cfg.shingle.size();
+                fingerprint::shingle_hashes(&sc.fp.tokens, n, &mut sc.shingles);
+                stage_ns[5] += ns(t);
                 let t = Instant::now();
                 self.hasher.signature_into(&sc.shingles, &mut sc.sig);
                 for b in 0..self.bands {
