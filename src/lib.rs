@@ -44,6 +44,7 @@ pub mod memo;
 pub mod minhash;
 pub mod pipeline;
 pub mod placeholders;
+pub mod prefetch;
 pub mod report;
 pub mod segment;
 pub mod structure;

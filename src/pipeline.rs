@@ -36,6 +36,7 @@ use crate::lsh;
 use crate::memo::Memo;
 use crate::minhash::MinHasher;
 use crate::placeholders::{self, Kind, Span};
+use crate::prefetch;
 use crate::report::{self, *};
 use crate::segment::{Segmenter, WordMemo};
 use crate::structure::{self, Document, Paragraph};
@@ -504,13 +505,24 @@ fn read_decode(
     stage_ns: &mut [u64],
 ) -> std::result::Result<ReadBytes, Analyzed> {
     let t = Instant::now();
-    let bytes = std::fs::read(&src.path).map_err(|e| {
+    let bytes = std::fs::read(&src.path);
+    stage_ns[0] += ns(t);
+    decode_read(src, bytes, forced, stage_ns)
+}
+
+/// [`read_decode`] once the file is read (here or ahead, see [`prefetch`]).
+fn decode_read(
+    src: &Source,
+    bytes: std::io::Result<Vec<u8>>,
+    forced: Option<&'static encoding_rs::Encoding>,
+    stage_ns: &mut [u64],
+) -> std::result::Result<ReadBytes, Analyzed> {
+    let bytes = bytes.map_err(|e| {
         Analyzed::Failed(Skipped {
             file: src.rel_path.clone(),
             reason: e.to_string(),
         })
     })?;
-    stage_ns[0] += ns(t);
     let t = Instant::now();
     let (hash, len) = (xxh3_64(&bytes), bytes.len() as u64);
     let dec = decode::decode_owned(bytes, forced).map_err(|NotText::Binary| {
@@ -621,8 +633,21 @@ impl Engine {
 
     /// The part of [`Engine::analyze`] that needs no jieba: read, decode, prepare.
     fn read_prepare(&self, src: &Source) -> std::result::Result<ReadFile, Analyzed> {
+        let t = Instant::now();
+        let bytes = std::fs::read(&src.path);
+        self.prepare_read(src, bytes, ns(t))
+    }
+
+    /// [`Engine::read_prepare`] of a file already read (`read_ns`: what that took).
+    fn prepare_read(
+        &self,
+        src: &Source,
+        bytes: std::io::Result<Vec<u8>>,
+        read_ns: u64,
+    ) -> std::result::Result<ReadFile, Analyzed> {
         let mut stage_ns = [0u64; STAGES.len()];
-        let mut read = read_decode(src, self.cfg.encoding, &mut stage_ns)?;
+        stage_ns[0] = read_ns;
+        let mut read = decode_read(src, bytes, self.cfg.encoding, &mut stage_ns)?;
         let t = Instant::now();
         let prep = prepare(&read.dec.text, &self.boiler, self.cfg.keep_boilerplate);
         stage_ns[2] += ns(t);
@@ -841,27 +866,20 @@ fn run_in_pool(
     phase.insert("1_walk".to_string(), t.elapsed().as_secs_f64());
     let mut totals = Totals::new(w.skipped, w.failed, w.other_files);
 
-    // analyze. jieba's dictionary loads on one thread while another reads and prepares
-    // the first files in order (with one thread, it loads first); they then finish
-    // like the rest. Which files go ahead depends on timing, what comes out does not.
+    // analyze. Reader threads read the files ahead of the workers (see `prefetch`).
+    // jieba's dictionary loads on one thread while another prepares the first files to
+    // arrive (with one thread, it loads first); they then finish like the rest. Which
+    // files go ahead, and the order files are analysed in, depend on timing; the
+    // results are put back in file order, and what comes out does not depend on it.
     let t = Instant::now();
     engine.keep_prepared(cfg.spill_budget.unwrap_or(PREPARED_MEMORY_BUDGET));
     let pb = progress_bar(cfg, w.sources.len(), "analyze");
-    let (_, ahead) = rayon::join(
-        || engine.segmenter(),
-        || {
-            let mut ahead = Vec::new();
-            for src in &w.sources {
-                if engine.segmenter_ready() {
-                    break;
-                }
-                ahead.push(engine.read_prepare(src));
-            }
-            ahead
-        },
-    );
-    let (first, rest) = w.sources.split_at(ahead.len());
-    let finish = |sc: &mut Scratch, src: &Source, read| {
+    let prepare = |r: prefetch::Read| {
+        let src = &w.sources[r.index];
+        (r.index, engine.prepare_read(src, r.bytes, r.read_ns))
+    };
+    let finish = |sc: &mut Scratch, (i, read)| {
+        let src = &w.sources[i];
         let mut a = engine.finish_analysis(src, read, sc);
         if let Analyzed::Done(f) = &mut a {
             if let Err(e) = spill.spill(f) {
@@ -872,16 +890,37 @@ fn run_in_pool(
             }
         }
         pb.inc(1);
-        a
+        (i, a)
     };
-    let mut analyzed: Vec<Analyzed> = ahead
-        .into_par_iter()
-        .zip(first)
-        .map_init(Scratch::default, |sc, (read, src)| finish(sc, src, read))
-        .collect();
-    analyzed.par_extend(rest.par_iter().map_init(Scratch::default, |sc, src| {
-        finish(sc, src, engine.read_prepare(src))
-    }));
+    let paths: Vec<&Path> = w.sources.iter().map(|s| s.path.as_path()).collect();
+    let mut analyzed: Vec<(usize, Analyzed)> =
+        prefetch::read_ahead(&paths, prefetch::READERS, prefetch::DEPTH, |rx| {
+            let (_, (ahead, rx)) = rayon::join(
+                || engine.segmenter(),
+                move || {
+                    let mut ahead = Vec::new();
+                    while !engine.segmenter_ready() {
+                        match rx.recv() {
+                            Ok(r) => ahead.push(prepare(r)),
+                            Err(_) => break,
+                        }
+                    }
+                    (ahead, rx)
+                },
+            );
+            let mut analyzed: Vec<(usize, Analyzed)> = ahead
+                .into_par_iter()
+                .map_init(Scratch::default, finish)
+                .collect();
+            analyzed.par_extend(
+                rx.into_iter()
+                    .par_bridge()
+                    .map_init(Scratch::default, |sc, r| finish(sc, prepare(r))),
+            );
+            analyzed
+        });
+    analyzed.sort_unstable_by_key(|&(i, _)| i);
+    let analyzed: Vec<Analyzed> = analyzed.into_iter().map(|(_, a)| a).collect();
     pb.finish_and_clear();
     engine.clear_memo();
     // The write phase finds files again by their facts' relative paths.
