@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -227,7 +227,7 @@ pub struct Spill {
     /// Bytes of band keys that may still stay in memory.
     key_budget: AtomicU64,
     /// Some file's band keys went to disk.
-    keys_spilled: std::sync::atomic::AtomicBool,
+    keys_spilled: AtomicBool,
 }
 
 impl Spill {
@@ -241,14 +241,13 @@ impl Spill {
             len: AtomicU64::new(0),
             token_budget: AtomicU64::new(token_budget),
             key_budget: AtomicU64::new(key_budget),
-            keys_spilled: std::sync::atomic::AtomicBool::new(false),
+            keys_spilled: AtomicBool::new(false),
         })
     }
 
     /// Room for `size` bytes; returns its offset.
     fn reserve(&self, size: u64) -> u64 {
-        self.len
-            .fetch_add(size, std::sync::atomic::Ordering::Relaxed)
+        self.len.fetch_add(size, Ordering::Relaxed)
     }
 
     /// Append `bytes`; returns their offset.
@@ -269,8 +268,7 @@ impl Spill {
         if let FileKeys::Memory(v) = &f.band_keys {
             if !take_budget(&self.key_budget, v.len() as u64 * 8) {
                 f.band_keys = FileKeys::Spilled(self.append(&le_bytes(v, u64::to_le_bytes))?);
-                self.keys_spilled
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                self.keys_spilled.store(true, Ordering::Relaxed);
             }
         }
         Ok(())
@@ -1348,9 +1346,7 @@ fn band_columns(
     (bands, chunk): (usize, usize),
     spill: &Spill,
 ) -> std::io::Result<BandColumns> {
-    let on_disk = spill
-        .keys_spilled
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let on_disk = spill.keys_spilled.load(Ordering::Relaxed);
     let n = reps.len();
     let mut cols: Vec<Vec<u64>> = (0..bands)
         .map(|_| Vec::with_capacity(if on_disk { chunk } else { n }))
