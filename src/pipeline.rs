@@ -454,6 +454,10 @@ pub struct Engine {
 /// too; `0` keeps none). Whatever is kept, the outputs are the same.
 pub const PREPARED_MEMORY_BUDGET: u64 = 128 << 20;
 
+/// Reader threads, files a batch and batches in flight of the analyze phase's
+/// [`prefetch::read_ahead`].
+const READ_AHEAD: (usize, usize, usize) = (prefetch::READERS, prefetch::BATCH, prefetch::DEPTH);
+
 /// What fingerprinting a normalised paragraph gives: its key facts, and when it is
 /// searched its key tokens and band keys.
 struct Fingerprinted {
@@ -891,32 +895,35 @@ fn run_in_pool(
         (i, a)
     };
     let paths: Vec<&Path> = w.sources.iter().map(|s| s.path.as_path()).collect();
-    let mut analyzed: Vec<(usize, Analyzed)> =
-        prefetch::read_ahead(&paths, prefetch::READERS, prefetch::DEPTH, |rx| {
-            let (_, (ahead, rx)) = rayon::join(
-                || engine.segmenter(),
-                move || {
-                    let mut ahead = Vec::new();
-                    while !engine.segmenter_ready() {
-                        match rx.recv() {
-                            Ok(r) => ahead.push(prepare(r)),
-                            Err(_) => break,
-                        }
+    let mut analyzed: Vec<(usize, Analyzed)> = prefetch::read_ahead(&paths, READ_AHEAD, |rx| {
+        let (_, (ahead, rx)) = rayon::join(
+            || engine.segmenter(),
+            move || {
+                let mut ahead = Vec::new();
+                while !engine.segmenter_ready() {
+                    match rx.recv() {
+                        Ok(reads) => ahead.extend(reads.into_iter().map(prepare)),
+                        Err(_) => break,
                     }
-                    (ahead, rx)
-                },
-            );
-            let mut analyzed: Vec<(usize, Analyzed)> = ahead
-                .into_par_iter()
-                .map_init(Scratch::default, finish)
-                .collect();
-            analyzed.par_extend(
-                rx.into_iter()
-                    .par_bridge()
-                    .map_init(Scratch::default, |sc, r| finish(sc, prepare(r))),
-            );
-            analyzed
-        });
+                }
+                (ahead, rx)
+            },
+        );
+        let mut analyzed: Vec<(usize, Analyzed)> = ahead
+            .into_par_iter()
+            .map_init(Scratch::default, finish)
+            .collect();
+        analyzed.par_extend(
+            rx.into_iter()
+                .par_bridge()
+                .map_init(Scratch::default, |sc, reads| {
+                    let done: Vec<_> = reads.into_iter().map(|r| finish(sc, prepare(r))).collect();
+                    done
+                })
+                .flatten_iter(),
+        );
+        analyzed
+    });
     analyzed.sort_unstable_by_key(|&(i, _)| i);
     let analyzed: Vec<Analyzed> = analyzed.into_iter().map(|(_, a)| a).collect();
     pb.finish_and_clear();
