@@ -406,6 +406,16 @@ pub struct FileRef<'a> {
     pub paragraphs: usize,
 }
 
+impl FileRef<'_> {
+    /// The file, failed for `reason`.
+    fn skipped(&self, reason: String) -> Skipped {
+        Skipped {
+            file: self.rel_path.to_string(),
+            reason,
+        }
+    }
+}
+
 /// A file's share of `summary.json` from the analyze phase.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileSummary {
@@ -453,10 +463,6 @@ pub struct Engine {
 /// a small or middling corpus is not read and prepared twice (`--spill-budget` sets it
 /// too; `0` keeps none). Whatever is kept, the outputs are the same.
 pub const PREPARED_MEMORY_BUDGET: u64 = 128 << 20;
-
-/// Reader threads, files a batch and batches in flight of the analyze phase's
-/// [`prefetch::read_ahead`].
-const READ_AHEAD: (usize, usize, usize) = (prefetch::READERS, prefetch::BATCH, prefetch::DEPTH);
 
 /// What fingerprinting a normalised paragraph gives: its key facts, and when it is
 /// searched its key tokens and band keys.
@@ -506,9 +512,8 @@ fn read_decode(
     forced: Option<&'static encoding_rs::Encoding>,
     stage_ns: &mut [u64],
 ) -> std::result::Result<ReadBytes, Analyzed> {
-    let t = Instant::now();
-    let bytes = std::fs::read(&src.path);
-    stage_ns[0] += ns(t);
+    let (bytes, read_ns) = prefetch::read_timed(&src.path);
+    stage_ns[0] += read_ns;
     decode_read(src, bytes, forced, stage_ns)
 }
 
@@ -635,9 +640,8 @@ impl Engine {
 
     /// The part of [`Engine::analyze`] that needs no jieba: read, decode, prepare.
     fn read_prepare(&self, src: &Source) -> std::result::Result<ReadFile, Analyzed> {
-        let t = Instant::now();
-        let bytes = std::fs::read(&src.path);
-        self.prepare_read(src, bytes, ns(t))
+        let (bytes, read_ns) = prefetch::read_timed(&src.path);
+        self.prepare_read(src, bytes, read_ns)
     }
 
     /// [`Engine::read_prepare`] of a file already read (`read_ns`: what that took).
@@ -895,35 +899,38 @@ fn run_in_pool(
         (i, a)
     };
     let paths: Vec<&Path> = w.sources.iter().map(|s| s.path.as_path()).collect();
-    let mut analyzed: Vec<(usize, Analyzed)> = prefetch::read_ahead(&paths, READ_AHEAD, |rx| {
-        let (_, (ahead, rx)) = rayon::join(
-            || engine.segmenter(),
-            move || {
-                let mut ahead = Vec::new();
-                while !engine.segmenter_ready() {
-                    match rx.recv() {
-                        Ok(reads) => ahead.extend(reads.into_iter().map(prepare)),
-                        Err(_) => break,
+    let mut analyzed: Vec<(usize, Analyzed)> =
+        prefetch::read_ahead(&paths, prefetch::DEFAULT, |rx| {
+            let (_, (ahead, rx)) = rayon::join(
+                || engine.segmenter(),
+                move || {
+                    let mut ahead = Vec::new();
+                    while !engine.segmenter_ready() {
+                        match rx.recv() {
+                            Ok(reads) => ahead.extend(reads.into_iter().map(prepare)),
+                            Err(_) => break,
+                        }
                     }
-                }
-                (ahead, rx)
-            },
-        );
-        let mut analyzed: Vec<(usize, Analyzed)> = ahead
-            .into_par_iter()
-            .map_init(Scratch::default, finish)
-            .collect();
-        analyzed.par_extend(
-            rx.into_iter()
-                .par_bridge()
-                .map_init(Scratch::default, |sc, reads| {
-                    let done: Vec<_> = reads.into_iter().map(|r| finish(sc, prepare(r))).collect();
-                    done
-                })
-                .flatten_iter(),
-        );
-        analyzed
-    });
+                    (ahead, rx)
+                },
+            );
+            let mut analyzed: Vec<(usize, Analyzed)> = ahead
+                .into_par_iter()
+                .map_init(Scratch::default, finish)
+                .collect();
+            analyzed.par_extend(
+                rx.into_iter()
+                    .par_bridge()
+                    .map_init(Scratch::default, |sc, reads| {
+                        reads
+                            .into_iter()
+                            .map(|r| finish(sc, prepare(r)))
+                            .collect::<Vec<_>>()
+                    })
+                    .flatten_iter(),
+            );
+            analyzed
+        });
     analyzed.sort_unstable_by_key(|&(i, _)| i);
     let analyzed: Vec<Analyzed> = analyzed.into_iter().map(|(_, a)| a).collect();
     pb.finish_and_clear();
@@ -994,19 +1001,13 @@ fn run_in_pool(
             .map(|(k, f)| {
                 let i = ci * WRITE_CHUNK + k;
                 let (p0, d0) = (para_base[i], doc_base[i]);
-                let removed = (
-                    &dec.para_removed[p0..p0 + f.paras.len()],
-                    &dec.doc_removed[d0..d0 + f.docs.len()],
-                );
+                let paras = &dec.para_removed[p0..p0 + f.paras.len()];
+                let docs = &dec.doc_removed[d0..d0 + f.docs.len()];
                 let r = match f.kept.take() {
-                    Some(prep) => engine.write_prepared(
-                        &clean_root,
-                        f.file_ref(),
-                        &prep,
-                        removed.0,
-                        removed.1,
-                    ),
-                    None => engine.write_file(&clean_root, f.file_ref(), removed.0, removed.1),
+                    Some(prep) => {
+                        engine.write_prepared(&clean_root, f.file_ref(), &prep, paras, docs)
+                    }
+                    None => engine.write_file(&clean_root, f.file_ref(), paras, docs),
                 };
                 pb.inc(1);
                 r
@@ -1918,10 +1919,7 @@ impl Engine {
         doc_removed: &[Option<u32>],
     ) -> std::result::Result<FileOutput, Skipped> {
         let cfg = &self.cfg;
-        let fail = |reason: String| Skipped {
-            file: f.rel_path.to_string(),
-            reason,
-        };
+        let fail = |reason: String| f.skipped(reason);
         let src = Source {
             rel_path: f.rel_path.to_string(),
             path: cfg.input.join(f.rel_path),
@@ -1958,10 +1956,7 @@ impl Engine {
     ) -> std::result::Result<FileOutput, Skipped> {
         let cfg = &self.cfg;
         let boiler = &self.boiler;
-        let fail = |reason: String| Skipped {
-            file: f.rel_path.to_string(),
-            reason,
-        };
+        let fail = |reason: String| f.skipped(reason);
         if prep.paras.len() != f.paragraphs
             || para_removed.len() != prep.paras.len()
             || doc_removed.len() != prep.docs.len()

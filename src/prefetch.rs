@@ -23,6 +23,8 @@ pub const READERS: usize = 8;
 pub const DEPTH: usize = 4;
 /// Consecutive files a reader reads and sends together.
 pub const BATCH: usize = 16;
+/// Readers, batch and depth of the analyze phase.
+pub const DEFAULT: (usize, usize, usize) = (READERS, BATCH, DEPTH);
 
 /// One file's bytes, read ahead.
 pub struct Read {
@@ -31,6 +33,13 @@ pub struct Read {
     pub bytes: std::io::Result<Vec<u8>>,
     /// Nanoseconds the read took.
     pub read_ns: u64,
+}
+
+/// Read a file, and how long that took in nanoseconds.
+pub fn read_timed(path: &Path) -> (std::io::Result<Vec<u8>>, u64) {
+    let t = Instant::now();
+    let bytes = std::fs::read(path);
+    (bytes, t.elapsed().as_nanos() as u64)
 }
 
 /// Read `paths` on `readers` threads, in order, `batch` consecutive files to a message
@@ -62,12 +71,11 @@ where
                     .iter()
                     .enumerate()
                     .map(|(k, path)| {
-                        let t = Instant::now();
-                        let bytes = std::fs::read(path);
+                        let (bytes, read_ns) = read_timed(path.as_ref());
                         Read {
                             index: first + k,
                             bytes,
-                            read_ns: t.elapsed().as_nanos() as u64,
+                            read_ns,
                         }
                     })
                     .collect();
@@ -116,8 +124,7 @@ mod tests {
         }
         // No files: the consumer sees the channel close at once.
         let none: Vec<std::path::PathBuf> = Vec::new();
-        let params = (READERS, BATCH, DEPTH);
-        assert_eq!(read_ahead(&none, params, |rx| rx.iter().count()), 0);
+        assert_eq!(read_ahead(&none, DEFAULT, |rx| rx.iter().count()), 0);
     }
 
     #[test]
