@@ -177,10 +177,12 @@ pub struct CleanArgs {
     pub force: bool,
 
     /// Memory for key tokens, and as much again for LSH band keys, before the rest
-    /// goes to a temporary file in the output folder until the run ends; and as much
+    /// goes to a temporary file in the output folder until the run ends; as much
     /// again for files' text stages kept for the write phase, which reads and
-    /// prepares the others again (default: 32M of tokens, 64M of keys, 128M of
-    /// prepared files; 0: all on disk, none kept). Outputs do not depend on it.
+    /// prepares the others again; and as much again for those others' furniture and
+    /// masks, which it then need not find again (default: 32M of tokens, 64M of
+    /// keys, 128M of prepared files, 256M of marks; 0: all on disk, none kept).
+    /// Outputs do not depend on it.
     #[arg(long, value_name = "SIZE", value_parser = parse_budget)]
     pub spill_budget: Option<u64>,
 

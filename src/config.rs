@@ -153,9 +153,10 @@ pub struct Config {
     /// Replace `clean/` and `report/` in a non-empty output folder.
     pub force: bool,
     /// Bytes of key tokens, and of band keys, a local run keeps in memory before it
-    /// spills the rest to disk, and of prepared files it keeps for the write phase;
-    /// `None` for the defaults ([`crate::pipeline::TOKEN_MEMORY_BUDGET`],
-    /// [`crate::pipeline::KEY_MEMORY_BUDGET`], [`crate::pipeline::PREPARED_MEMORY_BUDGET`]).
+    /// spills the rest to disk, and of prepared files and of other files' marks it
+    /// keeps for the write phase; `None` for the defaults
+    /// ([`crate::pipeline::TOKEN_MEMORY_BUDGET`], [`crate::pipeline::KEY_MEMORY_BUDGET`],
+    /// [`crate::pipeline::PREPARED_MEMORY_BUDGET`], [`crate::pipeline::MARKS_MEMORY_BUDGET`]).
     pub spill_budget: Option<u64>,
     /// Draw progress bars (only when stderr is a terminal).
     pub progress: bool,

@@ -5,12 +5,13 @@
 //!
 //! 1. **analyze**, parallel over files: read → decode → lines → boilerplate → structure →
 //!    placeholders → segment → fingerprint (shingles, MinHash, band keys). Only compact
-//!    per-paragraph facts are kept; the text is dropped.
+//!    per-paragraph facts are kept; the text is dropped (the first files' text stages,
+//!    and the furniture and masks of the next, stay for phase 3 within a budget).
 //! 2. **group**, over all paragraphs: exact-key fast path, LSH candidates, verification,
 //!    union-find, document-level duplicates, keep decisions, stable cluster ids.
 //! 3. **write**, parallel over files: the file is read and prepared again (the same
-//!    deterministic steps, checked against a content hash), and its cleaned text and
-//!    report lines are written.
+//!    deterministic steps, checked against a content hash; with its marks, only lines
+//!    and structure), and its cleaned text and report lines are written.
 //!
 //! Results are collected in file order and every grouping step is order-free, so the
 //! outputs do not depend on the thread count.
@@ -102,11 +103,38 @@ impl Prepared {
 pub fn prepare(text: &str, boiler: &Boilerplate, keep_furniture: bool) -> Prepared {
     let lines = split_lines(text);
     let furniture = boiler.classify(&lines);
+    assemble(lines, furniture, keep_furniture, |paras| {
+        paras
+            .iter()
+            .map(|p| placeholders::detect(&p.text))
+            .collect()
+    })
+}
+
+/// [`prepare`] with the furniture and masks the analyze phase found in the same text
+/// (see [`Marks`]): only the lines and the structure are built again. `None` when the
+/// marks do not fit the text.
+pub fn prepare_marked(text: &str, marks: &Marks, keep_furniture: bool) -> Option<Prepared> {
+    let lines = split_lines(text);
+    if lines.len() != marks.furniture.len() {
+        return None;
+    }
+    let prep = assemble(lines, marks.furniture(), keep_furniture, |paras| {
+        marks.spans(paras.len()).unwrap_or_default()
+    });
+    (prep.spans.len() == prep.paras.len()).then_some(prep)
+}
+
+/// The text stages after the furniture rules: structure, then `spans` of the
+/// paragraphs.
+fn assemble(
+    lines: Vec<Line>,
+    furniture: Vec<Option<RuleId>>,
+    keep_furniture: bool,
+    spans: impl FnOnce(&[Paragraph]) -> Vec<Vec<Span>>,
+) -> Prepared {
     let (docs, paras) = structure::build(&lines, &furniture, keep_furniture);
-    let spans = paras
-        .iter()
-        .map(|p| placeholders::detect(&p.text))
-        .collect();
+    let spans = spans(&paras);
     Prepared {
         lines,
         furniture,
@@ -114,6 +142,116 @@ pub fn prepare(text: &str, boiler: &Boilerplate, keep_furniture: bool) -> Prepar
         paras,
         spans,
     }
+}
+
+/// What the write phase needs of a file's text stages besides its text: the furniture
+/// rule of each line and the masked spans of each paragraph. Two bytes a line and a
+/// paragraph and eight a mask, against about twice the text for a whole [`Prepared`],
+/// it spares the write phase the furniture rules and the mask detection of a file it
+/// reads again, which are more than half of preparing it.
+#[derive(Debug, Clone)]
+pub struct Marks {
+    /// Rule of each line, [`NO_RULE`] for none.
+    furniture: Box<[RuleId]>,
+    /// The paragraphs' spans one after another.
+    spans: Box<[MarkSpan]>,
+    /// How many spans each paragraph has.
+    counts: Box<[u16]>,
+}
+
+/// [`Marks::furniture`] of a line that no rule removes.
+const NO_RULE: RuleId = RuleId::MAX;
+
+/// A [`Span`] in 8 bytes.
+#[derive(Debug, Clone, Copy)]
+struct MarkSpan {
+    start: u32,
+    len: u16,
+    kind: Kind,
+}
+const _: () = assert!(std::mem::size_of::<MarkSpan>() == 8);
+
+impl Marks {
+    /// The marks of `prep` (`None` if a number does not fit its field).
+    pub fn of(prep: &Prepared) -> Option<Marks> {
+        let furniture = prep
+            .furniture
+            .iter()
+            .map(|r| match *r {
+                Some(NO_RULE) => None,
+                Some(r) => Some(r),
+                None => Some(NO_RULE),
+            })
+            .collect::<Option<_>>()?;
+        let mut spans = Vec::with_capacity(prep.spans.iter().map(Vec::len).sum());
+        let mut counts = Vec::with_capacity(prep.spans.len());
+        for para in &prep.spans {
+            for s in para {
+                spans.push(MarkSpan {
+                    start: s.start.try_into().ok()?,
+                    len: (s.end - s.start).try_into().ok()?,
+                    kind: s.kind,
+                });
+            }
+            counts.push(para.len().try_into().ok()?);
+        }
+        Some(Marks {
+            furniture,
+            spans: spans.into(),
+            counts: counts.into(),
+        })
+    }
+
+    /// The furniture rule of each line.
+    fn furniture(&self) -> Vec<Option<RuleId>> {
+        self.furniture
+            .iter()
+            .map(|&r| (r != NO_RULE).then_some(r))
+            .collect()
+    }
+
+    /// The spans of each of `paragraphs` paragraphs (`None` if they are not that many).
+    fn spans(&self, paragraphs: usize) -> Option<Vec<Vec<Span>>> {
+        if paragraphs != self.counts.len() {
+            return None;
+        }
+        let mut rest = &self.spans[..];
+        let out = self
+            .counts
+            .iter()
+            .map(|&n| {
+                let (para, after) = rest.split_at(usize::from(n).min(rest.len()));
+                rest = after;
+                para.iter()
+                    .map(|s| Span {
+                        start: s.start as usize,
+                        end: s.start as usize + usize::from(s.len),
+                        kind: s.kind,
+                    })
+                    .collect()
+            })
+            .collect();
+        Some(out)
+    }
+
+    /// Bytes it holds: what keeping it for the write phase costs.
+    pub fn heap_bytes(&self) -> u64 {
+        use std::mem::size_of;
+        (size_of::<Marks>()
+            + size_of::<RuleId>() * self.furniture.len()
+            + size_of::<MarkSpan>() * self.spans.len()
+            + size_of::<u16>() * self.counts.len()) as u64
+    }
+}
+
+/// What the analyze phase keeps of a file's text stages for the write phase.
+#[derive(Debug, Clone)]
+pub enum Kept {
+    /// All of them: the write phase needs not read the file again.
+    Prepared(Box<Prepared>),
+    /// The furniture and masks: the write phase reads the file and builds its lines
+    /// and structure again.
+    Marks(Box<Marks>),
 }
 
 /// Stages timed inside the per-file work. `text_stages` is [`prepare`] (lines,
@@ -175,10 +313,10 @@ pub struct FileFacts {
     /// Key tokens of the searched paragraphs, one after another.
     pub tokens: FileTokens,
     stage_ns: [u64; STAGES.len()],
-    /// The file's text stages, kept for the write phase while the run's budget for
-    /// them lasts (see [`Engine::keep_prepared`]); otherwise it reads and prepares the
-    /// file again.
-    kept: Option<Box<Prepared>>,
+    /// The file's text stages, or their furniture and masks, kept for the write phase
+    /// while the run's budgets for them last (see [`Engine::keep_prepared`]);
+    /// otherwise it reads and prepares the file again.
+    kept: Option<Kept>,
 }
 
 /// A file's key tokens: in memory, or spilled to a [`Spill`] (the local run keeps all
@@ -457,12 +595,18 @@ pub struct Engine {
     word_memo: Option<WordMemo>,
     /// Bytes of [`Prepared`] files the analyze phase may still keep for the write phase.
     keep_left: AtomicU64,
+    /// Bytes of [`Marks`] of other files it may still keep.
+    marks_left: AtomicU64,
 }
 
 /// Memory for files' text stages kept from the analyze phase for the write phase, so
 /// a small or middling corpus is not read and prepared twice (`--spill-budget` sets it
 /// too; `0` keeps none). Whatever is kept, the outputs are the same.
 pub const PREPARED_MEMORY_BUDGET: u64 = 128 << 20;
+
+/// Memory for the [`Marks`] of files whose text stages are not kept whole (about 8
+/// bytes a mask: 1 GB of speeches needs about 80 MiB). `--spill-budget` sets it too.
+pub const MARKS_MEMORY_BUDGET: u64 = 256 << 20;
 
 /// What fingerprinting a normalised paragraph gives: its key facts, and when it is
 /// searched its key tokens and band keys.
@@ -571,6 +715,7 @@ impl Engine {
             memo: Some(Memo::new(MEMO_SHARDS, MEMO_BYTES)),
             word_memo: Some(WordMemo::new(MEMO_SHARDS, WORD_MEMO_BYTES)),
             keep_left: AtomicU64::new(0),
+            marks_left: AtomicU64::new(0),
         })
     }
 
@@ -586,9 +731,11 @@ impl Engine {
     }
 
     /// Let the analyze phase keep up to `bytes` of prepared files in their facts for
-    /// the write phase ([`Engine::write_prepared`]); none by default.
-    pub fn keep_prepared(&self, bytes: u64) {
+    /// the write phase ([`Engine::write_prepared`]), and up to `marks` bytes of the
+    /// [`Marks`] of the others; none by default.
+    pub fn keep_prepared(&self, bytes: u64, marks: u64) {
         self.keep_left.store(bytes, Ordering::Relaxed);
+        self.marks_left.store(marks, Ordering::Relaxed);
     }
 
     /// jieba, loaded now if it was not yet (`None` when the options need no words).
@@ -663,6 +810,15 @@ impl Engine {
             prep,
             stage_ns,
         })
+    }
+
+    /// What of `prep` to keep for the write phase, within the budgets left.
+    fn keep(&self, prep: Prepared) -> Option<Kept> {
+        if take_budget(&self.keep_left, prep.heap_bytes()) {
+            return Some(Kept::Prepared(Box::new(prep)));
+        }
+        let marks = Marks::of(&prep)?;
+        take_budget(&self.marks_left, marks.heap_bytes()).then(|| Kept::Marks(Box::new(marks)))
     }
 
     /// The rest of [`Engine::analyze`]: segment, fingerprint and hash the paragraphs.
@@ -804,7 +960,7 @@ impl Engine {
             band_keys: FileKeys::Memory(band_keys),
             tokens: FileTokens::Memory(file_tokens),
             stage_ns,
-            kept: take_budget(&self.keep_left, prep.heap_bytes()).then(|| Box::new(prep)),
+            kept: self.keep(prep),
         }))
     }
 }
@@ -878,7 +1034,10 @@ fn run_in_pool(
     // files go ahead, and the order files are analysed in, depend on timing; the
     // results are put back in file order, and what comes out does not depend on it.
     let t = Instant::now();
-    engine.keep_prepared(cfg.spill_budget.unwrap_or(PREPARED_MEMORY_BUDGET));
+    engine.keep_prepared(
+        cfg.spill_budget.unwrap_or(PREPARED_MEMORY_BUDGET),
+        cfg.spill_budget.unwrap_or(MARKS_MEMORY_BUDGET),
+    );
     let pb = progress_bar(cfg, w.sources.len(), "analyze");
     let prepare = |r: prefetch::Read| {
         let src = &w.sources[r.index];
@@ -1004,8 +1163,11 @@ fn run_in_pool(
                 let paras = &dec.para_removed[p0..p0 + f.paras.len()];
                 let docs = &dec.doc_removed[d0..d0 + f.docs.len()];
                 let r = match f.kept.take() {
-                    Some(prep) => {
+                    Some(Kept::Prepared(prep)) => {
                         engine.write_prepared(&clean_root, f.file_ref(), &prep, paras, docs)
+                    }
+                    Some(Kept::Marks(m)) => {
+                        engine.write_again(&clean_root, f.file_ref(), Some(&m), paras, docs)
                     }
                     None => engine.write_file(&clean_root, f.file_ref(), paras, docs),
                 };
@@ -1918,6 +2080,19 @@ impl Engine {
         para_removed: &[Option<u32>],
         doc_removed: &[Option<u32>],
     ) -> std::result::Result<FileOutput, Skipped> {
+        self.write_again(clean_root, f, None, para_removed, doc_removed)
+    }
+
+    /// [`Engine::write_file`] with the file's [`Marks`] from the analyze phase, if it
+    /// kept them.
+    fn write_again(
+        &self,
+        clean_root: &Path,
+        f: FileRef,
+        marks: Option<&Marks>,
+        para_removed: &[Option<u32>],
+        doc_removed: &[Option<u32>],
+    ) -> std::result::Result<FileOutput, Skipped> {
         let cfg = &self.cfg;
         let fail = |reason: String| f.skipped(reason);
         let src = Source {
@@ -1940,7 +2115,10 @@ impl Engine {
         if hash != f.hash {
             return Err(fail("file changed during the run".into()));
         }
-        let prep = prepare(&decoded.text, &self.boiler, cfg.keep_boilerplate);
+        let keep = cfg.keep_boilerplate;
+        let prep = marks
+            .and_then(|m| prepare_marked(&decoded.text, m, keep))
+            .unwrap_or_else(|| prepare(&decoded.text, &self.boiler, keep));
         self.write_prepared(clean_root, f, &prep, para_removed, doc_removed)
     }
 
@@ -2268,6 +2446,34 @@ mod tests {
     }
 
     #[test]
+    fn marks_give_back_the_furniture_and_spans_or_are_not_kept() {
+        let boiler = Boilerplate::builtin();
+        let text = "更新时间：2020-01-01 下载docx\n\n张某某同志在20XX年X月的讲话\n\n××县实现增长X%，成绩来之不易。\n";
+        let prep = prepare(text, &boiler, false);
+        assert!(prep.furniture.iter().any(Option::is_some));
+        assert!(prep.spans.iter().filter(|s| !s.is_empty()).count() >= 2);
+        let marks = Marks::of(&prep).unwrap();
+        assert_eq!(marks.furniture(), prep.furniture);
+        assert_eq!(marks.spans(prep.paras.len()).unwrap(), prep.spans);
+        assert_eq!(marks.spans(prep.paras.len() + 1), None);
+        let again = prepare_marked(text, &marks, false).unwrap();
+        assert_eq!(again.spans, prep.spans);
+        assert_eq!(again.furniture, prep.furniture);
+        assert_eq!(again.paras, prep.paras);
+        // A rule id or a span that does not fit the packed fields: no marks.
+        let mut odd = prep.clone();
+        odd.furniture[0] = Some(NO_RULE);
+        assert!(Marks::of(&odd).is_none());
+        let mut odd = prep.clone();
+        let p = odd.spans.iter().position(|s| !s.is_empty()).unwrap();
+        let start = odd.spans[p][0].start;
+        odd.spans[p][0].end = start + usize::from(u16::MAX) + 1;
+        assert!(Marks::of(&odd).is_none());
+        odd.spans[p][0].end = start + usize::from(u16::MAX);
+        assert!(Marks::of(&odd).is_some());
+    }
+
+    #[test]
     fn kept_text_stages_write_what_reading_again_writes() {
         let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seeds");
         let out = tempfile::tempdir().unwrap();
@@ -2283,25 +2489,36 @@ mod tests {
                 _ => panic!("analysed"),
             }
         };
+        let left = || {
+            (
+                engine.keep_left.load(Ordering::Relaxed),
+                engine.marks_left.load(Ordering::Relaxed),
+            )
+        };
         // Nothing is kept unless the run gives a budget.
         let name = "000_2fb96dc22149446e.txt";
         assert!(analyze(name).kept.is_none());
-        engine.keep_prepared(1000);
-        assert!(analyze(name).kept.is_none(), "a file over the budget");
-        assert_eq!(engine.keep_left.load(Ordering::Relaxed), 1000);
-        engine.keep_prepared(u64::MAX);
+        engine.keep_prepared(1000, 10);
+        assert!(analyze(name).kept.is_none(), "a file over both budgets");
+        assert_eq!(left(), (1000, 10));
         let mut written = 0;
         for e in std::fs::read_dir(&seeds).unwrap() {
             let name = e.unwrap().file_name().into_string().unwrap();
+            // Within the budget for whole text stages, they are kept; beyond it, the
+            // marks, within theirs.
+            engine.keep_prepared(u64::MAX, 0);
             let mut f = analyze(&name);
-            let kept = f.kept.take().expect("kept within the budget");
-            assert_eq!(
-                engine.keep_left.load(Ordering::Relaxed),
-                u64::MAX - kept.heap_bytes(),
-                "{name}"
-            );
+            let Some(Kept::Prepared(kept)) = f.kept.take() else {
+                panic!("{name}: text stages not kept")
+            };
+            assert_eq!(left(), (u64::MAX - kept.heap_bytes(), 0), "{name}");
             assert!(kept.heap_bytes() > f.bytes, "{name}");
-            engine.keep_prepared(u64::MAX);
+            engine.keep_prepared(0, u64::MAX);
+            let Some(Kept::Marks(marks)) = analyze(&name).kept else {
+                panic!("{name}: marks not kept")
+            };
+            assert_eq!(left(), (0, u64::MAX - marks.heap_bytes()), "{name}");
+            assert!(marks.heap_bytes() * 4 < f.bytes, "{name}");
             // Every third paragraph and the last document removed, as by a cluster.
             let paras: Vec<Option<u32>> = (0..f.paras.len())
                 .map(|i| (i % 3 == 1).then_some(7))
@@ -2310,28 +2527,38 @@ mod tests {
             if let Some(d) = docs.last_mut() {
                 *d = Some(9);
             }
-            let roots = [out.path().join("kept"), out.path().join("again")];
-            let a = engine
-                .write_prepared(&roots[0], f.file_ref(), &kept, &paras, &docs)
-                .unwrap();
-            let b = engine
-                .write_file(&roots[1], f.file_ref(), &paras, &docs)
-                .unwrap();
+            let roots = ["kept", "marked", "again"].map(|r| out.path().join(r));
+            let outputs = [
+                engine.write_prepared(&roots[0], f.file_ref(), &kept, &paras, &docs),
+                engine.write_again(&roots[1], f.file_ref(), Some(&marks), &paras, &docs),
+                engine.write_file(&roots[2], f.file_ref(), &paras, &docs),
+            ]
+            .map(std::result::Result::unwrap);
+            let b = &outputs[2];
             assert!(
                 !b.placeholders.is_empty() || !b.removed.is_empty(),
                 "{name}"
             );
-            assert_eq!(a.removed, b.removed, "{name}");
-            assert_eq!(a.placeholders, b.placeholders, "{name}");
-            assert_eq!(
-                serde_json::to_string(&a.counts).unwrap(),
-                serde_json::to_string(&b.counts).unwrap()
-            );
-            assert_eq!(
-                std::fs::read(roots[0].join(&name)).ok(),
-                std::fs::read(roots[1].join(&name)).ok(),
-                "{name}"
-            );
+            for (a, root) in outputs.iter().zip(&roots).take(2) {
+                assert_eq!(a.removed, b.removed, "{name}");
+                assert_eq!(a.placeholders, b.placeholders, "{name}");
+                assert_eq!(
+                    serde_json::to_string(&a.counts).unwrap(),
+                    serde_json::to_string(&b.counts).unwrap()
+                );
+                assert_eq!(
+                    std::fs::read(root.join(&name)).ok(),
+                    std::fs::read(roots[2].join(&name)).ok(),
+                    "{name}"
+                );
+            }
+            // Marks that do not fit the text are not used: the file is prepared anew.
+            let mut wrong = (*marks).clone();
+            wrong.counts = wrong.counts[1..].into();
+            let text = std::fs::read_to_string(seeds.join(&name)).unwrap();
+            assert!(prepare_marked(&text, &wrong, false).is_none(), "{name}");
+            wrong.furniture = wrong.furniture[1..].into();
+            assert!(prepare_marked(&text, &wrong, false).is_none(), "{name}");
             written += 1;
         }
         assert_eq!(written, 5);
