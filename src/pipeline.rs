@@ -1136,59 +1136,80 @@ fn run_in_pool(
         pn += f.paras.len();
         dn += f.docs.len();
     }
-    // Files are written in parallel chunks and their report lines appended in file
-    // order, so report lines never pile up in memory for the whole corpus.
+    // Files are written in parallel chunks whose report lines a writer thread appends
+    // in file order while the next chunk is written, so report lines never pile up in
+    // memory for the whole corpus and the workers do not wait for the appends. The
+    // writer streams the cluster records out (and drops them) first: at 1 GB they and
+    // their JSON were the largest things in memory at the end of the group phase.
+    let group_counts = dec.counts();
+    let records = std::mem::take(&mut dec.records);
+    let mut clusters = staging.report_writer("clusters.jsonl")?;
     let mut removed = staging.report_writer("removed.jsonl")?;
     let mut places = staging.report_writer("placeholders.jsonl")?;
-    // Cluster records are written out (and dropped) first: at 1 GB they and their
-    // JSON were the largest things in memory at the end of the group phase.
-    let group_counts = dec.counts();
-    let mut clusters = staging.report_writer("clusters.jsonl")?;
-    let mut line = Vec::new();
-    for r in std::mem::take(&mut dec.records) {
-        line.clear();
-        push_jsonl(&mut line, &r);
-        clusters.append(&line)?;
-    }
-    clusters.finish()?;
     let clean_root = staging.clean_root();
     const WRITE_CHUNK: usize = 256;
-    for (ci, chunk) in files.chunks_mut(WRITE_CHUNK).enumerate() {
-        let written: Vec<std::result::Result<FileOutput, Skipped>> = chunk
-            .par_iter_mut()
-            .enumerate()
-            .map(|(k, f)| {
-                let i = ci * WRITE_CHUNK + k;
-                let (p0, d0) = (para_base[i], doc_base[i]);
-                let paras = &dec.para_removed[p0..p0 + f.paras.len()];
-                let docs = &dec.doc_removed[d0..d0 + f.docs.len()];
-                let r = match f.kept.take() {
-                    Some(Kept::Prepared(prep)) => {
-                        engine.write_prepared(&clean_root, f.file_ref(), &prep, paras, docs)
-                    }
-                    Some(Kept::Marks(m)) => {
-                        engine.write_again(&clean_root, f.file_ref(), Some(&m), paras, docs)
-                    }
-                    None => engine.write_file(&clean_root, f.file_ref(), paras, docs),
-                };
-                pb.inc(1);
-                r
-            })
-            .collect();
-        for (f, out) in chunk.iter().zip(written) {
-            match out {
-                Ok(o) => {
+    // Two chunks of report lines at most wait for the writer.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileOutput>>(2);
+    std::thread::scope(|scope| -> Result<()> {
+        let writer = scope.spawn(move || -> Result<()> {
+            let mut line = Vec::new();
+            for r in records {
+                line.clear();
+                push_jsonl(&mut line, &r);
+                clusters.append(&line)?;
+            }
+            clusters.finish()?;
+            for outs in rx {
+                for o in outs {
                     removed.append(&o.removed)?;
                     places.append(&o.placeholders)?;
-                    totals.file(&f.summary(cfg.min_chars), &o.counts);
                 }
-                Err(s) => totals.failed(s),
+            }
+            removed.finish()?;
+            places.finish()
+        });
+        for (ci, chunk) in files.chunks_mut(WRITE_CHUNK).enumerate() {
+            let written: Vec<std::result::Result<FileOutput, Skipped>> = chunk
+                .par_iter_mut()
+                .enumerate()
+                .map(|(k, f)| {
+                    let i = ci * WRITE_CHUNK + k;
+                    let (p0, d0) = (para_base[i], doc_base[i]);
+                    let paras = &dec.para_removed[p0..p0 + f.paras.len()];
+                    let docs = &dec.doc_removed[d0..d0 + f.docs.len()];
+                    let r = match f.kept.take() {
+                        Some(Kept::Prepared(prep)) => {
+                            engine.write_prepared(&clean_root, f.file_ref(), &prep, paras, docs)
+                        }
+                        Some(Kept::Marks(m)) => {
+                            engine.write_again(&clean_root, f.file_ref(), Some(&m), paras, docs)
+                        }
+                        None => engine.write_file(&clean_root, f.file_ref(), paras, docs),
+                    };
+                    pb.inc(1);
+                    r
+                })
+                .collect();
+            let mut outs = Vec::with_capacity(written.len());
+            for (f, out) in chunk.iter().zip(written) {
+                match out {
+                    Ok(o) => {
+                        totals.file(&f.summary(cfg.min_chars), &o.counts);
+                        outs.push(o);
+                    }
+                    Err(s) => totals.failed(s),
+                }
+            }
+            if tx.send(outs).is_err() {
+                break; // the writer failed; it says why below
             }
         }
-    }
+        drop(tx);
+        writer
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })?;
     pb.finish_and_clear();
-    removed.finish()?;
-    places.finish()?;
     phase.insert("4_write".to_string(), t.elapsed().as_secs_f64());
 
     let run = RunInfo {
