@@ -1790,13 +1790,8 @@ fn group(
     let band_pairs = |b: usize| -> Result<Vec<(u32, u32)>> {
         let mut bytes = Vec::new();
         let column = columns.band(b, spill, &mut bytes).map_err(io)?;
-        let mut e: Vec<(u64, u32)> = column
-            .iter()
-            .copied()
-            .zip(rep_ids.iter().copied())
-            .collect();
+        let e = lsh::sorted_entries(&column, &rep_ids);
         drop(column);
-        e.sort_unstable();
         let mut out = Vec::new();
         lsh::pairs_from_sorted(&e, &mut out);
         Ok(out)
