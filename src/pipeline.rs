@@ -247,7 +247,7 @@ impl Marks {
 /// What the analyze phase keeps of a file's text stages for the write phase.
 #[derive(Debug, Clone)]
 pub enum Kept {
-    /// All of them: the write phase needs not read the file again.
+    /// All of them: the write phase need not read the file again.
     Prepared(Box<Prepared>),
     /// The furniture and masks: the write phase reads the file and builds its lines
     /// and structure again.
@@ -604,8 +604,9 @@ pub struct Engine {
 /// too; `0` keeps none). Whatever is kept, the outputs are the same.
 pub const PREPARED_MEMORY_BUDGET: u64 = 128 << 20;
 
-/// Memory for the [`Marks`] of files whose text stages are not kept whole (about 8
-/// bytes a mask: 1 GB of speeches needs about 80 MiB). `--spill-budget` sets it too.
+/// Memory for the [`Marks`] of files whose text stages are not kept whole (8 bytes a
+/// mask, 2 a line and a paragraph: the 1 GB benchmark corpus, 8 million masks, needs
+/// about 100 MiB). `--spill-budget` sets it too.
 pub const MARKS_MEMORY_BUDGET: u64 = 256 << 20;
 
 /// What fingerprinting a normalised paragraph gives: its key facts, and when it is
