@@ -852,7 +852,8 @@ impl Engine {
         for (pi, p) in paras.iter().enumerate() {
             let t = Instant::now();
             let spans = &para_spans[pi];
-            if self.cfg.fold == Fold::None {
+            if self.cfg.fold == Fold::None || spans.is_empty() {
+                // Nothing to slot (or no slotting): the text as it is.
                 fingerprint::normalize_into(&p.text, &mut sc.norm);
             } else {
                 let slotted = placeholders::slotted(&p.text, spans);
