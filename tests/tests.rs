@@ -612,8 +612,10 @@ fn spilling_to_disk_and_keeping_no_prepared_files_changes_no_output() {
         counts["clusters"]["paragraph"].as_u64().unwrap() > 20,
         "{counts}"
     );
-    // Everything on disk and no file kept prepared for the write phase (every one
-    // read again); then some files in memory and kept, the rest on disk and read again.
+    // Everything on disk and nothing kept for the write phase (every file read and
+    // prepared again); then the first files' tokens and band keys in memory and what
+    // fits of their text stages, or of their marks (a few hundred bytes a file), kept
+    // for the write phase; the rest on disk, and read and prepared again.
     for args in [
         &["--spill-budget", "0"][..],
         &["--spill-budget", "8K", "--jobs", "3"],
