@@ -61,6 +61,8 @@ pub enum MaskStyleArg {
     /// ×× for names and removed text, 20××年 for years, × for numbers and dates.
     Conventional,
     /// [ENTITY] [YEAR] [DATE] [NUMBER] [REDACTED].
+    // The brackets are the tokens themselves (this text is `--help`'s), not links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     Token,
     /// Detect and report only; change nothing.
     Keep,

@@ -50,7 +50,8 @@ pub struct Verdict {
 /// The common prefix and suffix match one to one and only the middle is aligned. When
 /// neither middle holds a slot the best alignment is a longest common subsequence,
 /// computed bit-parallel ([`lcs_len`], 64 cells per word operation); otherwise the
-/// dynamic program of [`align_reference`] runs on packed scores over a ring of rows.
+/// dynamic program of `align_reference` (the tests' definition) runs on packed scores
+/// over a ring of rows.
 pub fn align(a: &[u32], b: &[u32]) -> (usize, usize) {
     align_above(a, b, None)
 }
@@ -401,9 +402,9 @@ macro_rules! packed {
 packed!(u32, 16);
 packed!(u64, 32);
 
-/// The slot-aware dynamic program of [`align_reference`] on non-empty middles, row by
-/// row over a ring of the last `max run + 1` rows, each score packed into a word
-/// ([`Packed`]).
+/// The slot-aware dynamic program of `align_reference` (in the tests) on non-empty
+/// middles, row by row over a ring of the last `max run + 1` rows, each score packed
+/// into a word ([`Packed`]).
 ///
 /// A cell's best is the max of its left neighbour and of terms that read earlier rows
 /// only (up, diagonal match, slot runs). So each row first takes those terms, in a loop
