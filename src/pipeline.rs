@@ -236,11 +236,17 @@ impl Marks {
 
     /// Bytes it holds: what keeping it for the write phase costs.
     pub fn heap_bytes(&self) -> u64 {
+        Marks::bytes(self.furniture.len(), self.spans.len(), self.counts.len())
+    }
+
+    /// [`Marks::heap_bytes`] of the marks of `lines` lines and `paragraphs` paragraphs
+    /// holding `spans` spans, known before they are made.
+    fn bytes(lines: usize, spans: usize, paragraphs: usize) -> u64 {
         use std::mem::size_of;
         (size_of::<Marks>()
-            + size_of::<RuleId>() * self.furniture.len()
-            + size_of::<MarkSpan>() * self.spans.len()
-            + size_of::<u16>() * self.counts.len()) as u64
+            + size_of::<RuleId>() * lines
+            + size_of::<MarkSpan>() * spans
+            + size_of::<u16>() * paragraphs) as u64
     }
 }
 
@@ -819,13 +825,22 @@ impl Engine {
         })
     }
 
-    /// What of `prep` to keep for the write phase, within the budgets left.
+    /// What of `prep` to keep for the write phase, within the budgets left. Marks are
+    /// made only once their budget has room for them.
     fn keep(&self, prep: Prepared) -> Option<Kept> {
         if take_budget(&self.keep_left, prep.heap_bytes()) {
             return Some(Kept::Prepared(Box::new(prep)));
         }
-        let marks = Marks::of(&prep)?;
-        take_budget(&self.marks_left, marks.heap_bytes()).then(|| Kept::Marks(Box::new(marks)))
+        let spans = prep.spans.iter().map(Vec::len).sum();
+        let size = Marks::bytes(prep.furniture.len(), spans, prep.paras.len());
+        if !take_budget(&self.marks_left, size) {
+            return None;
+        }
+        let marks = Marks::of(&prep);
+        if marks.is_none() {
+            self.marks_left.fetch_add(size, Ordering::Relaxed);
+        }
+        marks.map(|m| Kept::Marks(Box::new(m)))
     }
 
     /// The rest of [`Engine::analyze`]: segment, fingerprint and hash the paragraphs.

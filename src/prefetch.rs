@@ -137,7 +137,8 @@ mod tests {
                 p
             })
             .collect();
-        // Returns (the scope joins every reader) after taking 5 batches of 1000 files.
+        // Returns (the scope joins every reader) after taking 5 batches of 3 of the 1000
+        // files.
         let taken = read_ahead(&paths, (4, 3, 2), |rx| rx.iter().take(5).flatten().count());
         assert_eq!(taken, 15);
     }
