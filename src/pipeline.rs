@@ -1062,7 +1062,7 @@ fn run_in_pool(
         cfg.spill_budget.unwrap_or(MARKS_MEMORY_BUDGET),
     );
     let pb = progress_bar(cfg, w.sources.len(), "analyze");
-    let prepare = |r: prefetch::Read| {
+    let prepare_read = |r: prefetch::Read| {
         let src = &w.sources[r.index];
         (r.index, engine.prepare_read(src, r.bytes, r.read_ns))
     };
@@ -1089,7 +1089,7 @@ fn run_in_pool(
                     let mut ahead = Vec::new();
                     while !engine.segmenter_ready() {
                         match rx.recv() {
-                            Ok(reads) => ahead.extend(reads.into_iter().map(prepare)),
+                            Ok(reads) => ahead.extend(reads.into_iter().map(prepare_read)),
                             Err(_) => break,
                         }
                     }
@@ -1106,7 +1106,7 @@ fn run_in_pool(
                     .map_init(Scratch::default, |sc, reads| {
                         reads
                             .into_iter()
-                            .map(|r| finish(sc, prepare(r)))
+                            .map(|r| finish(sc, prepare_read(r)))
                             .collect::<Vec<_>>()
                     })
                     .flatten_iter(),
