@@ -332,6 +332,12 @@ pub struct SynthArgs {
     #[arg(long)]
     pub no_truth: bool,
 
+    /// Add what other sites do: news titles, subtitles, bylines and photo credits,
+    /// lists one item a line, hard-wrapped pages and traditional-character mirrors
+    /// (some in Big5). Without it the corpus is what earlier versions wrote.
+    #[arg(long)]
+    pub varied: bool,
+
     /// Read the source in this encoding instead of detecting it.
     #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
     pub encoding: Option<&'static encoding_rs::Encoding>,
@@ -348,4 +354,9 @@ pub struct EvalArgs {
     /// Print the scores as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// The corpus the truth describes, for scoring paragraph recovery (default: the
+    /// corpus/ folder next to TRUTH, when there is one).
+    #[arg(long, value_name = "DIR")]
+    pub corpus: Option<PathBuf>,
 }

@@ -81,6 +81,101 @@ pub struct Scores {
     /// Share of right spans whose kind equals the inserted kind.
     pub placeholder_kind_accuracy: Option<f64>,
     pub furniture: Option<Prf>,
+    /// Paragraph recovery, when the truth lists units and the corpus is at hand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub units: Option<UnitScores>,
+}
+
+/// How well the structure stage gives back the units of the pages.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct UnitScores {
+    /// Truth units, and those that some paragraph of the structure stage covers
+    /// exactly (same first and last line).
+    pub units: u64,
+    pub exact: u64,
+    pub exact_share: f64,
+    /// The same per kind of unit (`body`, `title`, `list-item`, …) and per layout
+    /// (`wrapped`, `traditional`): `[exact, units]`.
+    pub by_kind: BTreeMap<String, [u64; 2]>,
+    /// Line breaks: a join is two adjacent lines in one unit (truth) or one paragraph
+    /// (found).
+    pub joins: Prf,
+}
+
+/// Score the structure stage on the corpus the truth describes: each file is decoded
+/// and prepared as `zhclean clean` does (built-in furniture rules), and its paragraphs'
+/// line ranges are compared with the truth's units.
+pub fn eval_units(truth: &Truth, corpus: &Path) -> Result<Option<UnitScores>> {
+    if truth.units.is_empty() {
+        return Ok(None);
+    }
+    let boiler = crate::boilerplate::Boilerplate::builtin();
+    let mut by_file: BTreeMap<&str, Vec<&crate::synth::TruthUnit>> = BTreeMap::new();
+    for u in &truth.units {
+        by_file.entry(u.file.as_str()).or_default().push(u);
+    }
+    let look: HashMap<&str, &crate::synth::TruthFile> =
+        truth.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let (mut exact, mut units) = (0u64, 0u64);
+    let mut by_kind: BTreeMap<String, [u64; 2]> = BTreeMap::new();
+    let (mut join_tp, mut join_found, mut join_want) = (0u64, 0u64, 0u64);
+    for (file, us) in by_file {
+        let path = corpus.join(file);
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let dec = crate::decode::decode(&bytes, None)
+            .map_err(|e| Error::Config(format!("{}: {e:?}", path.display())))?;
+        let prep = crate::pipeline::prepare(&dec.text, &boiler, false);
+        let no = |i: usize| prep.lines[i].no as usize;
+        let found: HashSet<(usize, usize)> = prep
+            .paras
+            .iter()
+            .map(|p| (no(p.first), no(p.last)))
+            .collect();
+        let mut found_joins: HashSet<usize> = HashSet::new();
+        for p in &prep.paras {
+            for w in p.pieces.windows(2) {
+                if no(w[1].0) == no(w[0].0) + 1 {
+                    found_joins.insert(no(w[0].0));
+                }
+            }
+        }
+        let mut want_joins: HashSet<usize> = HashSet::new();
+        let layouts: Vec<&str> = look.get(file).map_or(Vec::new(), |f| {
+            let mut v = Vec::new();
+            if f.wrap_width.is_some() {
+                v.push("layout: wrapped");
+            }
+            if f.script.is_some() {
+                v.push("layout: traditional");
+            }
+            v
+        });
+        for u in us {
+            let hit = found.contains(&(u.lines[0], u.lines[1]));
+            units += 1;
+            exact += hit as u64;
+            for k in std::iter::once(u.kind.as_str()).chain(layouts.iter().copied()) {
+                let e = by_kind.entry(k.to_string()).or_default();
+                e[0] += hit as u64;
+                e[1] += 1;
+            }
+            want_joins.extend(u.lines[0]..u.lines[1]);
+        }
+        join_want += want_joins.len() as u64;
+        join_found += found_joins.len() as u64;
+        join_tp += found_joins.intersection(&want_joins).count() as u64;
+    }
+    Ok(Some(UnitScores {
+        units,
+        exact,
+        exact_share: if units == 0 {
+            1.0
+        } else {
+            exact as f64 / units as f64
+        },
+        by_kind,
+        joins: Prf::new(join_tp, join_found, join_want),
+    }))
 }
 
 fn read_jsonl(path: &Path) -> Result<Option<Vec<Value>>> {
@@ -212,7 +307,7 @@ pub fn eval(truth: &Truth, report_dir: &Path) -> Result<Scores> {
 
     let para = |i: u32| &truth.paragraphs[i as usize].edits;
     type PairKind<'a> = (&'static str, Box<dyn Fn(u32, u32) -> bool + 'a>);
-    let kinds: [PairKind; 3] = [
+    let kinds: [PairKind; 5] = [
         (
             "neither copy masked",
             Box::new(|a, b| para(a).masks == 0 && para(b).masks == 0),
@@ -227,6 +322,14 @@ pub fn eval(truth: &Truth, report_dir: &Path) -> Result<Scores> {
                 let e = |x: u32| para(x).clause_deleted || para(x).truncated;
                 e(a) || e(b)
             }),
+        ),
+        (
+            "simplified vs traditional copy",
+            Box::new(|a, b| para(a).traditional != para(b).traditional),
+        ),
+        (
+            "wrapped vs unwrapped copy",
+            Box::new(|a, b| para(a).wrapped != para(b).wrapped),
         ),
     ];
     let pair_recall = kinds
@@ -326,6 +429,7 @@ pub fn eval(truth: &Truth, report_dir: &Path) -> Result<Scores> {
         placeholders,
         placeholder_kind_accuracy,
         furniture,
+        units: None,
     })
 }
 
@@ -364,6 +468,19 @@ pub fn render(s: &Scores) -> String {
     match &s.furniture {
         Some(p) => row(&mut out, "furniture lines", p),
         None => out.push_str("furniture lines        (no removed.jsonl)\n"),
+    }
+    if let Some(u) = &s.units {
+        out.push_str(&format!(
+            "paragraph units        exact {:.4}  ({} of {})\n",
+            u.exact_share, u.exact, u.units
+        ));
+        for (k, [e, n]) in &u.by_kind {
+            out.push_str(&format!(
+                "  {k:<38} {:.4}  ({e} of {n})\n",
+                *e as f64 / (*n).max(1) as f64
+            ));
+        }
+        row(&mut out, "line-break joins", &u.joins);
     }
     out
 }

@@ -50,6 +50,7 @@ pub mod pipeline;
 pub mod placeholders;
 pub mod prefetch;
 pub mod report;
+pub mod script;
 pub mod segment;
 pub mod structure;
 pub mod synth;

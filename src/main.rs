@@ -283,6 +283,7 @@ fn synth_cmd(args: SynthArgs) -> Result<()> {
         docs: args.docs,
         size: args.size,
         truth: !args.no_truth,
+        varied: args.varied,
     };
     let seg = Segmenter::new();
     let stats = synth::synth(&text, &seg, &opts, &args.out)?;
@@ -303,7 +304,18 @@ fn synth_cmd(args: SynthArgs) -> Result<()> {
 
 fn eval_cmd(args: EvalArgs) -> Result<()> {
     let truth = eval::read_truth(&args.truth)?;
-    let scores = eval::eval(&truth, &args.report)?;
+    let mut scores = eval::eval(&truth, &args.report)?;
+    let corpus = match &args.corpus {
+        Some(c) => Some(c.clone()),
+        None => args
+            .truth
+            .parent()
+            .map(|d| d.join("corpus"))
+            .filter(|c| c.is_dir()),
+    };
+    if let Some(c) = corpus {
+        scores.units = eval::eval_units(&truth, &c)?;
+    }
     let mut out = io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &scores)?;

@@ -35,6 +35,8 @@ use crate::minhash::splitmix64;
 use crate::placeholders::Kind;
 use crate::segment::{ends_sentence, sentences, Segmenter};
 
+mod varied;
+
 /// `format` of `truth.json`.
 pub const TRUTH_FORMAT: &str = "zhclean-synth-truth";
 /// Shortest source paragraph taken as an origin, in characters.
@@ -58,6 +60,9 @@ pub struct SynthOptions {
     pub size: Option<u64>,
     /// Write `truth.json` (large corpora for speed runs can skip it).
     pub truth: bool,
+    /// Add what other sites do (see [`varied`]): titles, bylines, lists, hard-wrapped
+    /// and traditional-character mirrors.
+    pub varied: bool,
 }
 
 impl Default for SynthOptions {
@@ -67,6 +72,7 @@ impl Default for SynthOptions {
             docs: 200,
             size: None,
             truth: true,
+            varied: false,
         }
     }
 }
@@ -373,6 +379,12 @@ pub struct Edits {
     pub truncated: bool,
     pub half_width: bool,
     pub broken: bool,
+    /// Written in traditional characters (a mirror).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub traditional: bool,
+    /// Hard-wrapped over several lines.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wrapped: bool,
 }
 
 /// Full-width punctuation and its half-width form.
@@ -580,6 +592,7 @@ struct Doc {
     id: u32,
     title: String,
     paras: Vec<(u32, Vec<Piece>)>,
+    extras: varied::Extras,
 }
 
 const TITLES: [&str; 8] = [
@@ -594,10 +607,36 @@ const TITLES: [&str; 8] = [
 ];
 
 /// A written line and what the truth says of it.
+#[derive(Clone, Debug)]
 struct OutLine {
     text: String,
     furniture: Option<&'static str>,
     masks: Vec<(usize, usize, Kind)>,
+    /// The line continues the previous line's unit (the page broke or wrapped it).
+    join_prev: bool,
+    /// What kind of unit the line belongs to (`body`, `title`, `list-item`, …).
+    unit: &'static str,
+}
+
+impl OutLine {
+    /// The first line of a unit of this kind.
+    fn unit(text: String, unit: &'static str) -> OutLine {
+        OutLine {
+            text,
+            furniture: None,
+            masks: Vec::new(),
+            join_prev: false,
+            unit,
+        }
+    }
+
+    /// A furniture line.
+    fn furniture(text: String, rule: &'static str) -> OutLine {
+        OutLine {
+            furniture: Some(rule),
+            ..OutLine::unit(text, "furniture")
+        }
+    }
 }
 
 /// A file of the corpus, in `truth.json`.
@@ -608,6 +647,21 @@ pub struct TruthFile {
     pub bom: bool,
     pub crlf: bool,
     pub lines: usize,
+    /// `wrapped` (hard-wrapped at `wrap_width`) or absent (a unit a line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrap_width: Option<String>,
+    /// `traditional` when the file is a traditional-character mirror.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+}
+
+/// A unit of a file: the lines that make up one paragraph, title, list item, … of
+/// the page (furniture aside). What the structure stage should give back.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TruthUnit {
+    pub file: String,
+    pub lines: [usize; 2],
+    pub kind: String,
 }
 
 /// A body paragraph: where it is, which origin it copies, what was done to it.
@@ -652,6 +706,10 @@ pub struct Truth {
     pub paragraphs: Vec<TruthPara>,
     pub masks: Vec<TruthMask>,
     pub furniture: Vec<TruthFurniture>,
+    /// Every unit of every file (written by `--varied` runs and later; empty in older
+    /// truth files).
+    #[serde(default)]
+    pub units: Vec<TruthUnit>,
 }
 
 fn date_text(rng: &mut Rng) -> String {
@@ -668,11 +726,7 @@ fn date_text(rng: &mut Rng) -> String {
 }
 
 fn top_furniture(rng: &mut Rng, title: &str, out: &mut Vec<OutLine>) {
-    let f = |text: String, rule| OutLine {
-        text,
-        furniture: Some(rule),
-        masks: Vec::new(),
-    };
+    let f = OutLine::furniture;
     if rng.chance(0.3) {
         for _ in 0..1 + rng.below(3) {
             out.push(f(date_text(rng), "date-line"));
@@ -712,11 +766,10 @@ fn bottom_furniture(rng: &mut Rng, out: &mut Vec<OutLine>) {
         let k = 1 + rng.below(3);
         let start = rng.below(prompts.len());
         for j in 0..k {
-            out.push(OutLine {
-                text: prompts[(start + j) % prompts.len()].into(),
-                furniture: Some("download-prompt"),
-                masks: Vec::new(),
-            });
+            out.push(OutLine::furniture(
+                prompts[(start + j) % prompts.len()].into(),
+                "download-prompt",
+            ));
         }
     }
 }
@@ -750,7 +803,13 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
     let mut paragraphs = Vec::new();
     let mut masks_out = Vec::new();
     let mut furniture = Vec::new();
+    let mut units = Vec::new();
     let mut doc_id = 0u32;
+    // `--varied`: its own random stream, names to draw from, and origin ids for the
+    // inline lists it writes (above every id the source can give).
+    let mut vrng = Rng(opts.seed ^ 0x7A21_ED00_0D0C);
+    let pools = varied::Pools::of(&origins);
+    let mut next_made_origin = 1u32 << 30;
     let mut file_no = 0usize;
     loop {
         let done = match opts.size {
@@ -766,11 +825,26 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
         for b in 0..8 {
             let n = 3 + rng.below(6);
             let paras = (0..n).map(|_| src.take(&mut rng)).collect();
-            docs.push(Doc {
+            let mut doc = Doc {
                 id: doc_id,
                 title: rng.pick(&TITLES).to_string(),
                 paras,
-            });
+                extras: varied::Extras::default(),
+            };
+            if opts.varied {
+                let first: String = doc.paras[0].1.iter().map(|p| p.text.as_str()).collect();
+                doc.extras = varied::Extras::draw(
+                    &mut vrng,
+                    &pools,
+                    doc.paras.len(),
+                    &first,
+                    &mut next_made_origin,
+                );
+                if let Some(h) = &doc.extras.headline {
+                    doc.title = h.clone();
+                }
+            }
+            docs.push(doc);
             doc_id += 1;
             let copies = [0, 0, 0, 0, 1, 1, 1, 2, 2, 3][rng.below(10)];
             for c in 0..=copies {
@@ -801,25 +875,34 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
                 let mask_p = 0.4 + 0.6 * (rng.below(100) as f64 / 100.0);
                 let half = rng.chance(0.2);
                 let num = ["一", "二", "三", "四"][gi];
-                let plain = |t: String| OutLine {
-                    text: t,
-                    furniture: None,
-                    masks: Vec::new(),
-                };
                 if k > 1 {
-                    lines.push(plain(match header_style {
-                        0 => format!("范文{num}"),
-                        1 => format!("篇{num}：{}", doc.title),
-                        _ => format!("讲话稿范文{num}"),
-                    }));
+                    lines.push(OutLine::unit(
+                        match header_style {
+                            0 => format!("范文{num}"),
+                            1 => format!("篇{num}：{}", doc.title),
+                            _ => format!("讲话稿范文{num}"),
+                        },
+                        "header",
+                    ));
                 }
                 if k == 1 || header_style != 1 {
-                    lines.push(plain(doc.title.clone()));
+                    lines.push(OutLine::unit(doc.title.clone(), "title"));
                 }
+                let ex = &doc.extras;
+                ex.head_lines(style, mask_p, &mut vrng, &mut lines);
                 if rng.chance(0.7) {
-                    lines.push(plain("同志们：".into()));
+                    let s = ex.salutation().unwrap_or("同志们：");
+                    lines.push(OutLine::unit(s.into(), "salutation"));
                 }
-                for (origin, pieces) in &doc.paras {
+                for (j, (origin, pieces)) in doc.paras.iter().enumerate() {
+                    ex.list_lines(j, style, mask_p, &mut vrng, &mut lines);
+                    if let Some((o, pieces, _)) = ex.inline.as_ref().filter(|x| x.2 == j) {
+                        let w = render(*o, pieces, style, mask_p, half, &mut vrng);
+                        let mut l = OutLine::unit(w.text, "body");
+                        l.masks = w.masks;
+                        lines.push(l);
+                        paras_here.push((lines.len() - 1, lines.len() - 1, *o, doc.id, w.edits));
+                    }
                     if copy > 0 && rng.chance(0.08) {
                         continue; // this copy dropped the paragraph
                     }
@@ -834,32 +917,36 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
                             let (ma, mb): (Vec<_>, Vec<_>) =
                                 w.masks.iter().partition(|m| m.1 <= cut);
                             lines.push(OutLine {
-                                text: a,
-                                furniture: None,
                                 masks: ma,
+                                ..OutLine::unit(a, "body")
                             });
                             lines.push(OutLine {
-                                text: b2,
-                                furniture: None,
                                 masks: mb
                                     .into_iter()
                                     .map(|(s, e, k)| (s - cut, e - cut, k))
                                     .collect(),
+                                join_prev: true,
+                                ..OutLine::unit(b2, "body")
                             });
                             w.edits.broken = true;
                         }
                     }
                     if !w.edits.broken {
                         lines.push(OutLine {
-                            text: std::mem::take(&mut w.text),
-                            furniture: None,
                             masks: std::mem::take(&mut w.masks),
+                            ..OutLine::unit(std::mem::take(&mut w.text), "body")
                         });
                     }
+                    ex.credit_after(j, style, mask_p, &mut vrng, &mut lines);
                     paras_here.push((first, lines.len() - 1, w.origin, doc.id, w.edits));
+                    if lines.last().is_some_and(|l| l.unit == "credit") {
+                        // A credit on its own line is a unit, not part of the paragraph.
+                        paras_here.last_mut().expect("just pushed").1 -= 1;
+                    }
                 }
+                ex.list_lines(doc.paras.len(), style, mask_p, &mut vrng, &mut lines);
                 if rng.chance(0.3) {
-                    lines.push(plain("谢谢大家！".into()));
+                    lines.push(OutLine::unit("谢谢大家！".into(), "closing"));
                 }
             }
             bottom_furniture(&mut rng, &mut lines);
@@ -871,27 +958,42 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
                     .collect();
                 let head: String = follow.chars().take(40).collect();
                 if head.chars().count() == 40 {
-                    lines.insert(
-                        t,
-                        OutLine {
-                            text: format!("{head}..."),
-                            furniture: Some("teaser"),
-                            masks: Vec::new(),
-                        },
-                    );
+                    lines.insert(t, OutLine::furniture(format!("{head}..."), "teaser"));
                     for p in paras_here.iter_mut() {
                         p.0 += 1;
                         p.1 += 1;
                     }
                 }
             }
+            // Another site's layout and script.
+            let look = if opts.varied {
+                varied::FileLook::draw(&mut vrng)
+            } else {
+                varied::FileLook::default()
+            };
+            if let Some(w) = look.wrap {
+                let (wrapped, map) = varied::wrap_lines(std::mem::take(&mut lines), w);
+                lines = wrapped;
+                for p in paras_here.iter_mut() {
+                    let (a, b) = (map[p.0].0, map[p.1].1);
+                    p.4.wrapped = b > a;
+                    (p.0, p.1) = (a, b);
+                }
+            }
+            if look.traditional {
+                varied::to_traditional(&mut lines);
+                paras_here.iter_mut().for_each(|p| p.4.traditional = true);
+            }
             // Encoding and line ends.
             let crlf = rng.chance(0.1);
-            let (encoding, bom) = match rng.below(20) {
+            let (mut encoding, mut bom) = match rng.below(20) {
                 0..=2 => ("gb18030", false),
                 3..=4 => ("utf-8", true),
                 _ => ("utf-8", false),
             };
+            if look.big5 {
+                (encoding, bom) = ("big5", false);
+            }
             let nl = if crlf { "\r\n" } else { "\n" };
             let mut text = String::new();
             for l in &lines {
@@ -905,6 +1007,16 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
             if encoding == "gb18030" {
                 let (b, _, _) = encoding_rs::GB18030.encode(&text);
                 bytes.extend_from_slice(&b);
+            } else if encoding == "big5" {
+                // Big5 lacks some characters (encoding_rs would write them as &#…;):
+                // such a page stays UTF-8.
+                match encoding_rs::BIG5.encode(&text) {
+                    (b, _, false) => bytes.extend_from_slice(&b),
+                    _ => {
+                        encoding = "utf-8";
+                        bytes.extend_from_slice(text.as_bytes());
+                    }
+                }
             } else {
                 bytes.extend_from_slice(text.as_bytes());
             }
@@ -935,6 +1047,21 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
                         });
                     }
                 }
+                let mut i = 0;
+                while i < lines.len() {
+                    let mut j = i + 1;
+                    while j < lines.len() && lines[j].join_prev {
+                        j += 1;
+                    }
+                    if lines[i].furniture.is_none() {
+                        units.push(TruthUnit {
+                            file: rel.clone(),
+                            lines: [i + 1, j],
+                            kind: lines[i].unit.to_string(),
+                        });
+                    }
+                    i = j;
+                }
                 for (a, b, origin, doc, edits) in paras_here {
                     paragraphs.push(TruthPara {
                         file: rel.clone(),
@@ -950,6 +1077,10 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
                     bom,
                     crlf,
                     lines: lines.len(),
+                    wrap_width: look
+                        .wrap
+                        .map(|w| format!("{}{}", w.width, if w.columns { " columns" } else { "" })),
+                    script: look.traditional.then(|| "traditional".into()),
                 });
             }
             stats.furniture_lines += lines.iter().filter(|l| l.furniture.is_some()).count();
@@ -968,6 +1099,7 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
             paragraphs,
             masks: masks_out,
             furniture,
+            units,
         };
         let mut js = serde_json::to_vec(&truth).expect("truth serialises");
         js.push(b'\n');
