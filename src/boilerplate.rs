@@ -175,14 +175,20 @@ impl Boilerplate {
 
     /// The rule that marks each line as furniture, if any. Blank lines get `None`.
     pub fn classify(&self, lines: &[Line]) -> Vec<Option<RuleId>> {
-        let mut out: Vec<Option<RuleId>> = lines.iter().map(|l| self.line_rule(&l.text)).collect();
+        // A traditional-character mirror's furniture is matched in simplified form (the
+        // built-in rules are written in it); only lines short enough for some rule are
+        // folded.
+        let mut out: Vec<Option<RuleId>> = lines
+            .iter()
+            .map(|l| self.line_rule(&l.text, &fold(&l.text)))
+            .collect();
         // Context rules: a site introduction near the top, teasers anywhere.
         let mut content_seen = 0;
         for i in 0..lines.len() {
             if lines[i].is_blank() || out[i].is_some() {
                 continue;
             }
-            if content_seen < INTRO_WINDOW && is_site_intro(&lines[i].text) {
+            if content_seen < INTRO_WINDOW && is_site_intro(&fold(&lines[i].text)) {
                 out[i] = Some(SITE_INTRO);
                 continue;
             }
@@ -193,9 +199,22 @@ impl Boilerplate {
         }
         out
     }
+}
 
-    /// Rules that look at one line alone.
-    fn line_rule(&self, text: &str) -> Option<RuleId> {
+/// A line in simplified characters for the built-in rules, when it is short enough for
+/// one of them (a traditional-character mirror's furniture is matched this way).
+fn fold(t: &str) -> std::borrow::Cow<'_, str> {
+    if t.len() <= 3 * INTRO_MAX_CHARS {
+        crate::script::folded(t)
+    } else {
+        std::borrow::Cow::Borrowed(t)
+    }
+}
+
+impl Boilerplate {
+    /// Rules that look at one line alone: the user's on the line as written, the
+    /// built-in ones on it in simplified characters (`folded`).
+    fn line_rule(&self, text: &str, folded: &str) -> Option<RuleId> {
         if text.is_empty() {
             return None;
         }
@@ -209,6 +228,7 @@ impl Boilerplate {
                 return Some(*id);
             }
         }
+        let text = folded;
         let n = text.chars().count();
         if n <= 40 && DATE_RE.is_match(text) {
             return Some(DATE_LINE);

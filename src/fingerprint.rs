@@ -12,6 +12,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::{Fold, ShingleKind};
 use crate::placeholders::{is_slot, ENTITY_SUFFIX as UNIT_SUFFIX, SURNAMES};
+use crate::script;
 
 /// Key facts of one paragraph.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -30,27 +31,34 @@ pub struct Scratch {
     pub tokens: Vec<u32>,
 }
 
-/// Width-fold a paragraph (masks already slotted) for segmentation: its NFKC form.
+/// Fold a paragraph (masks already slotted) for segmentation: its NFKC form (width
+/// folding), every ideograph in its simplified form ([`script`](crate::script), so a
+/// traditional-character mirror keys like its original). Returns the counts of
+/// script-only characters seen, which tell the paragraph's script.
 ///
 /// Most of a Chinese paragraph is characters that NFKC leaves alone and that cut the
-/// text into independent pieces (see [`nfkc_inert`]); they are copied, and only the
-/// runs between them are normalised, ASCII and full-width ASCII by a table.
-pub fn normalize_into(slotted: &str, out: &mut String) {
+/// text into independent pieces (see [`nfkc_inert`]); they are copied (ideographs
+/// through the script table), and only the runs between them are normalised, ASCII and
+/// full-width ASCII by a table.
+pub fn normalize_into(slotted: &str, out: &mut String) -> script::Counts {
+    let mut folder = script::Folder::new();
     out.clear();
     out.reserve(slotted.len());
     let mut run_start = 0;
     for (i, c) in slotted.char_indices() {
         if nfkc_inert(c) {
-            normalize_run(&slotted[run_start..i], out);
-            out.push(c);
+            normalize_run(&slotted[run_start..i], out, &mut folder);
+            out.push(folder.fold(c));
             run_start = i + c.len_utf8();
         }
     }
-    normalize_run(&slotted[run_start..], out);
+    normalize_run(&slotted[run_start..], out, &mut folder);
+    folder.counts
 }
 
-/// NFKC of a run that is followed by an inert character or the end of the text.
-fn normalize_run(run: &str, out: &mut String) {
+/// NFKC of a run that is followed by an inert character or the end of the text
+/// (compatibility ideographs come out unified, and are script-folded).
+fn normalize_run(run: &str, out: &mut String, folder: &mut script::Folder) {
     if run.chars().all(|c| c.is_ascii() || is_fullwidth_ascii(c)) {
         // Each character's compatibility decomposition is one ASCII character, and no
         // two ASCII characters compose.
@@ -62,7 +70,7 @@ fn normalize_run(run: &str, out: &mut String) {
             }
         }));
     } else {
-        out.extend(run.nfkc());
+        out.extend(run.nfkc().map(|c| folder.fold(c)));
     }
 }
 
@@ -444,7 +452,8 @@ mod tests {
         '中', '国', '㐀', '\u{E000}', '\u{E003}', '、', '。', '《', '》', '【', '“', '”', '—', 'a',
         'E', '1', ' ', '.', '，', '：', 'Ａ', '１', '！', '～', '\u{0301}', '\u{0327}', '\u{3099}',
         'か', 'ｶ', '\u{FF9E}', '\u{1100}', '\u{1161}', '\u{11A8}', '…', '①', '㈠', '\u{3000}',
-        '\u{F900}', '\u{2329}', 'ﬁ', 'Å', 'é', '\u{00B7}', '㎡', '\u{FFFD}',
+        '\u{F900}', '\u{2329}', 'ﬁ', 'Å', 'é', '\u{00B7}', '㎡', '\u{FFFD}', '國', '們', '說',
+        '乾',
     ];
 
     proptest! {
@@ -477,7 +486,7 @@ mod tests {
             let s: String = idx.iter().map(|&i| MIXED[i]).collect();
             let mut fast = String::new();
             normalize_into(&s, &mut fast);
-            prop_assert_eq!(fast, s.nfkc().collect::<String>());
+            prop_assert_eq!(fast, crate::script::fold_str(&s.nfkc().collect::<String>()));
         }
     }
 
@@ -488,7 +497,10 @@ mod tests {
         for entry in std::fs::read_dir(seeds).unwrap() {
             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
             normalize_into(&text, &mut fast);
-            assert_eq!(fast, text.nfkc().collect::<String>());
+            assert_eq!(
+                fast,
+                crate::script::fold_str(&text.nfkc().collect::<String>())
+            );
         }
     }
 

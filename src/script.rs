@@ -174,6 +174,16 @@ pub fn fold_str(text: &str) -> String {
     text.chars().map(|c| f.fold(c)).collect()
 }
 
+/// `text` with its ideographs folded, borrowed when none changes.
+pub fn folded(text: &str) -> std::borrow::Cow<'_, str> {
+    let table: &Table = &TABLE;
+    let changes = |c: char| slot(c).is_some_and(|(k, i)| table.fold[k][i] != c);
+    match text.char_indices().find(|&(_, c)| changes(c)) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some(_) => std::borrow::Cow::Owned(fold_str(text)),
+    }
+}
+
 /// The script of `text` by its script-only characters.
 pub fn script_of(text: &str) -> Script {
     let mut f = Folder::new();

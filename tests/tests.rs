@@ -243,8 +243,27 @@ fn encodings_decode_and_bad_bytes_are_reported() {
         .clean("gb18030.txt")
         .unwrap()
         .contains("今天我们召开创建全国文明单位动员会议"));
-    assert!(run
-        .clean("big5.txt")
+    // big5.txt is gb18030.txt's speech in traditional characters: the script fold
+    // makes it a document-level copy, and the simplified file (more text) is kept.
+    assert_eq!(run.clean("big5.txt"), None);
+    let clusters = run.jsonl("clusters.jsonl");
+    let doc = clusters
+        .iter()
+        .find(|c| c["level"] == "document")
+        .expect("a document cluster");
+    let files: Vec<&str> = doc["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["big5.txt", "gb18030.txt"]);
+    let seg = zhclean()
+        .args(["segment", "--level", "paragraphs"])
+        .arg(fixtures().join("encodings/big5.txt"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(seg.stdout)
         .unwrap()
         .contains("今天我們召開創建全國文明單位動員會議"));
     let bom = run.clean("utf8_bom.txt").unwrap();
