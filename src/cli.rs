@@ -254,6 +254,11 @@ pub struct SegmentArgs {
     #[arg(long)]
     pub tags: bool,
 
+    /// With --level paragraphs, print the file's layout, each paragraph's line range,
+    /// and why each line was joined to the next or kept apart from it.
+    #[arg(long)]
+    pub explain: bool,
+
     /// Read the file in this encoding instead of detecting it.
     #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
     pub encoding: Option<&'static encoding_rs::Encoding>,

@@ -185,8 +185,36 @@ fn read_input(
     Ok(d.text)
 }
 
+/// `segment --level paragraphs --explain`: the layout, then each paragraph's line
+/// range and text, and under it every decision about its lines and the next one.
+fn explain_paragraphs(text: &str) -> Result<()> {
+    let lines = zhclean::lines::split_lines(text);
+    let furniture = Boilerplate::builtin().classify(&lines);
+    let (_, paras, ex) = zhclean::structure::build_explained(&lines, &furniture, false, true);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    writeln!(out, "# layout: {}", ex.layout)?;
+    let mut d = ex.decisions.iter().peekable();
+    for p in &paras {
+        let (a, b) = (lines[p.first].no, lines[p.last].no);
+        writeln!(out, "lines {a}-{b}\t{}", p.text)?;
+        while let Some(x) = d.next_if(|x| x.line <= p.last) {
+            let verb = if x.why.joins() { "joined" } else { "apart" };
+            let n = lines[x.line].no;
+            writeln!(out, "\t{n}|{}\t{verb}: {}", n + 1, x.why)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
 fn segment_cmd(args: SegmentArgs) -> Result<()> {
     let text = read_input(Some(&args.file), args.encoding)?;
+    if args.explain {
+        if args.level != Level::Paragraphs {
+            anyhow::bail!("--explain goes with --level paragraphs");
+        }
+        return explain_paragraphs(&text);
+    }
     let prep = pipeline::prepare(&text, &Boilerplate::builtin(), false);
     let seg = (args.level == Level::Words).then(Segmenter::new);
     let mut out = io::BufWriter::new(io::stdout().lock());

@@ -117,6 +117,17 @@ fn is_title_like(text: &str) -> bool {
         && !is_salutation(text)
 }
 
+/// Two title-like lines before a salutation can be one title the page broke in two
+/// (`在创建XX机关文明标兵单位` / `再动员大会上的讲话`), unless the first already ends as a
+/// title does (`…的讲话`) or the second is a subtitle, byline or note of its own
+/// (`——在…上的发言`, `（本报记者 XX）`, `本报记者 张三`).
+fn title_continues(a: &str, b: &str) -> bool {
+    const BYLINE_MARKS: [&str; 5] = ["记者", "通讯员", "摄", "供稿", "编辑"];
+    !ends_as_title(a)
+        && !b.starts_with(['—', '-', '（', '(', '【', '［', '['])
+        && !BYLINE_MARKS.iter().any(|m| b.contains(m))
+}
+
 fn cn_numeral_value(s: &str) -> Option<u32> {
     let d = |c| "一二三四五六七八九".find(c).map(|i| i as u32 / 3 + 1);
     let cs: Vec<char> = s.chars().collect();
@@ -168,12 +179,278 @@ fn compilation_headers(lines: &[Line], content: &[usize]) -> Vec<bool> {
     out
 }
 
+/// How a file lays out its paragraphs, decided from its line lengths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// One paragraph a line (a line the page broke is the exception).
+    Lines,
+    /// Hard-wrapped: every line of a paragraph but the last reaches `width`, counted in
+    /// characters or, with `columns`, in columns (a CJK character is two).
+    Wrapped { width: u32, columns: bool },
+}
+
+impl std::fmt::Display for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Layout::Lines => write!(f, "one paragraph a line"),
+            Layout::Wrapped {
+                width,
+                columns: false,
+            } => write!(f, "hard-wrapped at {width} characters"),
+            Layout::Wrapped {
+                width,
+                columns: true,
+            } => write!(f, "hard-wrapped at {width} columns"),
+        }
+    }
+}
+
+/// Shortest line whose length can show a wrap width.
+const WRAP_MIN_WIDTH: u32 = 16;
+/// Lines at the width (within [`wrap_slack`] below it, one above) needed to call a file
+/// wrapped, and the share of its long lines they must be.
+const WRAP_MIN_LINES: usize = 3;
+const WRAP_MIN_SHARE: f64 = 0.3;
+/// Longest closed bracket group at the end of a line that makes the line complete
+/// (a byline, photo credit or note: `（本报记者 XX）`, `（完）`).
+const CLOSING_GROUP_MAX_CHARS: usize = 40;
+
+/// How far below the width a full line may stop: counted in columns, a wide character
+/// that does not fit in the last column goes to the next line. (Above the width, a
+/// line may hold the closing punctuation a typesetter pulls up from the next.)
+fn wrap_slack(columns: bool) -> u32 {
+    u32::from(columns)
+}
+
+/// A line's length as a wrapper counts it: characters, or columns; leading indentation
+/// (removed by the lines stage) included.
+fn measure(line: &Line, columns: bool) -> u32 {
+    let lead = line
+        .removed
+        .iter()
+        .enumerate()
+        .take_while(|&(k, &c)| k as u32 == c)
+        .count() as u32;
+    if columns {
+        let w: u32 = line
+            .text
+            .chars()
+            .map(|c| {
+                if c.is_ascii() || ('\u{FF61}'..='\u{FF9F}').contains(&c) {
+                    1
+                } else {
+                    2
+                }
+            })
+            .sum();
+        w + 2 * lead
+    } else {
+        line.text.chars().count() as u32 + lead
+    }
+}
+
+/// The line opens with indentation.
+fn indented(line: &Line) -> bool {
+    line.removed.first() == Some(&0)
+}
+
+/// Decide a file's layout from the lengths of its content lines (`lines` picks them).
+///
+/// A wrapped page has many lines of one length, the width, and next to none longer;
+/// most of those full lines stop mid-sentence. A page of one paragraph a line has
+/// lengths all over the place, and its long lines end sentences.
+pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
+    let mut best: Option<(usize, Layout)> = None;
+    for columns in [false, true] {
+        let lens: Vec<(u32, bool)> = lines
+            .iter()
+            .map(|&i| (measure(&all[i], columns), ends_complete(&all[i].text)))
+            .filter(|&(n, _)| n >= WRAP_MIN_WIDTH - wrap_slack(columns))
+            .collect();
+        if lens.len() < WRAP_MIN_LINES {
+            continue;
+        }
+        let mut widths: Vec<u32> = lens
+            .iter()
+            .map(|l| l.0)
+            .filter(|&n| n >= WRAP_MIN_WIDTH)
+            .collect();
+        widths.sort_unstable();
+        widths.dedup();
+        let slack = wrap_slack(columns);
+        for &w in &widths {
+            let near: Vec<bool> = lens
+                .iter()
+                .filter(|l| l.0 + slack >= w && l.0 <= w + 1)
+                .map(|l| l.1)
+                .collect();
+            let over = lens.iter().filter(|l| l.0 > w + 1).count();
+            let open = near.iter().filter(|&&complete| !complete).count();
+            let ok = near.len() >= WRAP_MIN_LINES
+                && near.len() as f64 >= WRAP_MIN_SHARE * lens.len() as f64
+                && over * 10 <= near.len()
+                && open * 2 >= near.len();
+            if ok && best.is_none_or(|(n, _)| near.len() > n) {
+                best = Some((near.len(), Layout::Wrapped { width: w, columns }));
+            }
+        }
+    }
+    best.map_or(Layout::Lines, |b| b.1)
+}
+
+/// The line is complete as it stands: it ends a sentence (closing quotes and brackets
+/// after the end included), ends in a colon, or ends in a short closed bracket group
+/// (a byline, photo credit or note such as `（张某某摄）`, `（完）`).
+pub fn ends_complete(text: &str) -> bool {
+    if ends_sentence(text) || text.ends_with(['：', ':']) {
+        return true;
+    }
+    let Some(close) = text.chars().next_back().filter(|c| matches!(c, '）' | ')')) else {
+        return false;
+    };
+    let open = if close == '）' { '（' } else { '(' };
+    let mut depth = 0;
+    for (n, c) in text.chars().rev().enumerate() {
+        if c == close {
+            depth += 1;
+        } else if c == open {
+            depth -= 1;
+            if depth == 0 {
+                return n < CLOSING_GROUP_MAX_CHARS;
+            }
+        }
+    }
+    false
+}
+
+/// The line cannot end a unit: it stops on a comma, an enumeration comma or an
+/// opening bracket or quote.
+fn ends_open(text: &str) -> bool {
+    text.ends_with(['，', '、', ',', '（', '(', '“', '《', '「', '『', '‘'])
+}
+
+/// The line cannot start a unit: it opens with punctuation that closes something.
+fn starts_closing(text: &str) -> bool {
+    // Not quotes: sites write ” and ’ as opening quotes too.
+    text.starts_with([
+        '，', '。', '、', '；', '：', '！', '？', '）', '》', '」', '』', ',', ';', '!', '?', ')',
+    ])
+}
+
+/// Prose: the line holds a sentence or clause mark, as body text does and titles,
+/// list items and names rarely do.
+fn has_prose_marks(text: &str) -> bool {
+    text.chars().any(|c| "。！？；，,;!?".contains(c))
+}
+
+/// The line ends as a title does (`…的讲话`, `…实施意见`).
+fn ends_as_title(text: &str) -> bool {
+    const TITLE_ENDS: [&str; 16] = [
+        "讲话", "发言", "致辞", "报告", "体会", "总结", "意见", "通知", "方案", "决定", "讲稿",
+        "演讲", "贺信", "公告", "纪实", "综述",
+    ];
+    TITLE_ENDS.iter().any(|e| text.ends_with(e))
+}
+
+/// A long line that stops mid-sentence where the next line carries the sentence on:
+/// the line is prose (a clause mark in it), or it is longer than a title and holds
+/// other punctuation (`、`, `：`) while the next line is prose that ends a sentence.
+fn broken_prose(a: &str, b: &str) -> bool {
+    let n = a.chars().count();
+    if n < BROKEN_MIN_CHARS || ends_as_title(a) {
+        return false;
+    }
+    has_prose_marks(a)
+        || a.contains(['、', '：', ':'])
+            && b.chars().count() >= BROKEN_MIN_CHARS / 2
+            && has_prose_marks(b)
+            && ends_sentence(b)
+}
+
+/// Why two adjacent content lines were joined or kept apart (`segment --explain`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// Joined: the line reaches the wrap width of a wrapped page.
+    AtWidth(u32),
+    /// Joined: the line ends on a comma or an opening bracket or quote.
+    OpenEnd,
+    /// Joined: the next line opens with closing punctuation.
+    ClosingStart,
+    /// Joined: a long line of prose that stops mid-sentence.
+    BrokenProse,
+    /// Joined: a title broken in two before a salutation.
+    BrokenTitle,
+    /// Apart: a compilation header or furniture.
+    Stop,
+    /// Apart: the line is a heading.
+    Heading,
+    /// Apart: the next line is a heading or a salutation.
+    NextOpens,
+    /// Apart: the line ends a sentence, ends in a colon or in a closed bracket group.
+    Complete,
+    /// Apart: the page indents its paragraphs' first lines, and the next line is one.
+    Indented,
+    /// Apart: a line of a wrapped page that stops short of the width.
+    Short(u32),
+    /// Apart: nothing says the page broke the line (a title, list item or short line).
+    NoEvidence,
+}
+
+impl Why {
+    pub fn joins(self) -> bool {
+        matches!(
+            self,
+            Why::AtWidth(_)
+                | Why::OpenEnd
+                | Why::ClosingStart
+                | Why::BrokenProse
+                | Why::BrokenTitle
+        )
+    }
+}
+
+impl std::fmt::Display for Why {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Why::AtWidth(w) => write!(f, "the line reaches the wrap width ({w})"),
+            Why::OpenEnd => write!(f, "the line ends on a comma or an opening bracket"),
+            Why::ClosingStart => write!(f, "the next line opens with closing punctuation"),
+            Why::BrokenProse => write!(f, "a long line of prose that stops mid-sentence"),
+            Why::BrokenTitle => write!(f, "a title broken in two before a salutation"),
+            Why::Stop => write!(f, "a compilation header or furniture"),
+            Why::Heading => write!(f, "the line is a heading"),
+            Why::NextOpens => write!(f, "the next line is a heading or a salutation"),
+            Why::Complete => write!(
+                f,
+                "the line ends a sentence, in a colon or a closed bracket"
+            ),
+            Why::Indented => write!(
+                f,
+                "the next line is indented, as the page's paragraphs open"
+            ),
+            Why::Short(w) => write!(f, "the line stops short of the wrap width ({w})"),
+            Why::NoEvidence => write!(f, "nothing says the page broke the line"),
+        }
+    }
+}
+
+/// One decision between two adjacent content lines: `line` (index) and the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub line: usize,
+    pub why: Why,
+}
+
 /// Build documents and paragraphs from lines; `furniture[i]` is the rule that marked
 /// line `i` as site furniture. With `keep_furniture` those lines are paragraphs too.
 ///
-/// Paragraphs: a content line, joined with the next line when the page broke it — a
-/// long line that stops mid-sentence, or a title broken in two — but never across a
-/// blank line, a heading, a salutation, a compilation header or furniture.
+/// Paragraphs: the file's [`layout`] is decided first. Two adjacent content lines are
+/// joined only on evidence that the page broke a unit: on a wrapped page, the first
+/// reaches the wrap width; on any page, it ends on a comma or an opening bracket, the
+/// next opens with closing punctuation, it is a long line of prose that stops
+/// mid-sentence, or it is a title broken in two before a salutation. They are never
+/// joined across a blank line, a heading, a salutation, a compilation header,
+/// furniture, or after a complete line ([`ends_complete`]).
 ///
 /// Documents: a new one starts at each compilation header, and at a salutation once the
 /// current document already has paragraphs (a title line just before the salutation
@@ -183,11 +460,29 @@ pub fn build(
     furniture: &[Option<RuleId>],
     keep_furniture: bool,
 ) -> (Vec<Document>, Vec<Paragraph>) {
+    let (docs, paras, _) = build_explained(lines, furniture, keep_furniture, false);
+    (docs, paras)
+}
+
+/// [`build`], with the layout and, when `explain`, every join decision.
+pub fn build_explained(
+    lines: &[Line],
+    furniture: &[Option<RuleId>],
+    keep_furniture: bool,
+    explain: bool,
+) -> (Vec<Document>, Vec<Paragraph>, Explained) {
     let content: Vec<usize> = (0..lines.len())
         .filter(|&i| !lines[i].is_blank() && (furniture[i].is_none() || keep_furniture))
         .collect();
     let header = compilation_headers(lines, &content);
     let stop_line = |i: usize| header[i] || furniture[i].is_some();
+    let body: Vec<usize> = content.iter().copied().filter(|&i| !stop_line(i)).collect();
+    let layout = layout(lines, &body);
+    // The page marks a paragraph's first line by indenting it: some lines are
+    // indented and others are not.
+    let n_indented = body.iter().filter(|&&i| indented(&lines[i])).count();
+    let indents = n_indented >= 2 && n_indented < body.len();
+    let mut decisions = Vec::new();
 
     // Paragraphs, with broken lines joined.
     let mut paras: Vec<Paragraph> = Vec::new();
@@ -200,38 +495,64 @@ pub fn build(
             .is_none_or(|q: &Paragraph| header[q.first] || is_salutation(&q.text));
         let mut chars = lines[i].text.chars().count();
         while k + 1 < content.len() && content[k + 1] == content[k] + 1 {
-            let (a, b) = (&lines[content[k]], &lines[content[k + 1]]);
-            if stop_line(content[k])
-                || stop_line(content[k + 1])
-                || is_heading(&p.text) && p.pieces.len() == 1
-            {
-                break;
-            }
-            if ends_sentence(&a.text)
-                || a.text.ends_with(['：', ':'])
-                || is_heading(&b.text)
-                || is_salutation(&b.text)
-            {
-                break;
-            }
-            let b_chars = b.text.chars().count();
-            let broken_sentence = chars >= BROKEN_MIN_CHARS && p.pieces.len() == 1
-                || p.pieces.len() > 1 && !is_title_like(&p.text);
-            let broken_title = doc_start
+            let (ia, ib) = (content[k], content[k + 1]);
+            let (a, b) = (&lines[ia], &lines[ib]);
+            // On a wrapped page, a line that reaches the width goes on in the next line,
+            // unless it ends complete: a full line that ends a sentence may end its
+            // paragraph too, and cutting a paragraph in two costs dedup less than
+            // gluing two (each half is contained in the other copy). A page that
+            // indents its paragraphs says which it is.
+            let full = match layout {
+                Layout::Wrapped { width, columns } => {
+                    (measure(a, columns) + wrap_slack(columns) >= width).then_some(width)
+                }
+                Layout::Lines => None,
+            };
+            let why = if stop_line(ia) || stop_line(ib) {
+                Why::Stop
+            } else if is_heading(&p.text) && p.pieces.len() == 1 && full.is_none() {
+                Why::Heading
+            } else if is_heading(&b.text) || is_salutation(&b.text) {
+                Why::NextOpens
+            } else if indents && indented(b) {
+                Why::Indented
+            } else if starts_closing(&b.text) {
+                Why::ClosingStart
+            } else if let Some(width) = full.filter(|_| indents || !ends_complete(&a.text)) {
+                Why::AtWidth(width)
+            } else if ends_complete(&a.text) {
+                Why::Complete
+            } else if ends_open(&a.text) {
+                Why::OpenEnd
+            } else if let Layout::Wrapped { width, .. } = layout {
+                Why::Short(width)
+            } else if broken_prose(&a.text, &b.text) {
+                Why::BrokenProse
+            } else if doc_start
+                && p.pieces.len() == 1
                 && is_title_like(&p.text)
                 && chars <= TITLE_MAX_CHARS
-                && b_chars <= TITLE_PIECE_MAX_CHARS
+                && b.text.chars().count() <= TITLE_PIECE_MAX_CHARS
                 && is_title_like(&b.text)
+                && title_continues(&p.text, &b.text)
                 && content
                     .get(k + 2)
-                    .is_some_and(|&n| n == content[k + 1] + 1 && is_salutation(&lines[n].text));
-            if !(broken_sentence || broken_title) {
+                    .is_some_and(|&n| n == ib + 1 && is_salutation(&lines[n].text))
+            {
+                Why::BrokenTitle
+            } else {
+                Why::NoEvidence
+            };
+            if explain {
+                decisions.push(Decision { line: ia, why });
+            }
+            if !why.joins() {
                 break;
             }
-            p.pieces.push((content[k + 1], chars));
+            p.pieces.push((ib, chars));
             p.text.push_str(&b.text);
-            p.last = content[k + 1];
-            chars += b_chars;
+            p.last = ib;
+            chars += b.text.chars().count();
             k += 1;
         }
         paras.push(p);
@@ -267,7 +588,15 @@ pub fn build(
             paras: a..b,
         });
     }
-    (docs, paras)
+    (docs, paras, Explained { layout, decisions })
+}
+
+/// What [`build_explained`] says of a file besides its paragraphs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explained {
+    pub layout: Layout,
+    /// Every decision between two adjacent content lines (empty unless asked for).
+    pub decisions: Vec<Decision>,
 }
 
 #[cfg(test)]

@@ -367,13 +367,8 @@ fn no_line_start(c: char) -> bool {
 }
 
 /// Cut one unit's text into lines of the width: positions (in chars) where each line
-/// starts, after the first.
-fn wrap_points(
-    chars: &[char],
-    masks: &[(usize, usize, Kind)],
-    w: Wrap,
-    indent: usize,
-) -> Vec<usize> {
+/// starts, after the first. Masks are not looked at: a wrapper cuts through them.
+fn wrap_points(chars: &[char], w: Wrap, indent: usize) -> Vec<usize> {
     let width_of = |c: char| if w.columns && is_wide(c) { 2 } else { 1 };
     let mut cuts = Vec::new();
     let mut used = indent * if w.columns { 2 } else { 1 };
@@ -385,14 +380,6 @@ fn wrap_points(
             // Closing punctuation stays on the line it closes.
             while cut < chars.len() && no_line_start(chars[cut]) {
                 cut += 1;
-            }
-            // Not inside a mask: the truth holds a mask in one line.
-            if let Some(m) = masks.iter().find(|m| m.0 < cut && cut < m.1) {
-                cut = if m.0 > cuts.last().copied().unwrap_or(0) {
-                    m.0
-                } else {
-                    m.1
-                };
             }
             if cut >= chars.len() {
                 break;
@@ -444,7 +431,9 @@ pub(super) fn wrap_lines(lines: Vec<OutLine>, w: Wrap) -> (Vec<OutLine>, Vec<(us
         } else {
             0
         };
-        let cuts = wrap_points(&chars, &masks, w, indent);
+        // A mask the width cuts in two is in no line of the truth (it holds a mask in
+        // one line); the page is cut where the width says, as a wrapper does.
+        let cuts = wrap_points(&chars, w, indent);
         let mut starts = vec![0];
         starts.extend(&cuts);
         for (k, &a) in starts.iter().enumerate() {
