@@ -343,7 +343,8 @@ pub fn detect_chars(c: &[char], out: &mut Vec<Span>) {
     }
 }
 
-/// `20_年`, `20__年`, `20-年`, `201x年`, `20XX年`, `19××年`, and `20-`/`20_` alone.
+/// `20_年`, `20__年`, `20-年`, `201x年`, `20XX年`, `19××年`, `20**年`, and `20-`/`20_`
+/// alone.
 fn year_with_digits(c: &[char], i: usize) -> Option<usize> {
     let n = c.len();
     if !matches!(c[i], '1' | '2' | '１' | '２')
@@ -362,7 +363,8 @@ fn year_with_digits(c: &[char], i: usize) -> Option<usize> {
     let underscore = matches!(m, '_' | '＿');
     let dash = is_dash(m);
     let xlike = is_x(m) || m == '×';
-    if !(underscore || dash || xlike) {
+    let star = is_star(m);
+    if !(underscore || dash || xlike || star) {
         return None;
     }
     let mut e = d;
@@ -382,6 +384,10 @@ fn year_with_digits(c: &[char], i: usize) -> Option<usize> {
             return Some(e);
         }
         if xlike && width == 4 {
+            return Some(e);
+        }
+        // Stars only as the last two digits of a century: `20**年`, `19**年`.
+        if star && century && d - i == 2 && width == 4 {
             return Some(e);
         }
         return None;
@@ -424,14 +430,18 @@ fn mask_run(c: &[char], i: usize, j: usize, fam: u8) -> Option<(usize, Kind)> {
             if len == 1 && X_WORDS.contains(next) {
                 return None;
             }
-            if len > 4 || MATH_SIGNS.contains(prev) || MATH_SIGNS.contains(next) {
+            // A long run is a mask only right before digits (`XXXXXX１５日`: the year
+            // and month hidden before the day).
+            if len > 4 && !is_digit(next) || MATH_SIGNS.contains(prev) || MATH_SIGNS.contains(next)
+            {
                 return None;
             }
         }
         1 => {
-            // ×: a multiplication sign between numbers is not a mask.
+            // ×: a multiplication sign between numbers is not a mask; a run of two or
+            // more before digits is (`××４０周年`).
             if is_digit(prev)
-                || is_digit(next)
+                || is_digit(next) && len == 1
                 || prev.is_ascii_alphanumeric()
                 || matches!(prev, ')' | '）' | ']')
                 || (DIMENSIONS.contains(prev) && DIMENSIONS.contains(next))
@@ -450,8 +460,20 @@ fn mask_run(c: &[char], i: usize, j: usize, fam: u8) -> Option<(usize, Kind)> {
             if len >= 5 && (prev == '\0' || next == '\0') {
                 return None;
             }
-            if prev.is_ascii_alphanumeric() || next.is_ascii_alphanumeric() {
+            if prev.is_ascii_alphanumeric() || next.is_ascii_alphanumeric() || is_digit(prev) {
                 return None;
+            }
+            // Before digits, a mask (`**４０周年`), unless stars close the digits again:
+            // emphasis (`**４０**`).
+            if is_digit(next) {
+                let mut k = j;
+                while k < n && is_digit(c[k]) {
+                    k += 1;
+                }
+                if is_star(at(k)) || !(is_han(prev) || prev == '\0' || CLAUSE_MARKS.contains(prev))
+                {
+                    return None;
+                }
             }
         }
         3 => {
@@ -487,7 +509,18 @@ fn mask_run(c: &[char], i: usize, j: usize, fam: u8) -> Option<(usize, Kind)> {
             end = k;
         }
     }
-    let next = at(end);
+    let mut next = at(end);
+    if is_digit(next) {
+        // A mask before digits: its kind is what the digits lead to (`XXXXXX１５日`).
+        let mut k = end;
+        while k < n && is_digit(c[k]) {
+            k += 1;
+        }
+        if matches!(at(k), '日' | '号' | '月') {
+            return Some((end, Kind::Date));
+        }
+        next = '\0';
+    }
     let kind = if next == '年' {
         if matches!(at(end + 1), '来' | '间' | '多' | '内' | '前' | '后') || (len == 1 && fam != 1)
         {

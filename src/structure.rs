@@ -211,6 +211,9 @@ const WRAP_MIN_WIDTH: u32 = 16;
 /// wrapped, and the share of its long lines they must be.
 const WRAP_MIN_LINES: usize = 3;
 const WRAP_MIN_SHARE: f64 = 0.3;
+/// How far past the width a full line may run: closing punctuation a typesetter keeps
+/// off the next line's start (`。”`).
+const WRAP_OVER: u32 = 2;
 /// Longest closed bracket group at the end of a line that makes the line complete
 /// (a byline, photo credit or note: `（本报记者 XX）`, `（完）`).
 const CLOSING_GROUP_MAX_CHARS: usize = 40;
@@ -275,16 +278,22 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
             .map(|l| l.0)
             .filter(|&n| n >= WRAP_MIN_WIDTH)
             .collect();
+        // The width is the commonest length of a long line: a full line is the width,
+        // one or two more where the typesetter pulled closing punctuation up to it,
+        // one less in columns where a wide character did not fit.
         widths.sort_unstable();
-        widths.dedup();
+        let mode = widths
+            .chunk_by(|a, b| a == b)
+            .max_by_key(|run| (run.len(), std::cmp::Reverse(run[0])))
+            .map(|run| run[0]);
         let slack = wrap_slack(columns);
-        for &w in &widths {
+        if let Some(w) = mode {
             let near: Vec<bool> = lens
                 .iter()
-                .filter(|l| l.0 + slack >= w && l.0 <= w + 1)
+                .filter(|l| l.0 + slack >= w && l.0 <= w + WRAP_OVER)
                 .map(|l| l.1)
                 .collect();
-            let over = lens.iter().filter(|l| l.0 > w + 1).count();
+            let over = lens.iter().filter(|l| l.0 > w + WRAP_OVER).count();
             let open = near.iter().filter(|&&complete| !complete).count();
             let ok = near.len() >= WRAP_MIN_LINES
                 && near.len() as f64 >= WRAP_MIN_SHARE * lens.len() as f64
@@ -353,19 +362,22 @@ fn ends_as_title(text: &str) -> bool {
 }
 
 /// A long line that stops mid-sentence where the next line carries the sentence on:
-/// the line is prose (a clause mark in it), or it is longer than a title and holds
-/// other punctuation (`、`, `：`) while the next line is prose that ends a sentence.
+/// the line is prose (a clause mark in it); or the next line is prose that ends a
+/// sentence and the line holds other punctuation (`、`, `：`) or is longer than titles
+/// are.
 fn broken_prose(a: &str, b: &str) -> bool {
     let n = a.chars().count();
     if n < BROKEN_MIN_CHARS || ends_as_title(a) {
         return false;
     }
-    has_prose_marks(a)
-        || a.contains(['、', '：', ':'])
-            && b.chars().count() >= BROKEN_MIN_CHARS / 2
-            && has_prose_marks(b)
-            && ends_sentence(b)
+    let b_goes_on =
+        b.chars().count() >= BROKEN_MIN_CHARS / 2 && has_prose_marks(b) && ends_sentence(b);
+    has_prose_marks(a) || b_goes_on && (a.contains(['、', '：', ':']) || n >= LONG_TITLE_CHARS)
 }
+
+/// Few titles run this long: a line this long with no end punctuation, followed by
+/// prose, was broken by the page.
+const LONG_TITLE_CHARS: usize = 40;
 
 /// Why two adjacent content lines were joined or kept apart (`segment --explain`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -20,7 +20,7 @@
 //! computed between each member and its cluster's kept copy.
 
 use crate::cluster::jaccard_sorted;
-use crate::fingerprint::{is_slot_token, NAMEABLE, NAME_TOKEN, NUMERIC};
+use crate::fingerprint::{folded, is_slot_token, NAMEABLE, NAME_TOKEN, NUMERIC};
 use crate::minhash::Path;
 
 /// Tokens a name slot may stand for.
@@ -361,6 +361,9 @@ pub fn decided_by_bounds(a: &[u32], b: &[u32], threshold: f64) -> Option<bool> {
 /// The verdict of [`similarity`] when [`accepts`] takes it, else `None`; the bounds
 /// answer without the dynamic program where they can.
 pub fn copy_verdict(a: &[u32], b: &[u32], threshold: f64) -> Option<Verdict> {
+    if !dense_evidence(a, b, threshold) {
+        return None;
+    }
     let v = match settle(a, b, threshold) {
         Settled::Exact(v) => v,
         Settled::NotCopy => return None,
@@ -581,6 +584,9 @@ pub fn is_copy(
     threshold: f64,
     floor: f64,
 ) -> bool {
+    if !dense_evidence(tokens.0, tokens.1, threshold) {
+        return false;
+    }
     let j = jaccard_sorted(shingles.0, shingles.1);
     if j >= threshold {
         return true;
@@ -595,6 +601,49 @@ pub fn is_copy(
         Settled::NotCopy => false,
         Settled::Open(lo) => accepts(similarity_above(a, b, threshold, Some(lo)), threshold),
     }
+}
+
+/// Share of slot-like tokens (masks, and names and numbers that shingles fold) from
+/// which a paragraph is *mask-dense*.
+pub const DENSE_SLOTS: f64 = 0.3;
+
+/// The mask-dense rule: when either paragraph is mostly slots (a list of masked units,
+/// `XX县评剧团、XX科协、…`), slots agreeing with whatever the other copy writes is no
+/// evidence; the tokens both copies write out (words, and names and numbers in their
+/// own text) must agree at `threshold`, as a Dice share of the two multisets. Pairs that
+/// are not mask-dense pass.
+pub fn dense_evidence(a: &[u32], b: &[u32], threshold: f64) -> bool {
+    let slotlike = |t: &u32| is_slot_token(folded(*t));
+    let dense = |x: &[u32]| {
+        let n = x.iter().filter(|t| slotlike(t)).count();
+        !x.is_empty() && n as f64 >= DENSE_SLOTS * x.len() as f64
+    };
+    if !dense(a) && !dense(b) {
+        return true;
+    }
+    let own = |x: &[u32]| {
+        let mut v: Vec<u32> = x.iter().copied().filter(|t| !is_slot_token(*t)).collect();
+        v.sort_unstable();
+        v
+    };
+    let (oa, ob) = (own(a), own(b));
+    if oa.is_empty() && ob.is_empty() {
+        // Nothing but slots on both sides: only an exact copy (same key) is one.
+        return a == b;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < oa.len() && j < ob.len() {
+        match oa[i].cmp(&ob[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    2.0 * common as f64 >= threshold * (oa.len() + ob.len()) as f64
 }
 
 /// Does a verdict make a copy at `threshold`?
@@ -735,8 +784,66 @@ mod tests {
         if let Some(d) = decided_by_bounds(a, b, t) {
             prop_assert_eq!(d, accepts(v, t));
         }
-        prop_assert_eq!(copy_verdict(a, b, t), accepts(v, t).then_some(v));
+        prop_assert_eq!(
+            copy_verdict(a, b, t),
+            (dense_evidence(a, b, t) && accepts(v, t)).then_some(v)
+        );
         Ok(())
+    }
+
+    /// Token values for the tests below: plain words, and names in their own text.
+    fn word(k: u32) -> u32 {
+        (k + 100) << 3
+    }
+    fn name(k: u32) -> u32 {
+        ((k + 500) << 3) | NAMEABLE | crate::fingerprint::IDENT
+    }
+
+    #[test]
+    fn mask_dense_pairs_need_their_written_tokens_to_agree() {
+        let n = NAME_TOKEN;
+        let intro = [word(1), word(2), word(3), word(4)];
+        // Two different lists of units, each mostly masked: slots would match
+        // whatever the other writes, the names both write out differ.
+        let a: Vec<u32> = intro
+            .iter()
+            .copied()
+            .chain([n, name(1), n, name(2), n, name(3), word(9)])
+            .collect();
+        let b: Vec<u32> = intro
+            .iter()
+            .copied()
+            .chain([name(7), n, name(8), n, name(9), n, word(9)])
+            .collect();
+        assert!(!dense_evidence(&a, &b, 0.7));
+        assert_eq!(copy_verdict(&a, &b, 0.7), None);
+        // The same list, masked in other places: what both write out agrees.
+        let full: Vec<u32> = intro
+            .iter()
+            .copied()
+            .chain([
+                name(1),
+                name(2),
+                name(3),
+                name(4),
+                name(5),
+                name(6),
+                word(9),
+            ])
+            .collect();
+        let masked: Vec<u32> = intro
+            .iter()
+            .copied()
+            .chain([name(1), n, name(3), name(4), n, name(6), word(9)])
+            .collect();
+        assert!(dense_evidence(&full, &masked, 0.7));
+        // Nothing but slots and the same words: only the same key is a copy.
+        let only: Vec<u32> = vec![n, word(1), n];
+        assert!(dense_evidence(&only, &only, 0.7));
+        // A paragraph of prose with a mask or two is not mask-dense.
+        let prose: Vec<u32> = (1..30).map(word).chain([n]).collect();
+        let other: Vec<u32> = (1..30).map(word).chain([name(3)]).collect();
+        assert!(dense_evidence(&prose, &other, 0.7));
     }
 
     proptest! {

@@ -362,6 +362,13 @@ const STYLES: [Style; 7] = [
     },
 ];
 
+/// The styles of `--varied` runs: the star site writes years as `20**`.
+const VARIED_STYLES: [Style; 7] = {
+    let mut s = STYLES;
+    s[1].year = "20**";
+    s
+};
+
 /// One paragraph instance as written: text and its masks (char offsets, kind).
 #[derive(Clone, Debug)]
 struct Written {
@@ -871,7 +878,8 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
             let header_style = rng.below(3);
             for (gi, &(b, copy)) in group.iter().enumerate() {
                 let doc = &docs[b];
-                let style = (copy > 0 || rng.chance(0.5)).then(|| &STYLES[site]);
+                let styles = if opts.varied { &VARIED_STYLES } else { &STYLES };
+                let style = (copy > 0 || rng.chance(0.5)).then(|| &styles[site]);
                 let mask_p = 0.4 + 0.6 * (rng.below(100) as f64 / 100.0);
                 let half = rng.chance(0.2);
                 let num = ["一", "二", "三", "四"][gi];
