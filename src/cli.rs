@@ -68,6 +68,27 @@ pub enum MaskStyleArg {
     Keep,
 }
 
+/// `--script`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScriptArg {
+    /// Each paragraph as it was written.
+    Keep,
+    /// Traditional-character paragraphs converted to simplified (OpenCC t2s).
+    Simplified,
+    /// Simplified-character paragraphs converted to traditional (OpenCC s2t).
+    Traditional,
+}
+
+impl From<ScriptArg> for Option<crate::script::Script> {
+    fn from(s: ScriptArg) -> Self {
+        match s {
+            ScriptArg::Keep => None,
+            ScriptArg::Simplified => Some(crate::script::Script::Simplified),
+            ScriptArg::Traditional => Some(crate::script::Script::Traditional),
+        }
+    }
+}
+
 impl From<MaskStyleArg> for MaskStyle {
     fn from(m: MaskStyleArg) -> Self {
         match m {
@@ -161,6 +182,12 @@ pub struct CleanArgs {
     #[arg(long, value_enum, default_value = "entities")]
     pub fold: FoldArg,
 
+    /// The script clean/ is written in. Fingerprints fold traditional characters to
+    /// simplified whatever this says, so a mirror in the other script is found either
+    /// way; this only decides what is written.
+    #[arg(long, value_enum, default_value = "keep")]
+    pub script: ScriptArg,
+
     /// Keep site furniture in clean/ (it is still reported).
     #[arg(long)]
     pub keep_boilerplate: bool,
@@ -218,6 +245,7 @@ impl CleanArgs {
             FoldArg::Masks => Fold::Masks,
             FoldArg::None => Fold::None,
         };
+        c.script = self.script.into();
         c.keep_boilerplate = self.keep_boilerplate;
         c.boilerplate_rules = self.boilerplate_rules;
         c.jobs = self.jobs.map_or(0, |j| j.get());

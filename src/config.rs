@@ -144,6 +144,8 @@ pub struct Config {
     pub mask_style: MaskStyle,
     /// What the fingerprint folds into slot tokens.
     pub fold: Fold,
+    /// The script of what `clean/` holds: each file's own (`None`), or one for all.
+    pub script: Option<crate::script::Script>,
     /// Keep site furniture in `clean/` (it is still reported).
     pub keep_boilerplate: bool,
     /// Extra boilerplate rules, one per line.
@@ -181,6 +183,7 @@ impl Config {
             keep: KeepPolicy::Best,
             mask_style: MaskStyle::Conventional,
             fold: Fold::Entities,
+            script: None,
             keep_boilerplate: false,
             boilerplate_rules: None,
             jobs: 0,

@@ -39,6 +39,7 @@ use crate::minhash::MinHasher;
 use crate::placeholders::{self, Kind, Span};
 use crate::prefetch;
 use crate::report::{self, *};
+use crate::script;
 use crate::segment::{Segmenter, WordMemo};
 use crate::structure::{self, Document, Paragraph};
 use crate::verify;
@@ -291,15 +292,18 @@ pub struct ParaFacts {
     /// Masked placeholders in the paragraph.
     pub masks: u32,
     pub key: KeyFacts,
+    /// The script the paragraph is written in (its key is folded to simplified).
+    pub script: script::Script,
     /// Start and length of the paragraph's key tokens in its file's [`FileTokens`]
     /// (empty unless the paragraph takes part in the search).
     pub tokens: [u32; 2],
 }
 
-/// Line range of a document.
+/// Line range of a document, and its script (that of most of its paragraphs).
 #[derive(Debug, Clone)]
 pub struct DocFacts {
     pub lines: [u32; 2],
+    pub script: script::Script,
 }
 
 /// What the analyze phase keeps of a file.
@@ -873,13 +877,14 @@ impl Engine {
         for (pi, p) in paras.iter().enumerate() {
             let t = Instant::now();
             let spans = &para_spans[pi];
-            if self.cfg.fold == Fold::None || spans.is_empty() {
+            let seen = if self.cfg.fold == Fold::None || spans.is_empty() {
                 // Nothing to slot (or no slotting): the text as it is.
-                fingerprint::normalize_into(&p.text, &mut sc.norm);
+                fingerprint::normalize_into(&p.text, &mut sc.norm)
             } else {
                 let slotted = placeholders::slotted(&p.text, spans);
-                fingerprint::normalize_into(&slotted, &mut sc.norm);
-            }
+                fingerprint::normalize_into(&slotted, &mut sc.norm)
+            };
+            let script = seen.script();
             stage_ns[3] += ns(t);
             let text_hash = xxh3_128(sc.norm.as_bytes());
             let (tokens_at, keys_at) = (file_tokens.len(), band_keys.len());
@@ -895,6 +900,7 @@ impl Engine {
                     lines: [lines[p.first].no, lines[p.last].no],
                     masks: spans.len() as u32,
                     key,
+                    script,
                     tokens: [tokens_at as u32, (file_tokens.len() - tokens_at) as u32],
                 });
                 continue;
@@ -955,6 +961,7 @@ impl Engine {
                 lines: [lines[p.first].no, lines[p.last].no],
                 masks: spans.len() as u32,
                 key,
+                script,
                 tokens,
             });
         }
@@ -975,8 +982,19 @@ impl Engine {
             n_lines: lines.len(),
             docs: docs
                 .iter()
-                .map(|d| DocFacts {
-                    lines: [lines[d.first].no, lines[d.last].no],
+                .map(|d| {
+                    let trad = d
+                        .paras
+                        .clone()
+                        .filter(|&p| facts[p].script == script::Script::Traditional)
+                        .count();
+                    DocFacts {
+                        lines: [lines[d.first].no, lines[d.last].no],
+                        script: script::Script::of_counts(
+                            trad as u32,
+                            (d.paras.len() - trad) as u32,
+                        ),
+                    }
                 })
                 .collect(),
             paras: facts,
@@ -1375,6 +1393,7 @@ impl Totals {
             keep: format!("{:?}", cfg.keep).to_lowercase(),
             mask_style: format!("{:?}", cfg.mask_style).to_lowercase(),
             fold: format!("{:?}", cfg.fold).to_lowercase(),
+            script: cfg.script.map_or("keep", script::Script::name).to_string(),
             keep_boilerplate: cfg.keep_boilerplate,
             encoding: cfg.encoding.map(|e| e.name().to_string()),
             exts: cfg.exts.clone(),
@@ -1743,6 +1762,7 @@ fn group(
     let mut paras: Vec<(&ParaFacts, u32 /*file*/, u32 /*global doc*/)> = Vec::with_capacity(total);
     let mut doc_file: Vec<u32> = Vec::new();
     let mut doc_lines: Vec<[u32; 2]> = Vec::new();
+    let mut doc_script: Vec<script::Script> = Vec::new();
     // Where each searched paragraph's band keys start: file, offset in its keys.
     let mut keys_of: Vec<Option<(u32, u32)>> = Vec::with_capacity(total);
     // Band keys of each file.
@@ -1753,6 +1773,7 @@ fn group(
         for d in &f.docs {
             doc_file.push(fi as u32);
             doc_lines.push(d.lines);
+            doc_script.push(d.script);
         }
         for p in &f.paras {
             paras.push((p, fi as u32, base + p.doc));
@@ -1970,7 +1991,7 @@ fn group(
         &mut records,
         |m| {
             let (p, f, _) = paras[m as usize];
-            (files[f as usize].rel_path.clone(), p.lines)
+            (files[f as usize].rel_path.clone(), p.lines, p.script)
         },
     );
     let base = records.len() as u32;
@@ -1984,6 +2005,7 @@ fn group(
             (
                 files[doc_file[d as usize] as usize].rel_path.clone(),
                 doc_lines[d as usize],
+                doc_script[d as usize],
             )
         },
     );
@@ -2029,8 +2051,11 @@ pub fn cluster_record(
     level: &'static str,
     kept: u32,
     members: &[Member],
-    place: impl Fn(u32) -> (String, [u32; 2]),
+    place: impl Fn(u32) -> (String, [u32; 2], script::Script),
 ) -> ClusterRecord {
+    let placed: Vec<_> = members.iter().map(|&(m, ..)| place(m)).collect();
+    // Members in both scripts: the record says so, and which member is which.
+    let mixed = placed.windows(2).any(|w| w[0].2 != w[1].2);
     ClusterRecord {
         cluster: cid,
         level,
@@ -2038,17 +2063,19 @@ pub fn cluster_record(
             .iter()
             .position(|x| x.0 == kept)
             .expect("kept is a member"),
+        scripts: mixed.then(|| vec!["simplified", "traditional"]),
         members: members
             .iter()
-            .map(|&(m, s, containment)| {
-                let (file, lines) = place(m);
-                ClusterMember {
+            .zip(placed)
+            .map(
+                |(&(_, s, containment), (file, lines, script))| ClusterMember {
                     file,
                     lines,
                     similarity: round4(s),
                     containment,
-                }
-            })
+                    script: mixed.then(|| script.name()),
+                },
+            )
             .collect(),
     }
 }
@@ -2061,7 +2088,7 @@ fn emit_clusters(
     base: u32,
     removed: &mut [Option<u32>],
     records: &mut Vec<ClusterRecord>,
-    place: impl Fn(u32) -> (String, [u32; 2]),
+    place: impl Fn(u32) -> (String, [u32; 2], script::Script),
 ) {
     order_clusters(&mut clusters);
     for (j, (kept, members)) in clusters.iter().enumerate() {
@@ -2230,7 +2257,8 @@ impl Engine {
         for (pi, p) in prep.paras.iter().enumerate() {
             let spans = &prep.spans[pi];
             if para_out[pi] {
-                clean.push_str(&placeholders::apply(&p.text, spans, cfg.mask_style));
+                let masked = placeholders::apply(&p.text, spans, cfg.mask_style);
+                clean.push_str(&script::to_script(&masked, cfg.script));
                 clean.push('\n');
             }
             if spans.is_empty() {
@@ -2346,6 +2374,7 @@ mod tests {
                     lines: [1, 1],
                     masks: 0,
                     key: KeyFacts::default(),
+                    script: script::Script::Simplified,
                     tokens: t,
                 })
                 .collect(),

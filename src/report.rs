@@ -33,6 +33,10 @@ pub struct ClusterMember {
     /// one of it): `similarity` is then the shorter copy's matched share.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub containment: bool,
+    /// `simplified` or `traditional`, given only in a cluster whose members differ in
+    /// script (see [`ClusterRecord::scripts`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub script: Option<&'static str>,
 }
 
 /// A line of `clusters.jsonl`.
@@ -41,6 +45,10 @@ pub struct ClusterRecord {
     pub cluster: u32,
     pub level: &'static str,
     pub kept: usize,
+    /// `["simplified", "traditional"]` when the members differ in script (a mirror in
+    /// traditional characters); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scripts: Option<Vec<&'static str>>,
     pub members: Vec<ClusterMember>,
 }
 
@@ -192,6 +200,8 @@ pub struct Options {
     pub keep: String,
     pub mask_style: String,
     pub fold: String,
+    /// `keep`, `simplified` or `traditional` (`--script`).
+    pub script: String,
     pub keep_boilerplate: bool,
     pub encoding: Option<String>,
     pub exts: Vec<String>,

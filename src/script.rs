@@ -196,6 +196,28 @@ pub fn script_of(text: &str) -> Script {
 static TO_SIMPLIFIED: LazyLock<OpenCC> = LazyLock::new(|| converter(BuiltinConfig::T2s));
 static TO_TRADITIONAL: LazyLock<OpenCC> = LazyLock::new(|| converter(BuiltinConfig::S2t));
 
+/// A paragraph as `--script` wants it written: unchanged with `None`, or converted
+/// when it holds characters of the other script only (so a paragraph already in the
+/// wanted script is never run through the tables).
+pub fn to_script(text: &str, want: Option<Script>) -> std::borrow::Cow<'_, str> {
+    let Some(want) = want else {
+        return std::borrow::Cow::Borrowed(text);
+    };
+    let mut f = Folder::new();
+    text.chars().for_each(|c| {
+        f.fold(c);
+    });
+    let other = match want {
+        Script::Simplified => f.counts.traditional,
+        Script::Traditional => f.counts.simplified,
+    };
+    if other == 0 {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(convert(text, want))
+    }
+}
+
 /// `text` in `script` through OpenCC's whole chain (phrases first, then characters).
 pub fn convert(text: &str, script: Script) -> String {
     match script {

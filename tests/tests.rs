@@ -258,6 +258,26 @@ fn encodings_decode_and_bad_bytes_are_reported() {
         .map(|m| m["file"].as_str().unwrap())
         .collect();
     assert_eq!(files, ["big5.txt", "gb18030.txt"]);
+    // A cluster of both scripts says so, and which member is which.
+    assert_eq!(
+        doc["scripts"],
+        serde_json::json!(["simplified", "traditional"])
+    );
+    let scripts: Vec<&str> = doc["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["script"].as_str().unwrap())
+        .collect();
+    assert_eq!(scripts, ["traditional", "simplified"]);
+    let single = clusters.iter().find(|c| {
+        c["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["file"] == "invalid_bytes.txt")
+    });
+    assert!(single.is_some_and(|c| c.get("scripts").is_none()));
     let seg = zhclean()
         .args(["segment", "--level", "paragraphs"])
         .arg(fixtures().join("encodings/big5.txt"))
@@ -510,6 +530,44 @@ fn user_boilerplate_rules_apply() {
         .iter()
         .any(|r| r["rule"] == "deep-note"));
     assert_eq!(run.summary()["boilerplate_rules"]["deep-note"], 1);
+}
+
+/// `--script` converts what is written, paragraph by paragraph, and nothing else: the
+/// reports still point at the input's lines, and a paragraph already in the wanted
+/// script is left as it is.
+#[test]
+fn script_option_converts_clean_text() {
+    let (_d, input) = input_dir();
+    std::fs::copy(
+        fixtures().join("encodings/big5.txt"),
+        input.join("big5.txt"),
+    )
+    .unwrap();
+    std::fs::write(
+        input.join("plain.txt"),
+        "这是一段简体字写成的文字，用来检查转换不会改动它。\n",
+    )
+    .unwrap();
+    let run = clean(&input, &["--script", "simplified"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let big5 = run.clean("big5.txt").unwrap();
+    assert!(
+        big5.contains("今天我们召开创建全国文明单位动员会议"),
+        "{big5}"
+    );
+    assert_eq!(
+        run.clean("plain.txt").unwrap(),
+        "这是一段简体字写成的文字，用来检查转换不会改动它。\n"
+    );
+    assert_eq!(run.summary()["options"]["script"], "simplified");
+    let run = clean(&input, &["--script", "traditional"]);
+    assert!(run
+        .clean("plain.txt")
+        .unwrap()
+        .contains("這是一段簡體字寫成的文字"));
+    let run = clean(&input, &[]);
+    assert!(run.clean("big5.txt").unwrap().contains("今天我們召開"));
+    assert_eq!(run.summary()["options"]["script"], "keep");
 }
 
 #[test]

@@ -29,13 +29,15 @@ use zhclean::cluster::{Cluster, Member};
 use zhclean::keep::Copy;
 use zhclean::pipeline::{self, Analyzed, FileRef, GroupCounts, PairVerifier, ParaView};
 use zhclean::report::{self, RunInfo};
+use zhclean::script::Script;
 use zhclean::walk::{self, Skipped, Source};
 
 /// Version of the batch schemas in `docs/arrow-schemas.md`.
 const SCHEMA_VERSION: u32 = 1;
 /// The hashing scheme: xxh3 word/char shingle hashes folded to 32 bits, MinHash with
-/// `a·x + b mod 2^32` permutations from the seed, band keys as in `zhclean::lsh`.
-const SCHEME: &str = "xxh3-32/minhash-affine-u32/lsh-band-key-1";
+/// `a·x + b mod 2^32` permutations from the seed, band keys as in `zhclean::lsh`, over
+/// key text whose ideographs are folded to simplified (`zhclean::script`, table 1).
+const SCHEME: &str = "xxh3-32/minhash-affine-u32/lsh-band-key-1/t2s-1";
 
 type Batch = PyArrowType<RecordBatch>;
 
@@ -245,7 +247,7 @@ impl Engine {
                 .map(|b| format!("{:016x}", xxh3_64(&b)))
                 .unwrap_or_default()
         });
-        let params = json!({
+        let mut params = json!({
             "schema_version": SCHEMA_VERSION,
             "scheme": SCHEME,
             "zhclean": env!("CARGO_PKG_VERSION"),
@@ -263,8 +265,12 @@ impl Engine {
             "keep_boilerplate": cfg.keep_boilerplate,
             "boilerplate_rules": rules,
             "encoding": cfg.encoding.map(|e| e.name()),
-        })
-        .to_string();
+        });
+        if let Some(s) = cfg.script {
+            // Only when asked for, so the params of a default run stay what they were.
+            params["script"] = s.name().into();
+        }
+        let params = params.to_string();
         let params_id = xxh3_64(params.as_bytes());
         Ok(Engine {
             core,
@@ -352,6 +358,7 @@ impl Engine {
         // docs
         let (mut d_file, mut d_doc, mut d_first, mut d_last) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut d_trad = Vec::new();
         // paragraphs
         let mut p_file = Vec::new();
         let mut p_para = Vec::new();
@@ -362,6 +369,7 @@ impl Engine {
         let mut p_chars = Vec::new();
         let mut p_hash = Vec::new();
         let mut p_searched = Vec::new();
+        let mut p_trad = Vec::new();
         let mut p_tokens: Vec<Option<&[u32]>> = Vec::new();
         let mut p_keys: Vec<Option<&[u64]>> = Vec::new();
         for (fi, r) in idx.iter().zip(&results) {
@@ -381,6 +389,7 @@ impl Engine {
                         d_doc.push(di as u32);
                         d_first.push(d.lines[0]);
                         d_last.push(d.lines[1]);
+                        d_trad.push(d.script == Script::Traditional);
                     }
                     let mut k = 0;
                     for (pi, p) in f.paras.iter().enumerate() {
@@ -394,6 +403,7 @@ impl Engine {
                         p_chars.push(p.key.key_chars);
                         p_hash.push(p.key.key_hash);
                         p_searched.push(searched);
+                        p_trad.push(p.script == Script::Traditional);
                         if searched {
                             p_tokens.push(f.para_tokens(p));
                             p_keys.push(f.band_keys_in_memory().map(|v| &v[k..k + bands]));
@@ -441,6 +451,7 @@ impl Engine {
                 ("doc", u32_col(d_doc)),
                 ("first_line", u32_col(d_first)),
                 ("last_line", u32_col(d_last)),
+                ("traditional", Arc::new(BooleanArray::from(d_trad))),
             ],
         )?;
         let np = p_file.len();
@@ -456,6 +467,7 @@ impl Engine {
                 ("key_chars", u32_col(p_chars)),
                 ("key_hash", u64_col(p_hash)),
                 ("searched", Arc::new(BooleanArray::from(p_searched))),
+                ("traditional", Arc::new(BooleanArray::from(p_trad))),
                 (
                     "tokens",
                     list_col::<UInt32Type>(&p_tokens, DataType::UInt32),
@@ -606,7 +618,7 @@ impl Engine {
 
     /// `clusters.jsonl` lines. One row per member, a cluster's rows together and in
     /// member order: `cluster, kept, member: uint32; level, file: utf8; first_line,
-    /// last_line: uint32; similarity: float64; containment: bool`.
+    /// last_line: uint32; similarity: float64; containment, traditional: bool`.
     fn records(&self, py: Python<'_>, batch: Batch) -> PyResult<Batch> {
         let b = batch.0;
         let cluster = u32s(&b, "cluster")?;
@@ -617,6 +629,11 @@ impl Engine {
         let (first, last) = (u32s(&b, "first_line")?, u32s(&b, "last_line")?);
         let sim = f64s(&b, "similarity")?;
         let cont = bools(&b, "containment")?;
+        // Optional (added within version 1): absent, every member is simplified.
+        let trad = match b.column_by_name("traditional") {
+            Some(_) => Some(bools(&b, "traditional")?),
+            None => None,
+        };
         let (ids, lines) = py.detach(|| -> PyResult<(Vec<u32>, Vec<String>)> {
             let (mut ids, mut lines) = (Vec::new(), Vec::new());
             for (c, rows) in runs(cluster)? {
@@ -632,7 +649,12 @@ impl Engine {
                 let row_of: HashMap<u32, usize> = rows.clone().map(|r| (member[r], r)).collect();
                 let place = |m: u32| {
                     let r = row_of[&m];
-                    (file.value(r).to_string(), [first[r], last[r]])
+                    let script = if trad.is_some_and(|t| t.value(r)) {
+                        Script::Traditional
+                    } else {
+                        Script::Simplified
+                    };
+                    (file.value(r).to_string(), [first[r], last[r]], script)
                 };
                 let rec = pipeline::cluster_record(c, lvl, kept[rows.start], &members, place);
                 let mut buf = Vec::new();

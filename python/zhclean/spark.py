@@ -47,10 +47,11 @@ def engine(args, root):
 FILES_SCHEMA = (
     "file_idx bigint, rel_path string, status string, reason string, hash bigint, "
     "encoding string, n_docs bigint, n_paras bigint, summary string, params_id bigint, "
-    "docs array<struct<doc:bigint, first_line:bigint, last_line:bigint>>, "
+    "docs array<struct<doc:bigint, first_line:bigint, last_line:bigint, "
+    "traditional:boolean>>, "
     "paragraphs array<struct<para:bigint, doc:bigint, first_line:bigint, "
     "last_line:bigint, masks:bigint, key_chars:bigint, key_hash:bigint, searched:boolean, "
-    "tokens:array<int>, band_keys:array<bigint>, params_id:bigint>>"
+    "traditional:boolean, tokens:array<int>, band_keys:array<bigint>, params_id:bigint>>"
 )
 PAIRS_SCHEMA = "a bigint, b bigint"
 CLUSTERS_SCHEMA = (
@@ -82,10 +83,10 @@ def analyze_partition(args, root):
             out = to_spark(files)
             n_docs = files.column("n_docs").to_pylist()
             n_paras = files.column("n_paras").to_pylist()
-            docs_col = _nest(n_docs, docs, ["doc", "first_line", "last_line"])
+            docs_col = _nest(n_docs, docs, ["doc", "first_line", "last_line", "traditional"])
             para_names = [
                 "para", "doc", "first_line", "last_line", "masks", "key_chars",
-                "key_hash", "searched", "tokens", "band_keys", "params_id",
+                "key_hash", "searched", "traditional", "tokens", "band_keys", "params_id",
             ]
             paras_col = _nest(n_paras, paras, para_names)
             yield pa.RecordBatch.from_arrays(
@@ -121,6 +122,7 @@ DOC_CLUSTER_TYPES = {
 RECORD_TYPES = {
     "cluster": U32, "kept": U32, "member": U32, "level": STR, "file": STR,
     "first_line": U32, "last_line": U32, "similarity": F64, "containment": pa.bool_(),
+    "traditional": pa.bool_(),
 }
 WRITE_TYPES = {
     "file_idx": U32, "rel_path": STR, "hash": U64, "encoding": STR, "n_paras": U32,
@@ -297,6 +299,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
             F.col("p.key_chars").alias("key_chars"),
             F.col("p.key_hash").alias("key_hash"),
             F.col("p.searched").alias("searched"),
+            F.col("p.traditional").alias("traditional"),
             F.col("p.tokens").alias("tokens"),
             F.col("p.band_keys").alias("band_keys"),
             F.col("p.params_id").alias("params_id"),
@@ -309,6 +312,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         F.col("d.doc").alias("doc_in_file"),
         F.col("d.first_line").alias("first_line"),
         F.col("d.last_line").alias("last_line"),
+        F.col("d.traditional").alias("traditional"),
     )
     paras.count()
     phases["2_analyze"] = time.time() - t
@@ -435,10 +439,11 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
     pc = para_clusters.join(F.broadcast(para_ids) if n_para < 1_000_000 else para_ids, "first")
     dc = doc_clusters.join(doc_ids, "first")
     rel = files.select("file_idx", F.col("rel_path").alias("file"))
-    para_place = paras.select(F.col("pid").alias("member"), "file_idx", "first_line", "last_line")
-    doc_place = docs.select(F.col("doc").alias("member"), "file_idx", "first_line", "last_line")
+    place_cols = ["file_idx", "first_line", "last_line", "traditional"]
+    para_place = paras.select(F.col("pid").alias("member"), *place_cols)
+    doc_place = docs.select(F.col("doc").alias("member"), *place_cols)
     cols = ["cluster", "kept", "member", "level", "file", "first_line", "last_line",
-            "similarity", "containment"]
+            "similarity", "containment", "traditional"]
     records_in = (
         pc.join(para_place, "member").join(rel, "file_idx")
         .withColumn("level", F.lit("paragraph")).select(*cols)
