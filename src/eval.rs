@@ -102,29 +102,30 @@ pub struct UnitScores {
     pub joins: Prf,
 }
 
-/// Score the structure stage on the corpus the truth describes: each file is decoded
-/// and prepared as `zhclean clean` does (built-in furniture rules), and its paragraphs'
-/// line ranges are compared with the truth's units.
-pub fn eval_units(truth: &Truth, corpus: &Path) -> Result<Option<UnitScores>> {
-    if truth.units.is_empty() {
-        return Ok(None);
-    }
-    let boiler = crate::boilerplate::Boilerplate::builtin();
-    let mut by_file: BTreeMap<&str, Vec<&crate::synth::TruthUnit>> = BTreeMap::new();
-    for u in &truth.units {
-        by_file.entry(u.file.as_str()).or_default().push(u);
-    }
-    let look: HashMap<&str, &crate::synth::TruthFile> =
-        truth.files.iter().map(|f| (f.path.as_str(), f)).collect();
-    let (mut exact, mut units) = (0u64, 0u64);
-    let mut by_kind: BTreeMap<String, [u64; 2]> = BTreeMap::new();
-    let (mut join_tp, mut join_found, mut join_want) = (0u64, 0u64, 0u64);
-    for (file, us) in by_file {
-        let path = corpus.join(file);
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        let dec = crate::decode::decode(&bytes, None)
-            .map_err(|e| Error::Config(format!("{}: {e:?}", path.display())))?;
-        let prep = crate::pipeline::prepare(&dec.text, &boiler, false);
+/// Unit and join counts over pages, for [`UnitScores`].
+#[derive(Debug, Default)]
+pub struct UnitTally {
+    units: u64,
+    exact: u64,
+    by_kind: BTreeMap<String, [u64; 2]>,
+    join_tp: u64,
+    join_found: u64,
+    join_want: u64,
+}
+
+impl UnitTally {
+    /// Score one page: `text` as decoded, prepared as `zhclean clean` prepares it
+    /// (`boiler`'s furniture rules), against its true `units` (1-based line ranges,
+    /// inclusive, and kinds). Each unit also counts under every key of `tags` (layout,
+    /// source).
+    pub fn page(
+        &mut self,
+        text: &str,
+        units: &[([usize; 2], &str)],
+        tags: &[&str],
+        boiler: &crate::boilerplate::Boilerplate,
+    ) {
+        let prep = crate::pipeline::prepare(text, boiler, false);
         let no = |i: usize| prep.lines[i].no as usize;
         let found: HashSet<(usize, usize)> = prep
             .paras
@@ -140,42 +141,72 @@ pub fn eval_units(truth: &Truth, corpus: &Path) -> Result<Option<UnitScores>> {
             }
         }
         let mut want_joins: HashSet<usize> = HashSet::new();
-        let layouts: Vec<&str> = look.get(file).map_or(Vec::new(), |f| {
-            let mut v = Vec::new();
-            if f.wrap_width.is_some() {
-                v.push("layout: wrapped");
-            }
-            if f.script.is_some() {
-                v.push("layout: traditional");
-            }
-            v
-        });
-        for u in us {
-            let hit = found.contains(&(u.lines[0], u.lines[1]));
-            units += 1;
-            exact += hit as u64;
-            for k in std::iter::once(u.kind.as_str()).chain(layouts.iter().copied()) {
-                let e = by_kind.entry(k.to_string()).or_default();
+        for &(lines, kind) in units {
+            let hit = found.contains(&(lines[0], lines[1]));
+            self.units += 1;
+            self.exact += hit as u64;
+            for k in std::iter::once(kind).chain(tags.iter().copied()) {
+                let e = self.by_kind.entry(k.to_string()).or_default();
                 e[0] += hit as u64;
                 e[1] += 1;
             }
-            want_joins.extend(u.lines[0]..u.lines[1]);
+            want_joins.extend(lines[0]..lines[1]);
         }
-        join_want += want_joins.len() as u64;
-        join_found += found_joins.len() as u64;
-        join_tp += found_joins.intersection(&want_joins).count() as u64;
+        self.join_want += want_joins.len() as u64;
+        self.join_found += found_joins.len() as u64;
+        self.join_tp += found_joins.intersection(&want_joins).count() as u64;
     }
-    Ok(Some(UnitScores {
-        units,
-        exact,
-        exact_share: if units == 0 {
-            1.0
-        } else {
-            exact as f64 / units as f64
-        },
-        by_kind,
-        joins: Prf::new(join_tp, join_found, join_want),
-    }))
+
+    pub fn scores(&self) -> UnitScores {
+        UnitScores {
+            units: self.units,
+            exact: self.exact,
+            exact_share: if self.units == 0 {
+                1.0
+            } else {
+                self.exact as f64 / self.units as f64
+            },
+            by_kind: self.by_kind.clone(),
+            joins: Prf::new(self.join_tp, self.join_found, self.join_want),
+        }
+    }
+}
+
+/// Score the structure stage on the corpus the truth describes: each file is decoded
+/// and prepared as `zhclean clean` does (built-in furniture rules), and its paragraphs'
+/// line ranges are compared with the truth's units.
+pub fn eval_units(truth: &Truth, corpus: &Path) -> Result<Option<UnitScores>> {
+    if truth.units.is_empty() {
+        return Ok(None);
+    }
+    let boiler = crate::boilerplate::Boilerplate::builtin();
+    let mut by_file: BTreeMap<&str, Vec<([usize; 2], &str)>> = BTreeMap::new();
+    for u in &truth.units {
+        by_file
+            .entry(u.file.as_str())
+            .or_default()
+            .push((u.lines, u.kind.as_str()));
+    }
+    let look: HashMap<&str, &crate::synth::TruthFile> =
+        truth.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut tally = UnitTally::default();
+    for (file, units) in by_file {
+        let path = corpus.join(file);
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let dec = crate::decode::decode(&bytes, None)
+            .map_err(|e| Error::Config(format!("{}: {e:?}", path.display())))?;
+        let mut tags = Vec::new();
+        if let Some(f) = look.get(file) {
+            if f.wrap_width.is_some() {
+                tags.push("layout: wrapped");
+            }
+            if f.script.is_some() {
+                tags.push("layout: traditional");
+            }
+        }
+        tally.page(&dec.text, &units, &tags, &boiler);
+    }
+    Ok(Some(tally.scores()))
 }
 
 fn read_jsonl(path: &Path) -> Result<Option<Vec<Value>>> {

@@ -16,6 +16,10 @@ pub struct Line {
     pub text: String,
     /// Original char columns that cleaning removed, ascending.
     pub removed: Vec<u32>,
+    /// Display columns of the white space trimmed at the start and at the end (an
+    /// ideographic space is two): what a page's indentation and a wrapper's line width
+    /// are measured with.
+    pub edge_cols: [u16; 2],
 }
 
 impl Line {
@@ -103,7 +107,16 @@ fn clean_any_line(no: u32, raw: &str) -> Line {
         .iter()
         .map(|&(_, c)| if c == '\u{00A0}' { ' ' } else { c })
         .collect();
-    Line { no, text, removed }
+    let edge_cols = [
+        ws_cols(kept[..lead].iter().map(|&(_, c)| c)),
+        ws_cols(kept[kept.len() - trail..].iter().map(|&(_, c)| c)),
+    ];
+    Line {
+        no,
+        text,
+        removed,
+        edge_cols,
+    }
 }
 
 /// [`clean_line`] for the common line without invisible characters: trim, and turn
@@ -123,7 +136,22 @@ fn clean_visible_line(no: u32, raw: &str) -> Line {
     } else {
         body.to_string()
     };
-    Line { no, text, removed }
+    let edge_cols = [
+        ws_cols(raw[..raw.len() - start.len()].chars()),
+        ws_cols(start[body.len()..].chars()),
+    ];
+    Line {
+        no,
+        text,
+        removed,
+        edge_cols,
+    }
+}
+
+/// Display columns of trimmed white space: an ideographic space is two, others one.
+fn ws_cols(ws: impl Iterator<Item = char>) -> u16 {
+    let n: usize = ws.map(|c| if c == '\u{3000}' { 2 } else { 1 }).sum();
+    n.min(u16::MAX as usize) as u16
 }
 
 #[cfg(test)]

@@ -598,7 +598,8 @@ pub struct Engine {
     boiler: Boilerplate,
     /// jieba, when the shingles or the folding need words; loaded on first use (see
     /// [`Engine::new_deferred`]).
-    seg: Option<std::sync::OnceLock<Segmenter>>,
+    /// The options need jieba's words ([`crate::segment::shared`]).
+    seg: bool,
     hasher: MinHasher,
     bands: usize,
     rows: usize,
@@ -720,8 +721,7 @@ impl Engine {
             Some(p) => Boilerplate::with_user_rules(p)?,
             None => Boilerplate::builtin(),
         };
-        let seg = (matches!(cfg.shingle, ShingleKind::Word(_)) || cfg.fold == Fold::Entities)
-            .then(std::sync::OnceLock::new);
+        let seg = matches!(cfg.shingle, ShingleKind::Word(_)) || cfg.fold == Fold::Entities;
         Ok(Engine {
             cfg: cfg.clone(),
             boiler,
@@ -757,12 +757,12 @@ impl Engine {
 
     /// jieba, loaded now if it was not yet (`None` when the options need no words).
     pub fn segmenter(&self) -> Option<&Segmenter> {
-        self.seg.as_ref().map(|s| s.get_or_init(Segmenter::new))
+        self.seg.then(crate::segment::shared)
     }
 
     /// Is jieba loaded, or not needed?
     fn segmenter_ready(&self) -> bool {
-        self.seg.as_ref().is_none_or(|s| s.get().is_some())
+        !self.seg || crate::segment::shared_ready()
     }
 
     pub fn config(&self) -> &Config {

@@ -215,6 +215,51 @@ impl std::fmt::Debug for Segmenter {
     }
 }
 
+/// The process's one jieba, loaded on first use: the fingerprints' words and the
+/// structure stage's word test ([`word_across`]) share it.
+static SHARED: std::sync::OnceLock<Segmenter> = std::sync::OnceLock::new();
+
+/// The shared jieba ([`SHARED`]), loaded now if it was not yet (others wait for it).
+pub fn shared() -> &'static Segmenter {
+    SHARED.get_or_init(Segmenter::new)
+}
+
+/// Is the shared jieba loaded?
+pub fn shared_ready() -> bool {
+    SHARED.get().is_some()
+}
+
+/// Characters of each side [`word_across`] looks at.
+const ACROSS_CHARS: usize = 4;
+
+/// Does jieba's dictionary cut a word across the point between `a` and `b` (the end of
+/// one line and the start of the next)? A page that broke a line inside a word broke
+/// a sentence. Only ideographs on both sides count, and only dictionary words (no HMM,
+/// which may glue any two characters).
+pub fn word_across(a: &str, b: &str) -> bool {
+    let is_han = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
+    let tail: String = {
+        let mut t: Vec<char> = a.chars().rev().take(ACROSS_CHARS).collect();
+        t.reverse();
+        t.into_iter().collect()
+    };
+    let head: String = b.chars().take(ACROSS_CHARS).collect();
+    if !tail.chars().last().is_some_and(is_han) || !head.chars().next().is_some_and(is_han) {
+        return false;
+    }
+    let joined = format!("{tail}{head}");
+    let cut = tail.len();
+    let mut at = 0;
+    for w in shared().words(&joined, false) {
+        let end = at + w.len();
+        if at < cut && end > cut {
+            return true;
+        }
+        at = end;
+    }
+    false
+}
+
 impl Segmenter {
     /// Load jieba's bundled dictionary.
     pub fn new() -> Self {

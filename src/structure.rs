@@ -179,28 +179,43 @@ fn compilation_headers(lines: &[Line], content: &[usize]) -> Vec<bool> {
     out
 }
 
+/// How a wrapper counts a line's length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    /// Characters.
+    Chars,
+    /// Display columns: a wide character (CJK, full-width forms) is two, one of
+    /// ambiguous width (curly quotes, ×, ○) one, as a Western terminal counts.
+    Columns,
+    /// Display columns with ambiguous characters two, as a CJK terminal counts.
+    CjkColumns,
+}
+
+impl Measure {
+    const ALL: [Measure; 3] = [Measure::Chars, Measure::Columns, Measure::CjkColumns];
+}
+
 /// How a file lays out its paragraphs, decided from its line lengths.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
     /// One paragraph a line (a line the page broke is the exception).
     Lines,
-    /// Hard-wrapped: every line of a paragraph but the last reaches `width`, counted in
-    /// characters or, with `columns`, in columns (a CJK character is two).
-    Wrapped { width: u32, columns: bool },
+    /// Hard-wrapped: every line of a paragraph but the last reaches `width`.
+    Wrapped { width: u32, measure: Measure },
 }
 
 impl std::fmt::Display for Layout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Layout::Lines => write!(f, "one paragraph a line"),
-            Layout::Wrapped {
-                width,
-                columns: false,
-            } => write!(f, "hard-wrapped at {width} characters"),
-            Layout::Wrapped {
-                width,
-                columns: true,
-            } => write!(f, "hard-wrapped at {width} columns"),
+            Layout::Wrapped { width, measure } => {
+                let unit = match measure {
+                    Measure::Chars => "characters",
+                    Measure::Columns => "columns",
+                    Measure::CjkColumns => "columns (ambiguous characters wide)",
+                };
+                write!(f, "hard-wrapped at {width} {unit}")
+            }
         }
     }
 }
@@ -221,40 +236,57 @@ const CLOSING_GROUP_MAX_CHARS: usize = 40;
 /// How far below the width a full line may stop: counted in columns, a wide character
 /// that does not fit in the last column goes to the next line. (Above the width, a
 /// line may hold the closing punctuation a typesetter pulls up from the next.)
-fn wrap_slack(columns: bool) -> u32 {
-    u32::from(columns)
+fn wrap_slack(m: Measure) -> u32 {
+    u32::from(m != Measure::Chars)
 }
 
-/// A line's length as a wrapper counts it: characters, or columns; leading indentation
-/// (removed by the lines stage) included.
-fn measure(line: &Line, columns: bool) -> u32 {
-    let lead = line
-        .removed
-        .iter()
-        .enumerate()
-        .take_while(|&(k, &c)| k as u32 == c)
-        .count() as u32;
-    if columns {
-        let w: u32 = line
-            .text
-            .chars()
-            .map(|c| {
-                if c.is_ascii() || ('\u{FF61}'..='\u{FF9F}').contains(&c) {
-                    1
-                } else {
-                    2
-                }
-            })
-            .sum();
-        w + 2 * lead
-    } else {
-        line.text.chars().count() as u32 + lead
+/// A line's length as a wrapper counts it, with the white space the lines stage
+/// trimmed at either end (indentation, and the space a wrapper left before the break).
+fn measure(line: &Line, m: Measure) -> u32 {
+    let trimmed = |at_start: bool| -> u32 {
+        let n = line.removed.len();
+        let total = line.text.chars().count() + n;
+        let run = if at_start {
+            line.removed
+                .iter()
+                .enumerate()
+                .take_while(|&(k, &c)| k as u32 == c)
+                .count()
+        } else {
+            line.removed
+                .iter()
+                .rev()
+                .enumerate()
+                .take_while(|&(k, &c)| c as usize + k + 1 == total)
+                .count()
+        };
+        run as u32
+    };
+    use unicode_width::UnicodeWidthChar;
+    match m {
+        Measure::Chars => line.text.chars().count() as u32 + trimmed(true) + trimmed(false),
+        Measure::Columns | Measure::CjkColumns => {
+            let w: usize = line
+                .text
+                .chars()
+                .map(|c| {
+                    if m == Measure::Columns {
+                        c.width()
+                    } else {
+                        c.width_cjk()
+                    }
+                    .unwrap_or(0)
+                })
+                .sum();
+            w as u32 + u32::from(line.edge_cols[0]) + u32::from(line.edge_cols[1])
+        }
     }
 }
 
-/// The line opens with indentation.
+/// The line opens with indentation: two columns of white space or more (a lone
+/// space is a wrapper's leftover, not an indent).
 fn indented(line: &Line) -> bool {
-    line.removed.first() == Some(&0)
+    line.edge_cols[0] >= 2
 }
 
 /// Decide a file's layout from the lengths of its content lines (`lines` picks them).
@@ -264,11 +296,11 @@ fn indented(line: &Line) -> bool {
 /// lengths all over the place, and its long lines end sentences.
 pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
     let mut best: Option<(usize, Layout)> = None;
-    for columns in [false, true] {
+    for m in Measure::ALL {
         let lens: Vec<(u32, bool)> = lines
             .iter()
-            .map(|&i| (measure(&all[i], columns), ends_complete(&all[i].text)))
-            .filter(|&(n, _)| n >= WRAP_MIN_WIDTH - wrap_slack(columns))
+            .map(|&i| (measure(&all[i], m), ends_complete(&all[i].text)))
+            .filter(|&(n, _)| n >= WRAP_MIN_WIDTH - wrap_slack(m))
             .collect();
         if lens.len() < WRAP_MIN_LINES {
             continue;
@@ -286,7 +318,7 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
             .chunk_by(|a, b| a == b)
             .max_by_key(|run| (run.len(), std::cmp::Reverse(run[0])))
             .map(|run| run[0]);
-        let slack = wrap_slack(columns);
+        let slack = wrap_slack(m);
         if let Some(w) = mode {
             let near: Vec<bool> = lens
                 .iter()
@@ -300,7 +332,13 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
                 && over * 10 <= near.len()
                 && open * 2 >= near.len();
             if ok && best.is_none_or(|(n, _)| near.len() > n) {
-                best = Some((near.len(), Layout::Wrapped { width: w, columns }));
+                best = Some((
+                    near.len(),
+                    Layout::Wrapped {
+                        width: w,
+                        measure: m,
+                    },
+                ));
             }
         }
     }
@@ -309,15 +347,28 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
 
 /// The line is complete as it stands: it ends a sentence (closing quotes and brackets
 /// after the end included), ends in a colon, or ends in a short closed bracket group
-/// (a byline, photo credit or note such as `（张某某摄）`, `（完）`).
+/// (a byline, photo credit or note such as `（张某某摄）`, `（完）`, or a quotation).
 pub fn ends_complete(text: &str) -> bool {
     if ends_sentence(text) || text.ends_with(['：', ':']) {
         return true;
     }
-    let Some(close) = text.chars().next_back().filter(|c| matches!(c, '）' | ')')) else {
+    const PAIRS: [(char, char); 8] = [
+        ('（', '）'),
+        ('(', ')'),
+        ('『', '』'),
+        ('「', '」'),
+        ('《', '》'),
+        ('【', '】'),
+        ('“', '”'),
+        ('［', '］'),
+    ];
+    let Some(&(open, close)) = text
+        .chars()
+        .next_back()
+        .and_then(|c| PAIRS.iter().find(|p| p.1 == c))
+    else {
         return false;
     };
-    let open = if close == '）' { '（' } else { '(' };
     let mut depth = 0;
     for (n, c) in text.chars().rev().enumerate() {
         if c == close {
@@ -335,7 +386,8 @@ pub fn ends_complete(text: &str) -> bool {
 /// The line cannot end a unit: it stops on a comma, an enumeration comma or an
 /// opening bracket or quote.
 fn ends_open(text: &str) -> bool {
-    text.ends_with(['，', '、', ',', '（', '(', '“', '《', '「', '『', '‘'])
+    // Not curly quotes: sites write “ and ‘ as closing quotes too.
+    text.ends_with(['，', '、', ',', '（', '(', '《', '「', '『'])
 }
 
 /// The line cannot start a unit: it opens with punctuation that closes something.
@@ -343,6 +395,30 @@ fn starts_closing(text: &str) -> bool {
     // Not quotes: sites write ” and ’ as opening quotes too.
     text.starts_with([
         '，', '。', '、', '；', '：', '！', '？', '）', '》', '」', '』', ',', ';', '!', '?', ')',
+    ])
+}
+
+/// The line opens with a particle that attaches to what comes before it and never
+/// opens a sentence (`的发行量…`, `了一个…`).
+fn starts_particle(text: &str) -> bool {
+    // Not 了 着 过 地 得 之, which open words too (了解, 着力, 过去, 地方, 得到, 之前).
+    text.starts_with('们') || text.starts_with('的') && !text.starts_with("的确")
+}
+
+/// The line opens with a list bullet and a space (`* `, `• `, `- `).
+fn starts_bullet(text: &str) -> bool {
+    let mut it = text.chars();
+    matches!(
+        it.next(),
+        Some('*' | '•' | '·' | '-' | '▪' | '●' | '◆' | '■')
+    ) && it.next().is_some_and(char::is_whitespace)
+}
+
+/// The line stops on a preposition or conjunction, which a unit does not end on
+/// (`…紧紧握住机长` does not, `…在` / `…和` do).
+fn ends_function_word(text: &str) -> bool {
+    text.ends_with([
+        '和', '与', '及', '或', '在', '对', '把', '被', '将', '从', '向', '于', '并', '而', '但',
     ])
 }
 
@@ -367,13 +443,24 @@ fn ends_as_title(text: &str) -> bool {
 /// are.
 fn broken_prose(a: &str, b: &str) -> bool {
     let n = a.chars().count();
-    if n < BROKEN_MIN_CHARS || ends_as_title(a) {
+    // A Chinese line broken by the page stops on an ideograph; one that stops on a
+    // Latin word, a digit or a symbol is more often code, a name or a list.
+    let last_han = a
+        .chars()
+        .next_back()
+        .is_some_and(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    if n < BROKEN_MIN_CHARS || ends_as_title(a) || !last_han {
         return false;
     }
-    let b_goes_on =
-        b.chars().count() >= BROKEN_MIN_CHARS / 2 && has_prose_marks(b) && ends_sentence(b);
+    // The next line ends the sentence: prose, or a short tail (`ll 重定向”）。`).
+    let nb = b.chars().count();
+    let b_goes_on = ends_sentence(b) && (nb < BROKEN_MIN_CHARS / 2 || has_prose_marks(b));
     has_prose_marks(a) || b_goes_on && (a.contains(['、', '：', ':']) || n >= LONG_TITLE_CHARS)
 }
+
+/// Share of a page's long lines that may stop without end punctuation before that is
+/// taken as the page's way of writing (see [`build_explained`]).
+const OPEN_HABIT: f64 = 0.1;
 
 /// Few titles run this long: a line this long with no end punctuation, followed by
 /// prose, was broken by the page.
@@ -494,6 +581,19 @@ pub fn build_explained(
     // indented and others are not.
     let n_indented = body.iter().filter(|&&i| indented(&lines[i])).count();
     let indents = n_indented >= 2 && n_indented < body.len();
+    // A page whose long lines often stop without end punctuation (reviews, posts,
+    // lists of titles) writes its units that way: there a long open line is no sign
+    // that the page broke it.
+    let long: Vec<&str> = body
+        .iter()
+        .map(|&i| lines[i].text.as_str())
+        .filter(|t| t.chars().count() >= BROKEN_MIN_CHARS)
+        .collect();
+    let open_long = long
+        .iter()
+        .filter(|t| !ends_complete(t) && !ends_as_title(t))
+        .count();
+    let open_habit = open_long >= 2 && open_long as f64 > OPEN_HABIT * long.len() as f64;
     let mut decisions = Vec::new();
 
     // Paragraphs, with broken lines joined.
@@ -515,8 +615,8 @@ pub fn build_explained(
             // gluing two (each half is contained in the other copy). A page that
             // indents its paragraphs says which it is.
             let full = match layout {
-                Layout::Wrapped { width, columns } => {
-                    (measure(a, columns) + wrap_slack(columns) >= width).then_some(width)
+                Layout::Wrapped { width, measure: m } => {
+                    (measure(a, m) + wrap_slack(m) >= width).then_some(width)
                 }
                 Layout::Lines => None,
             };
@@ -524,21 +624,28 @@ pub fn build_explained(
                 Why::Stop
             } else if is_heading(&p.text) && p.pieces.len() == 1 && full.is_none() {
                 Why::Heading
-            } else if is_heading(&b.text) || is_salutation(&b.text) {
+            } else if is_heading(&b.text) || is_salutation(&b.text) || starts_bullet(&b.text) {
                 Why::NextOpens
             } else if indents && indented(b) {
                 Why::Indented
-            } else if starts_closing(&b.text) {
+            } else if starts_closing(&b.text)
+                || starts_particle(&b.text) && a.text.chars().count() >= BROKEN_MIN_CHARS
+            {
                 Why::ClosingStart
-            } else if let Some(width) = full.filter(|_| indents || !ends_complete(&a.text)) {
+            } else if let Some(width) = full.filter(|_| indents || !ends_sentence(&a.text)) {
                 Why::AtWidth(width)
             } else if ends_complete(&a.text) {
                 Why::Complete
-            } else if ends_open(&a.text) {
+            } else if (ends_open(&a.text)
+                || ends_function_word(&a.text) && a.text.chars().count() >= BROKEN_MIN_CHARS)
+                && (!open_habit || crate::segment::word_across(&a.text, &b.text))
+            {
                 Why::OpenEnd
             } else if let Layout::Wrapped { width, .. } = layout {
                 Why::Short(width)
-            } else if broken_prose(&a.text, &b.text) {
+            } else if broken_prose(&a.text, &b.text)
+                && (!open_habit || crate::segment::word_across(&a.text, &b.text))
+            {
                 Why::BrokenProse
             } else if doc_start
                 && p.pieces.len() == 1
