@@ -225,7 +225,7 @@ const WRAP_MIN_WIDTH: u32 = 16;
 /// Lines at the width (within [`wrap_slack`] below it, one above) needed to call a file
 /// wrapped, and the share of its long lines they must be.
 const WRAP_MIN_LINES: usize = 3;
-const WRAP_MIN_SHARE: f64 = 0.3;
+const WRAP_MIN_SHARE: f64 = 0.2;
 /// How far past the width a full line may run: closing punctuation a typesetter keeps
 /// off the next line's start (`。”`).
 const WRAP_OVER: u32 = 2;
@@ -310,35 +310,38 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
             .map(|l| l.0)
             .filter(|&n| n >= WRAP_MIN_WIDTH)
             .collect();
-        // The width is the commonest length of a long line: a full line is the width,
-        // one or two more where the typesetter pulled closing punctuation up to it,
-        // one less in columns where a wide character did not fit.
+        // The width: the band of lengths [w - slack, w + WRAP_OVER] that holds the most
+        // lines (a full line is the width, one or two more where the typesetter pulled
+        // closing punctuation up to it, one less in columns where a wide character did
+        // not fit), snapped to the commonest length in it.
         widths.sort_unstable();
-        let mode = widths
-            .chunk_by(|a, b| a == b)
-            .max_by_key(|run| (run.len(), std::cmp::Reverse(run[0])))
-            .map(|run| run[0]);
+        widths.dedup();
         let slack = wrap_slack(m);
-        if let Some(w) = mode {
+        let in_band = |w: u32, n: u32| n + slack >= w && n <= w + WRAP_OVER;
+        for &w in &widths {
             let near: Vec<bool> = lens
                 .iter()
-                .filter(|l| l.0 + slack >= w && l.0 <= w + WRAP_OVER)
+                .filter(|l| in_band(w, l.0))
                 .map(|l| l.1)
                 .collect();
             let over = lens.iter().filter(|l| l.0 > w + WRAP_OVER).count();
             let open = near.iter().filter(|&&complete| !complete).count();
             let ok = near.len() >= WRAP_MIN_LINES
                 && near.len() as f64 >= WRAP_MIN_SHARE * lens.len() as f64
-                && over * 10 <= near.len()
+                && over * 4 <= near.len()
                 && open * 2 >= near.len();
             if ok && best.is_none_or(|(n, _)| near.len() > n) {
-                best = Some((
-                    near.len(),
-                    Layout::Wrapped {
-                        width: w,
-                        measure: m,
-                    },
-                ));
+                let mut band: Vec<u32> = lens
+                    .iter()
+                    .map(|l| l.0)
+                    .filter(|&n| in_band(w, n))
+                    .collect();
+                band.sort_unstable();
+                let width = band
+                    .chunk_by(|a, b| a == b)
+                    .max_by_key(|run| (run.len(), std::cmp::Reverse(run[0])))
+                    .map_or(w, |run| run[0]);
+                best = Some((near.len(), Layout::Wrapped { width, measure: m }));
             }
         }
     }
