@@ -226,6 +226,9 @@ const WRAP_MIN_WIDTH: u32 = 16;
 /// wrapped, and the share of its long lines they must be.
 const WRAP_MIN_LINES: usize = 3;
 const WRAP_MIN_SHARE: f64 = 0.2;
+/// Share of the lines in the width's band that are the width itself (or, in columns,
+/// one less): what tells a wrapper's lines from lines of like lengths.
+const WRAP_EXACT_SHARE: f64 = 0.4;
 /// How far past the width a full line may run: closing punctuation a typesetter keeps
 /// off the next line's start (`。”`).
 const WRAP_OVER: u32 = 2;
@@ -341,6 +344,15 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
                     .chunk_by(|a, b| a == b)
                     .max_by_key(|run| (run.len(), std::cmp::Reverse(run[0])))
                     .map_or(w, |run| run[0]);
+                // A wrapper makes most full lines exactly the width: lines that only
+                // happen to be of like lengths (a page of reviews) are not wrapped.
+                let exact = band
+                    .iter()
+                    .filter(|&&n| n <= width && n + slack >= width)
+                    .count();
+                if exact < WRAP_MIN_LINES || (exact as f64) < WRAP_EXACT_SHARE * band.len() as f64 {
+                    continue;
+                }
                 best = Some((near.len(), Layout::Wrapped { width, measure: m }));
             }
         }
@@ -786,6 +798,81 @@ mod tests {
         // A complete sentence does not join the next line.
         let (_, paras) = shape("这是一个完整的句子，它以句号结尾，长度也超过三十个字符，不应与下一行相连。\n下一行。\n");
         assert_eq!(paras.len(), 2);
+    }
+
+    #[test]
+    fn units_that_end_in_brackets_titles_and_lists_stay_apart() {
+        // A paragraph ending in a photo credit, a note or a quotation is complete.
+        let (_, paras) = shape("今年全市农民人均纯收入比上年增长百分之八，去年入库近２００万元。（张某某摄）\n本报讯 全市上下迅速行动起来，认真贯彻落实会议精神。\n");
+        assert_eq!(paras.len(), 2);
+        // A title without end punctuation is not glued to the body under it.
+        let (_, paras) = shape("历史命运和当代创新——评《某某史》八卷本（附图片×张）\n这部书的出版是学术界的一件大事，它系统地梳理了这段历史的来龙去脉。\n");
+        assert_eq!(paras.len(), 2);
+        // A list, one item a line.
+        let (_, paras) =
+            shape("获奖单位名单如下：\n中国农业科学院\n中国电影公司\n北京市朝阳区卫生局\n");
+        assert_eq!(paras.len(), 4);
+        // A title, its subtitle and a byline before the salutation stay three units.
+        let (_, paras) = shape("在全市工作会议上的讲话\n——在年度总结表彰大会上的发言\n（本报记者 XXX）\n同志们：\n正文。\n");
+        assert_eq!(paras.len(), 5);
+        // A bullet opens an item even after a line that stops mid-sentence.
+        let (_, paras) = shape("* 当不是必须要使用 root 的时候，就不要使用 root 的权限来做任何操作的\n* 不要胡乱折腾软件包管理系统\n");
+        assert_eq!(paras.len(), 2);
+    }
+
+    /// `text` hard-wrapped at `width` characters, paragraphs one after another.
+    fn wrapped(paras: &[&str], width: usize) -> String {
+        let mut out = String::new();
+        for p in paras {
+            let cs: Vec<char> = p.chars().collect();
+            for line in cs.chunks(width) {
+                out.extend(line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_wrapped_page_gives_the_paragraphs_of_the_unwrapped_one() {
+        let paras = [
+            "我们要坚持以人民为中心的发展思想，推动经济社会高质量发展，让改革发展成果更多更公平惠及全体人民。这是一个很长的段落，需要被切成好几行。",
+            "第二段同样很长，它讲的是另一件事情：要加强基层组织建设，把党的政治优势和组织优势转化为发展优势，为全面建设现代化提供坚强保证。",
+            "第三段短一些，但也超过一行的宽度，用来检查最后一行较短的段落能否正确地结束，不会和下一段连在一起而成为一段。",
+        ];
+        let text = wrapped(&paras, 30);
+        let lines = split_lines(&text);
+        let fur = vec![None; lines.len()];
+        let (_, got, ex) = build_explained(&lines, &fur, false, true);
+        assert_eq!(
+            ex.layout,
+            Layout::Wrapped {
+                width: 30,
+                measure: Measure::Chars
+            }
+        );
+        let got: Vec<String> = got.into_iter().map(|p| p.text).collect();
+        assert_eq!(got, paras);
+        assert_eq!(shape(&format!("{}\n", paras.join("\n"))).1, paras);
+        assert!(ex.decisions.iter().any(|d| d.why == Why::AtWidth(30)));
+        assert!(ex
+            .decisions
+            .iter()
+            .any(|d| matches!(d.why, Why::Short(30) | Why::Complete)));
+    }
+
+    #[test]
+    fn a_page_of_open_lines_needs_a_word_cut_to_join() {
+        // Reviews: long lines that stop without end punctuation are the page's units.
+        let page = "这本书的内容非常丰富，讲解也很清楚，适合初学者阅读，我买了好几本送给朋友们\n\
+                    物流速度很快，包装也很严实，书的纸张质量不错，印刷清晰，总的来说很满意\n\
+                    孩子很喜欢这套绘本，每天晚上都要我给她讲一个故事才肯睡觉，非常推荐给大家\n";
+        assert_eq!(shape(page).1.len(), 3);
+        // The same page with one line broken inside a word (满意 cut in two): joined.
+        let broken = page.replace("总的来说很满意\n", "总的来说很满\n意。\n");
+        let got = shape(&broken).1;
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[1].ends_with("很满意。"));
     }
 
     #[test]
