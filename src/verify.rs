@@ -631,18 +631,7 @@ pub fn dense_evidence(a: &[u32], b: &[u32], threshold: f64) -> bool {
         // Nothing but slots on both sides: only an exact copy (same key) is one.
         return a == b;
     }
-    let (mut i, mut j, mut common) = (0, 0, 0usize);
-    while i < oa.len() && j < ob.len() {
-        match oa[i].cmp(&ob[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                common += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
+    let common = crate::cluster::common_sorted(&oa, &ob);
     2.0 * common as f64 >= threshold * (oa.len() + ob.len()) as f64
 }
 

@@ -113,7 +113,11 @@ fn score(part: &str) -> (UnitScores, BTreeMap<String, UnitScores>, f64) {
 fn labelled_paragraphs_joins_and_units() {
     // The floors are the figures of the last change to the structure rules, less a
     // little; a change that loses more fails here.
-    for (part, floor_units, floor_p, floor_r) in [("dev", 0.0, 0.0, 0.0)] {
+    // dev: units 0.9784, joins 1.0000/0.9554; held, scored once when the rules were
+    // done: units 0.9704, joins 0.9936/0.9478.
+    for (part, floor_units, floor_p, floor_r) in
+        [("dev", 0.97, 0.99, 0.95), ("held", 0.96, 0.99, 0.94)]
+    {
         let (all, by, same) = score(part);
         println!("{}", row(&format!("{part}: all"), &all));
         for (k, s) in &by {
