@@ -122,6 +122,62 @@ fn bench_text(c: &mut Criterion) {
         })
     });
 
+    // Key-text folding (NFKC width and script) on the seeds as they are, and on the same
+    // text in traditional characters: both must give the simplified key text.
+    let trad: Vec<String> = paras
+        .iter()
+        .map(|p| zhclean::script::convert(p, zhclean::script::Script::Traditional))
+        .collect();
+    let mut want = Vec::new();
+    let mut buf = String::new();
+    for p in &paras {
+        zhclean::fingerprint::normalize_into(p, &mut buf);
+        want.push(buf.clone());
+    }
+    let folds_back = trad
+        .iter()
+        .zip(&want)
+        .filter(|(t, w)| {
+            let mut out = String::new();
+            zhclean::fingerprint::normalize_into(t, &mut out);
+            &out == *w
+        })
+        .count();
+    eprintln!(
+        "text/normalize: {folds_back} of {} seed paragraphs in traditional characters fold \
+         back to their simplified key text exactly",
+        want.len()
+    );
+    for (name, input) in [
+        (
+            "normalize_simplified",
+            &paras.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        ),
+        ("normalize_traditional", &trad),
+    ] {
+        g.bench_function(name, |b| {
+            let mut out = String::new();
+            b.iter(|| {
+                let same = input
+                    .iter()
+                    .zip(&want)
+                    .filter(|(p, w)| {
+                        zhclean::fingerprint::normalize_into(black_box(p), &mut out);
+                        out == **w
+                    })
+                    .count();
+                assert_eq!(
+                    same,
+                    if name == "normalize_simplified" {
+                        want.len()
+                    } else {
+                        folds_back
+                    }
+                );
+            })
+        });
+    }
+
     // Raw jieba-rs `cut` (no HMM) against our segment stage as the pipeline calls it
     // (`Segmenter::tagged`: the same cut plus a tag per word), on the same text.
     let jieba = jieba_rs::Jieba::new();
