@@ -76,6 +76,12 @@ fn clean(args: zhclean::cli::CleanArgs) -> Result<u8> {
     let quiet = args.quiet;
     let cfg = args.into_config();
     let outcome = pipeline::run(&cfg)?;
+    for d in &outcome.cleared {
+        eprintln!(
+            "zhclean: removed {}, left by a run that was interrupted",
+            d.display()
+        );
+    }
     let s = &outcome.summary;
     for f in &s.failed {
         eprintln!("{}: {}", f.file, f.reason);

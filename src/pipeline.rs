@@ -280,6 +280,8 @@ pub struct Outcome {
     pub summary: Summary,
     /// Files that failed (the exit status is 1 when this or `decode_errors` is non-zero).
     pub failed: usize,
+    /// Staging folders left in OUT by interrupted runs, removed by this one.
+    pub cleared: Vec<std::path::PathBuf>,
 }
 
 /// Per-paragraph facts kept between phases.
@@ -1043,7 +1045,8 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         .build()
         .map_err(|e| Error::Config(format!("cannot start {} threads: {e}", cfg.jobs)))?;
     let threads = pool.current_num_threads();
-    let outcome = pool.install(|| run_in_pool(&engine, &excludes, &staging, threads))?;
+    let mut outcome = pool.install(|| run_in_pool(&engine, &excludes, &staging, threads))?;
+    outcome.cleared = staging.cleared().to_vec();
     staging.commit()?;
     Ok(outcome)
 }
@@ -1266,7 +1269,11 @@ fn run_in_pool(
     let summary = totals.finish(engine, &group_counts, run);
     staging.write_report("summary.json", &summary_json(&summary))?;
     let failed = summary.failed.len() + summary.decode_errors.len();
-    Ok(Outcome { summary, failed })
+    Ok(Outcome {
+        summary,
+        failed,
+        cleared: Vec::new(),
+    })
 }
 
 /// `summary.json` as written.

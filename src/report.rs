@@ -286,6 +286,46 @@ fn resolve(path: &Path) -> Result<PathBuf> {
 pub struct Staging {
     out: PathBuf,
     dir: tempfile::TempDir,
+    /// Held locked for the run's life, so a later run can tell a live staging folder
+    /// from one a crashed run left behind (see [`STAGING_LOCK`]).
+    _lock: fs::File,
+    /// Staging folders of interrupted runs that [`Staging::create`] removed.
+    cleared: Vec<PathBuf>,
+}
+
+/// Prefix of a staging folder's name.
+pub const STAGING_PREFIX: &str = ".zhclean-staging-";
+/// The file in a staging folder that its run holds an exclusive lock on. A staging
+/// folder whose lock can be taken (or that has no lock file: older versions) belongs to
+/// no live run: it was left by a run that was killed, and the next run on that output
+/// folder removes it.
+pub const STAGING_LOCK: &str = "lock";
+
+/// Remove the staging folders under `out` that no live run holds; returns them.
+fn clear_interrupted(out: &Path) -> Result<Vec<PathBuf>> {
+    let mut cleared = Vec::new();
+    let Ok(entries) = fs::read_dir(out) else {
+        return Ok(cleared);
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(STAGING_PREFIX))
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    for d in dirs {
+        let free = match fs::File::open(d.join(STAGING_LOCK)) {
+            Ok(f) => f.try_lock().is_ok(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(_) => false,
+        };
+        if free {
+            fs::remove_dir_all(&d).map_err(|e| Error::io(&d, e))?;
+            cleared.push(d);
+        }
+    }
+    Ok(cleared)
 }
 
 /// A report file in the staging folder, appended to in order; it only becomes visible
@@ -346,11 +386,7 @@ impl Staging {
             let non_empty = fs::read_dir(&out_c)
                 .map_err(|e| Error::io(&out_c, e))?
                 .any(|e| {
-                    e.is_ok_and(|e| {
-                        !e.file_name()
-                            .to_string_lossy()
-                            .starts_with(".zhclean-staging")
-                    })
+                    e.is_ok_and(|e| !e.file_name().to_string_lossy().starts_with(STAGING_PREFIX))
                 });
             if non_empty && !force {
                 return Err(Error::Config(format!(
@@ -360,15 +396,29 @@ impl Staging {
             }
         }
         fs::create_dir_all(&out_c).map_err(|e| Error::io(&out_c, e))?;
+        let cleared = clear_interrupted(&out_c)?;
         let dir = tempfile::Builder::new()
-            .prefix(".zhclean-staging-")
+            .prefix(STAGING_PREFIX)
             .tempdir_in(&out_c)
             .map_err(|e| Error::io(&out_c, e))?;
+        let lock_path = dir.path().join(STAGING_LOCK);
+        let lock = fs::File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
         for sub in ["clean", "report"] {
             fs::create_dir(dir.path().join(sub))
                 .map_err(|e| Error::io(&dir.path().join(sub), e))?;
         }
-        Ok(Staging { out: out_c, dir })
+        Ok(Staging {
+            out: out_c,
+            dir,
+            _lock: lock,
+            cleared,
+        })
+    }
+
+    /// The staging folders of interrupted runs that opening this one removed.
+    pub fn cleared(&self) -> &[PathBuf] {
+        &self.cleared
     }
 
     /// The staging folder itself (workers of a distributed run write into it).
@@ -427,6 +477,26 @@ impl Staging {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_staging_folders_no_live_run_holds_are_cleared() {
+        let out = tempfile::tempdir().unwrap();
+        let live = out.path().join(format!("{STAGING_PREFIX}live"));
+        let dead = out.path().join(format!("{STAGING_PREFIX}dead"));
+        let old = out.path().join(format!("{STAGING_PREFIX}old"));
+        let other = out.path().join("keep-me");
+        for d in [&live, &dead, &old, &other] {
+            fs::create_dir(d).unwrap();
+        }
+        let held = fs::File::create(live.join(STAGING_LOCK)).unwrap();
+        held.lock().unwrap();
+        fs::File::create(dead.join(STAGING_LOCK)).unwrap();
+        let cleared = clear_interrupted(out.path()).unwrap();
+        assert_eq!(cleared, [dead.clone(), old.clone()]);
+        assert!(live.exists() && other.exists() && !dead.exists() && !old.exists());
+        drop(held);
+        assert_eq!(clear_interrupted(out.path()).unwrap(), [live]);
+    }
 
     #[test]
     fn files_are_written_into_folders_made_as_needed() {

@@ -674,6 +674,78 @@ fn synth_from_seeds(dir: &Path, docs: &str) -> (PathBuf, PathBuf) {
     (src, syn)
 }
 
+/// `kill -9` in the middle of a run leaves its staging folder; the next run on that
+/// output folder removes it, says so, and finishes as usual.
+#[test]
+fn a_killed_runs_staging_folder_is_removed_by_the_next_run() {
+    let (_d, dir) = input_dir();
+    let (src, _) = synth_from_seeds(&dir, "5");
+    let big = dir.join("big");
+    let made = zhclean()
+        .arg("synth")
+        .arg(&src)
+        .arg("--out")
+        .arg(&big)
+        .args(["--size", "8M", "--no-truth", "--seed", "9"])
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let out = dir.join("out");
+    let staging = |out: &Path| -> Vec<PathBuf> {
+        fs::read_dir(out).map_or(Vec::new(), |rd| {
+            rd.map(|e| e.unwrap().path())
+                .filter(|p| {
+                    p.file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with(".zhclean-staging-")
+                })
+                .collect()
+        })
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zhclean"))
+        .arg("clean")
+        .arg(big.join("corpus"))
+        .arg("--out")
+        .arg(&out)
+        .args(["-q", "-j", "1"])
+        .spawn()
+        .unwrap();
+    // Wait until the run has its staging folder and lock, then kill it outright.
+    let t0 = std::time::Instant::now();
+    while !staging(&out).iter().any(|d| d.join("lock").exists()) {
+        assert!(t0.elapsed().as_secs() < 60, "no staging folder appeared");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the run ended before it was killed");
+    let left = staging(&out);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(
+        !out.join("report").exists(),
+        "nothing half-written is visible"
+    );
+    let again = zhclean()
+        .arg("clean")
+        .arg(big.join("corpus"))
+        .arg("--out")
+        .arg(&out)
+        .args(["-q"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("left by a run that was interrupted")
+            && err.contains(&*left[0].file_name().unwrap().to_string_lossy()),
+        "{err}"
+    );
+    assert!(staging(&out).is_empty(), "{:?}", staging(&out));
+    assert!(out.join("report/summary.json").exists());
+}
+
 #[test]
 fn spilling_to_disk_and_keeping_no_prepared_files_changes_no_output() {
     let (_d, dir) = input_dir();
