@@ -99,6 +99,16 @@ impl From<MaskStyleArg> for MaskStyle {
     }
 }
 
+/// A file ending: not empty (an empty `--ext` would match no file and say nothing).
+fn parse_ext(s: &str) -> Result<String, String> {
+    let e = s.trim().trim_start_matches('.');
+    if e.is_empty() {
+        Err("expected a file ending such as 'txt', got an empty one".into())
+    } else {
+        Ok(e.to_string())
+    }
+}
+
 fn parse_unit(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .parse()
@@ -125,7 +135,7 @@ pub struct CleanArgs {
     pub out: PathBuf,
 
     /// File ending to read (repeatable).
-    #[arg(long = "ext", value_name = "EXT", default_value = "txt")]
+    #[arg(long = "ext", value_name = "EXT", default_value = "txt", value_parser = parse_ext)]
     pub exts: Vec<String>,
 
     /// Skip paths matching this glob, relative to INPUT (repeatable), e.g. 'drafts/**'.

@@ -33,6 +33,9 @@ pub enum NotText {
     Binary,
 }
 
+/// Least share of plausible characters in text read as BOM-less UTF-16.
+const UTF16_PLAUSIBLE: f64 = 0.95;
+
 /// Largest share of invalid bytes for which a mostly-UTF-8 file is still read as UTF-8.
 const UTF8_BAD_SHARE: f64 = 0.01;
 
@@ -42,6 +45,54 @@ pub fn is_binary(bytes: &[u8]) -> bool {
         return false;
     }
     bytes[..bytes.len().min(8192)].contains(&0)
+}
+
+/// UTF-16 without a byte-order mark, when the bytes say so: an even length, NUL bytes
+/// (the high bytes of ASCII characters such as line ends) more often in one half of
+/// the code units than in the other, valid code units throughout (no lone surrogate),
+/// and text that reads as text: no control characters but white space, and at least
+/// [`UTF16_PLAUSIBLE`] of it ASCII, ideographs or CJK and general punctuation. Chinese
+/// in UTF-16 has few NULs, but its line ends and ASCII have them, in one half of a unit.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+    if bytes.len() < 4 || !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    let head = &bytes[..bytes.len().min(8192) & !1];
+    let (mut even, mut odd) = (0usize, 0usize);
+    for (i, &b) in head.iter().enumerate() {
+        if b == 0 {
+            if i % 2 == 0 {
+                even += 1;
+            } else {
+                odd += 1;
+            }
+        }
+    }
+    // Ideographs U+xx00 put a NUL in the other half now and then (开 is U+5F00); the
+    // half with more NULs is the high byte of ASCII.
+    let enc = match odd.cmp(&even) {
+        std::cmp::Ordering::Greater => encoding_rs::UTF_16LE,
+        std::cmp::Ordering::Less => encoding_rs::UTF_16BE,
+        std::cmp::Ordering::Equal => return None,
+    };
+    let text = enc.decode_without_bom_handling_and_without_replacement(bytes)?;
+    let plausible = |c: char| {
+        matches!(c, '\n' | '\r' | '\t' | '\u{000C}')
+            || (' '..='~').contains(&c)
+            || ('\u{4E00}'..='\u{9FFF}').contains(&c)
+            || ('\u{3000}'..='\u{303F}').contains(&c)
+            || ('\u{FF00}'..='\u{FFEF}').contains(&c)
+            || ('\u{2010}'..='\u{206F}').contains(&c)
+    };
+    let (mut n, mut ok) = (0usize, 0usize);
+    for c in text.chars() {
+        if c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{000C}') {
+            return None;
+        }
+        n += 1;
+        ok += usize::from(plausible(c));
+    }
+    (ok as f64 >= UTF16_PLAUSIBLE * n as f64).then_some(enc)
 }
 
 /// [`decode`] taking the bytes, so valid UTF-8 becomes the text without a copy.
@@ -57,6 +108,9 @@ pub fn decode(bytes: &[u8], forced: Option<&'static Encoding>) -> Result<Decoded
 fn decode_cow(bytes: Cow<'_, [u8]>, forced: Option<&'static Encoding>) -> Result<Decoded, NotText> {
     if let Some((enc, bom_len)) = Encoding::for_bom(&bytes) {
         return Ok(decode_with(enc, &bytes[bom_len..], true));
+    }
+    if let Some(enc) = utf16_without_bom(&bytes) {
+        return Ok(decode_with(enc, &bytes, false));
     }
     if is_binary(&bytes) {
         return Err(NotText::Binary);
@@ -238,6 +292,28 @@ fn line_breaks(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_without_a_bom_is_read_when_its_bytes_say_so() {
+        let text = "同志们：\n今天我们召开会议，2024年全面完成任务。\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        for (bytes, name) in [(&le, "UTF-16LE"), (&be, "UTF-16BE")] {
+            let d = decode(bytes, None).unwrap();
+            assert_eq!((d.text.as_str(), d.encoding), (text, name));
+        }
+        // Binary data with NULs on both sides, or a lone surrogate, stays binary.
+        let bin = [0u8, 1, 2, 0, 0, 7, 8, 0, 0, 0];
+        assert_eq!(decode(&bin, None).unwrap_err(), NotText::Binary);
+        let lone = [0x00u8, 0xD8, 0x41, 0x00, 0x0A, 0x00];
+        assert_eq!(decode(&lone, None).unwrap_err(), NotText::Binary);
+        // Control characters other than white space: not text.
+        let ctl: Vec<u8> = "a\u{1}b\u{2}"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        assert_eq!(decode(&ctl, None).unwrap_err(), NotText::Binary);
+    }
 
     const TEXT: &str =
         "同志们：今天我们召开创建全国文明单位动员会议，目的是号召全体干部职工统一思想、明确任务。";

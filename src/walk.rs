@@ -62,6 +62,27 @@ fn rel_string(root: &Path, path: &Path) -> String {
 }
 
 /// Walk `root` and return the files to process.
+/// What kind of special file (not a regular file, folder or link) this is, if it is one.
+fn special_kind(t: &std::fs::FileType) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return Some("FIFO");
+        }
+        if t.is_socket() {
+            return Some("socket");
+        }
+        if t.is_block_device() {
+            return Some("block device");
+        }
+        if t.is_char_device() {
+            return Some("character device");
+        }
+    }
+    (!t.is_file() && !t.is_dir() && !t.is_symlink()).then_some("not a regular file")
+}
+
 pub fn walk(root: &Path, exts: &[String], excludes: &GlobSet) -> Walk {
     let mut out = Walk::default();
     let exts: Vec<String> = exts
@@ -92,6 +113,14 @@ pub fn walk(root: &Path, exts: &[String], excludes: &GlobSet) -> Walk {
     for entry in it {
         match entry {
             Ok(e) => {
+                if let Some(kind) = special_kind(&e.file_type()) {
+                    // Never opened: reading a FIFO would block the run.
+                    out.skipped.push(Skipped {
+                        file: rel_string(root, e.path()),
+                        reason: format!("special file ({kind}), not read"),
+                    });
+                    continue;
+                }
                 if !e.file_type().is_file() {
                     continue;
                 }

@@ -3,6 +3,7 @@
 mod furniture_labelled;
 mod paragraphs_labelled;
 mod placeholders_table;
+mod properties;
 mod util;
 
 use std::collections::BTreeSet;
@@ -672,6 +673,58 @@ fn synth_from_seeds(dir: &Path, docs: &str) -> (PathBuf, PathBuf) {
         String::from_utf8_lossy(&out.stderr)
     );
     (src, syn)
+}
+
+/// Every input accounted for: a FIFO (never opened: it would block) is listed as
+/// skipped, UTF-16 without a BOM is read, `--ext ''` is a usage error, and a missing
+/// rules file is named once.
+#[test]
+fn special_files_utf16_and_bad_flags_are_accounted_for() {
+    let (_d, input) = input_dir();
+    fs::write(
+        input.join("a.txt"),
+        "今天我们召开会议，统一思想、明确任务。\n",
+    )
+    .unwrap();
+    let u16: Vec<u8> = "同志们：\n开展创建全国文明城市工作。\n"
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    fs::write(input.join("wide.txt"), u16).unwrap();
+    #[cfg(unix)]
+    {
+        let fifo = input.join("pipe.txt");
+        let ok = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(ok.is_ok_and(|s| s.success()), "mkfifo");
+    }
+    let run = clean(&input, &[]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run
+        .clean("wide.txt")
+        .unwrap()
+        .contains("开展创建全国文明城市工作。"));
+    assert_eq!(run.summary()["encodings"]["UTF-16LE"], 1);
+    #[cfg(unix)]
+    assert!(
+        run.summary()["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["file"] == "pipe.txt" && s["reason"] == "special file (FIFO), not read"),
+        "{}",
+        run.summary()["skipped"]
+    );
+    let bad = clean(&input, &["--ext", ""]);
+    assert_eq!(bad.code(), 2);
+    assert!(bad.stderr().contains("--ext"), "{}", bad.stderr());
+    let missing = clean(&input, &["--boilerplate-rules", "/nonexistent/site.rules"]);
+    assert_eq!(missing.code(), 2);
+    assert_eq!(
+        missing.stderr().matches("No such file").count(),
+        1,
+        "{}",
+        missing.stderr()
+    );
 }
 
 /// `kill -9` in the middle of a run leaves its staging folder; the next run on that
