@@ -175,6 +175,13 @@ pub struct CleanArgs {
     #[arg(long, value_name = "N", default_value = "20")]
     pub min_chars: usize,
 
+    /// Candidate partners a paragraph is verified against on its own account: a pair is
+    /// verified when either side is among the other's first N candidates by id, so a
+    /// text that recurs in thousands of places costs about N per copy. What is skipped
+    /// is counted in summary.json (`candidate_pairs_skipped`).
+    #[arg(long, value_name = "N", default_value = "64")]
+    pub max_partners: std::num::NonZeroUsize,
+
     /// Share of a document's text that must be copies of one other document for it to
     /// be a document-level duplicate.
     #[arg(long, value_name = "0..1", default_value = "0.8", value_parser = parse_unit)]
@@ -243,6 +250,7 @@ impl CleanArgs {
         c.bands_rows = self.bands.zip(self.rows).map(|(b, r)| (b.get(), r.get()));
         c.seed = self.seed;
         c.min_chars = self.min_chars;
+        c.max_partners = self.max_partners.get();
         c.doc_threshold = self.doc_threshold;
         c.keep = match self.keep {
             KeepArg::Best => KeepPolicy::Best,

@@ -135,6 +135,9 @@ pub struct Config {
     pub seed: u64,
     /// Paragraphs with fewer key characters take no part in near-duplicate search.
     pub min_chars: usize,
+    /// Candidate partners a paragraph is verified against on its own account (see
+    /// [`crate::lsh::cap_partners`]).
+    pub max_partners: usize,
     /// Share of a document's key characters that must be copies of one other
     /// document's paragraphs for it to be a document-level duplicate of it.
     pub doc_threshold: f64,
@@ -179,6 +182,7 @@ impl Config {
             bands_rows: None,
             seed: 1,
             min_chars: 20,
+            max_partners: crate::lsh::MAX_PARTNERS,
             doc_threshold: 0.8,
             keep: KeepPolicy::Best,
             mask_style: MaskStyle::Conventional,

@@ -1016,6 +1016,7 @@ struct Decisions {
     doc_removed: Vec<Option<u32>>,
     records: Vec<ClusterRecord>,
     candidate_pairs: usize,
+    candidate_pairs_skipped: usize,
     verified_pairs: usize,
 }
 
@@ -1287,6 +1288,10 @@ pub fn summary_json(summary: &Summary) -> Vec<u8> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GroupCounts {
     pub candidate_pairs: usize,
+    /// Candidate pairs not verified: neither side was among the other's first
+    /// [`lsh::MAX_PARTNERS`] partners (see [`lsh::cap_partners`]).
+    #[serde(default)]
+    pub candidate_pairs_skipped: usize,
     pub verified_pairs: usize,
     pub clusters: PerLevel,
 }
@@ -1302,6 +1307,7 @@ impl Decisions {
         }
         GroupCounts {
             candidate_pairs: self.candidate_pairs,
+            candidate_pairs_skipped: self.candidate_pairs_skipped,
             verified_pairs: self.verified_pairs,
             clusters,
         }
@@ -1375,6 +1381,7 @@ impl Totals {
             c.placeholders.entry(k.name()).or_default();
         }
         c.candidate_pairs = g.candidate_pairs;
+        c.candidate_pairs_skipped = g.candidate_pairs_skipped;
         c.verified_pairs = g.verified_pairs;
         c.clusters = g.clusters.clone();
         summary.failed.sort();
@@ -1396,6 +1403,7 @@ impl Totals {
             threshold: cfg.threshold,
             doc_threshold: cfg.doc_threshold,
             min_chars: cfg.min_chars,
+            max_partners: cfg.max_partners,
             seed: cfg.seed,
             keep: format!("{:?}", cfg.keep).to_lowercase(),
             mask_style: format!("{:?}", cfg.mask_style).to_lowercase(),
@@ -1689,29 +1697,50 @@ pub fn split_document_component<'a>(
     covers: impl Fn(u32) -> &'a [(u32, f64)],
     copy: impl Fn(u32) -> Copy,
 ) -> Vec<Cluster> {
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, HashSet};
+    // Greedy: each round the document that covers the most of those left (ties: the
+    // `--keep` rank, then the id) takes them. Counts only fall as documents go, so a
+    // heap of stale counts is exact once the top's count is checked again (lazy
+    // greedy): the work follows the cover edges, not rounds × documents × edges.
     let mut out = Vec::new();
-    let mut rest = comp.to_vec();
-    loop {
-        let best = rest
-            .iter()
-            .map(|&k| {
-                let n = covers(k).iter().filter(|(d, _)| rest.contains(d)).count();
-                (std::cmp::Reverse(n), rank(cfg.keep, &copy(k)), k)
-            })
-            .min();
-        let Some((std::cmp::Reverse(cnt), _, k)) = best else {
+    let mut alive: HashSet<u32> = comp.iter().copied().collect();
+    let live =
+        |k: u32, alive: &HashSet<u32>| covers(k).iter().filter(|(d, _)| alive.contains(d)).count();
+    // (documents it covers among those left, then the best `--keep` rank and the
+    // lowest id first)
+    type Entry = (usize, Reverse<(u32, Reverse<u32>, u32)>, Reverse<u32>);
+    let mut heap: BinaryHeap<Entry> = comp
+        .iter()
+        .map(|&k| {
+            (
+                live(k, &alive),
+                Reverse(rank(cfg.keep, &copy(k))),
+                Reverse(k),
+            )
+        })
+        .collect();
+    while let Some((n, r, Reverse(k))) = heap.pop() {
+        if n == 0 {
             break;
-        };
-        if cnt == 0 {
-            break;
+        }
+        if !alive.contains(&k) {
+            continue;
+        }
+        let now = live(k, &alive);
+        if now < n {
+            heap.push((now, r, Reverse(k)));
+            continue;
         }
         let mut members = vec![(k, 1.0, false)];
         for &(d, c) in covers(k) {
-            if rest.contains(&d) {
+            if alive.contains(&d) {
                 members.push((d, c, false));
             }
         }
-        rest.retain(|d| !members.iter().any(|(m, _, _)| m == d));
+        for (m, _, _) in &members {
+            alive.remove(m);
+        }
         out.push((k, members));
     }
     out
@@ -1863,6 +1892,9 @@ fn group(
     drop(columns);
     drop(rep_ids);
     let candidate_pairs = cands.len();
+    // A text that recurs in N places gives each copy N - 1 candidates: verify each
+    // paragraph against a bounded number of them, so the work follows the copies.
+    let candidate_pairs_skipped = lsh::cap_partners(&mut cands, cfg.max_partners);
 
     // Verification, with tokens read back from the spill file.
     let read = |i: u32, out: &mut Vec<u32>, bytes: &mut Vec<u8>| -> Result<()> {
@@ -2021,6 +2053,7 @@ fn group(
         doc_removed,
         records,
         candidate_pairs,
+        candidate_pairs_skipped,
         verified_pairs: verified.len(),
     })
 }

@@ -173,6 +173,10 @@ pub struct Counts {
     pub removed_paragraphs: PerLevel,
     pub removed_documents: usize,
     pub candidate_pairs: usize,
+    /// Candidate pairs not verified because both paragraphs already had
+    /// `lsh::MAX_PARTNERS` partners of lower id (issue 19: a text recurring in
+    /// thousands of places). Zero on ordinary corpora.
+    pub candidate_pairs_skipped: usize,
     pub verified_pairs: usize,
     pub placeholders: BTreeMap<&'static str, usize>,
     pub boilerplate_lines: usize,
@@ -196,6 +200,8 @@ pub struct Options {
     pub threshold: f64,
     pub doc_threshold: f64,
     pub min_chars: usize,
+    /// `--max-partners`.
+    pub max_partners: usize,
     pub seed: u64,
     pub keep: String,
     pub mask_style: String,

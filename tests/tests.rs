@@ -799,6 +799,30 @@ fn a_killed_runs_staging_folder_is_removed_by_the_next_run() {
     assert!(out.join("report/summary.json").exists());
 }
 
+/// The candidate cap: with a small `--max-partners` pairs are skipped and counted, the
+/// outputs still do not depend on the thread count, and the default skips none here.
+#[test]
+fn capped_candidates_are_counted_and_deterministic() {
+    let (_d, dir) = input_dir();
+    let (_, syn) = synth_from_seeds(&dir, "60");
+    let corpus = syn.join("corpus");
+    let one = clean(&corpus, &["--max-partners", "2", "-j", "1"]);
+    let three = clean(&corpus, &["--max-partners", "2", "-j", "3"]);
+    assert_eq!(one.code(), 0, "{}", one.stderr());
+    assert!(
+        one.summary()["counts"]["candidate_pairs_skipped"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(one.summary()["options"]["max_partners"], 2);
+    assert_eq!(one.snapshot(), three.snapshot());
+    let default = clean(&corpus, &[]);
+    assert_eq!(default.summary()["counts"]["candidate_pairs_skipped"], 0);
+    let zero = clean(&corpus, &["--max-partners", "0"]);
+    assert_eq!(zero.code(), 2, "{}", zero.stderr());
+}
+
 #[test]
 fn spilling_to_disk_and_keeping_no_prepared_files_changes_no_output() {
     let (_d, dir) = input_dir();

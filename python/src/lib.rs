@@ -266,6 +266,10 @@ impl Engine {
             "boilerplate_rules": rules,
             "encoding": cfg.encoding.map(|e| e.name()),
         });
+        if cfg.max_partners != zhclean::lsh::MAX_PARTNERS {
+            // Only when asked for, so the params of a default run stay what they were.
+            params["max_partners"] = cfg.max_partners.into();
+        }
         if let Some(s) = cfg.script {
             // Only when asked for, so the params of a default run stay what they were.
             params["script"] = s.name().into();
@@ -303,6 +307,12 @@ impl Engine {
     #[getter]
     fn num_perm(&self) -> usize {
         self.core.config().num_perm
+    }
+
+    /// `--max-partners`: the candidate cap the Spark job applies as the local run does.
+    #[getter]
+    fn max_partners(&self) -> usize {
+        self.core.config().max_partners
     }
 
     /// Walk the input folder: (relative paths in processing order, walk state JSON for

@@ -32,6 +32,8 @@ def session():
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
+        # The default 1 GiB heap ran out in the last of several runs in one session.
+        .config("spark.driver.memory", "3g")
         .getOrCreate()
     )
     s.sparkContext.setLogLevel("ERROR")
@@ -96,8 +98,10 @@ def test_synth_corpus_gives_the_same_outputs(session, tmp_path):
     # Non-default flags travel to the workers too.
     rules = tmp_path / "rules.txt"
     rules.write_text("prefix:our-footer:责任编辑\nliteral:thanks:谢谢大家！\n", encoding="utf-8")
+    # --max-partners 3 makes the candidate cap drop pairs, so both runs must drop the
+    # same ones; --script writes simplified text.
     flags = ["--keep", "longest", "--mask-style", "token", "--threshold", "0.6",
-             "--boilerplate-rules", str(rules)]
+             "--boilerplate-rules", str(rules), "--max-partners", "3", "--script", "simplified"]
     assert local_run(corpus, tmp_path / "local", *flags) == 0
     rc, _ = spark_run(session, corpus, tmp_path / "spark", *flags)
     assert rc == 0
@@ -105,6 +109,7 @@ def test_synth_corpus_gives_the_same_outputs(session, tmp_path):
     summary = json.loads((tmp_path / "spark" / "report" / "summary.json").read_text())
     assert summary["counts"]["clusters"]["document"] > 0
     assert summary["counts"]["clusters"]["paragraph"] > 100
+    assert summary["counts"]["candidate_pairs_skipped"] > 0
 
 
 def test_no_duplicates_and_an_empty_folder(session, tmp_path):

@@ -335,6 +335,23 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         buckets.mapInArrow(partition(args, root, "bucket_pairs", BUCKET_TYPES), PAIRS_SCHEMA).distinct().persist(disk)
     )
     candidate_pairs = cands.count()
+    # Bounded partners, as the local run (zhclean::lsh::cap_partners): a pair stays when
+    # either side is among the other's first --max-partners partners by id.
+    from pyspark.sql import Window
+
+    ends = cands.select(F.col("a").alias("x"), F.col("b").alias("y")).union(
+        cands.select(F.col("b").alias("x"), F.col("a").alias("y"))
+    )
+    first = ends.withColumn("r", F.row_number().over(Window.partitionBy("x").orderBy("y")))
+    capped = (
+        first.where(F.col("r") <= e.max_partners)
+        .select(F.least("x", "y").alias("a"), F.greatest("x", "y").alias("b"))
+        .distinct()
+        .persist(disk)
+    )
+    candidate_pairs_skipped = candidate_pairs - capped.count()
+    cands.unpersist()
+    cands = capped
     # verification
     tok = sp.select("pid", "tokens", "params_id")
     pairs = (
@@ -513,6 +530,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         df.unpersist()
     return {
         "candidate_pairs": candidate_pairs,
+        "candidate_pairs_skipped": candidate_pairs_skipped,
         "verified_pairs": verified_pairs,
         "clusters": {"paragraph": n_para, "document": n_doc},
     }
