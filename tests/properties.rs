@@ -134,3 +134,102 @@ proptest! {
         prop_assert_eq!(zhclean::script::fold_str(&f), f);
     }
 }
+
+/// Every file of an output folder, by relative path.
+fn snapshot(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut m = std::collections::BTreeMap::new();
+    for e in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if rel == "report/summary.json" {
+                // Its `run` section (timings, threads) is the one part that may differ.
+                let mut v: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap();
+                v.as_object_mut().unwrap().remove("run");
+                m.insert(rel, v.to_string().into_bytes());
+            } else {
+                m.insert(rel, std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    m
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Whole runs on random small trees (pages, some copied, some in subfolders):
+    /// `--jobs 1` and `--jobs 2` write the same bytes, and nothing is lost: every
+    /// paragraph of every input is in clean/ as a line, or all its lines are in
+    /// removed.jsonl.
+    #[test]
+    fn whole_runs_on_random_trees(
+        pages in proptest::collection::vec(page(), 1..6),
+        copies in proptest::collection::vec(0usize..6, 0..4),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        std::fs::create_dir_all(input.join("sub")).unwrap();
+        let mut files = Vec::new();
+        for (i, p) in pages.iter().enumerate() {
+            let rel = if i % 2 == 0 { format!("{i}.txt") } else { format!("sub/{i}.txt") };
+            std::fs::write(input.join(&rel), p).unwrap();
+            files.push((rel, p.clone()));
+        }
+        for (k, &c) in copies.iter().enumerate() {
+            let (_, text) = files[c % files.len()].clone();
+            let rel = format!("copy{k}.txt");
+            std::fs::write(input.join(&rel), &text).unwrap();
+            files.push((rel, text));
+        }
+        let mut outs = Vec::new();
+        for jobs in [1, 2] {
+            let mut cfg = zhclean::Config::new(&input, dir.path().join(format!("out{jobs}")));
+            cfg.jobs = jobs;
+            let outcome = zhclean::pipeline::run(&cfg);
+            prop_assert!(outcome.is_ok(), "{:?}", outcome.err());
+            outs.push(snapshot(&dir.path().join(format!("out{jobs}"))));
+        }
+        prop_assert_eq!(&outs[0], &outs[1]);
+        let removed: Vec<serde_json::Value> = String::from_utf8(outs[0]["report/removed.jsonl"].clone())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let boiler = Boilerplate::builtin();
+        for (rel, text) in &files {
+            let dec = zhclean::decode::decode(text.as_bytes(), None);
+            let Ok(dec) = dec else { continue };
+            let prep = zhclean::pipeline::prepare(&dec.text, &boiler, false);
+            let clean = outs[0]
+                .get(&format!("clean/{rel}"))
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            let clean_lines: std::collections::HashSet<&str> = clean.lines().collect();
+            let gone = |no: u32| {
+                removed.iter().any(|r| {
+                    r["file"] == rel.as_str()
+                        && r["lines"][0].as_u64().unwrap() <= no as u64
+                        && no as u64 <= r["lines"][1].as_u64().unwrap()
+                })
+            };
+            for (p, spans) in prep.paras.iter().zip(&prep.spans) {
+                let written = zhclean::placeholders::apply(&p.text, spans, zhclean::MaskStyle::Conventional);
+                let all_removed = (p.first..=p.last)
+                    .filter(|&i| !prep.lines[i].is_blank())
+                    .all(|i| gone(prep.lines[i].no));
+                prop_assert!(
+                    clean_lines.contains(written.as_str()) || all_removed,
+                    "{}: paragraph at lines {}-{} is neither in clean/ nor removed: {:?}",
+                    rel, prep.lines[p.first].no, prep.lines[p.last].no, written
+                );
+            }
+        }
+    }
+}
