@@ -184,13 +184,18 @@ pub fn folded(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The script of `text` by its script-only characters.
-pub fn script_of(text: &str) -> Script {
+/// The script-only characters of `text`, counted.
+pub fn counts_of(text: &str) -> Counts {
     let mut f = Folder::new();
     text.chars().for_each(|c| {
         f.fold(c);
     });
-    f.counts.script()
+    f.counts
+}
+
+/// The script of `text` by its script-only characters.
+pub fn script_of(text: &str) -> Script {
+    counts_of(text).script()
 }
 
 static TO_SIMPLIFIED: LazyLock<OpenCC> = LazyLock::new(|| converter(BuiltinConfig::T2s));
@@ -203,13 +208,10 @@ pub fn to_script(text: &str, want: Option<Script>) -> std::borrow::Cow<'_, str> 
     let Some(want) = want else {
         return std::borrow::Cow::Borrowed(text);
     };
-    let mut f = Folder::new();
-    text.chars().for_each(|c| {
-        f.fold(c);
-    });
+    let counts = counts_of(text);
     let other = match want {
-        Script::Simplified => f.counts.traditional,
-        Script::Traditional => f.counts.simplified,
+        Script::Simplified => counts.traditional,
+        Script::Traditional => counts.simplified,
     };
     if other == 0 {
         std::borrow::Cow::Borrowed(text)

@@ -298,63 +298,66 @@ fn indented(line: &Line) -> bool {
 /// most of those full lines stop mid-sentence. A page of one paragraph a line has
 /// lengths all over the place, and its long lines end sentences.
 pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
+    let complete: Vec<bool> = lines.iter().map(|&i| ends_complete(&all[i].text)).collect();
     let mut best: Option<(usize, Layout)> = None;
     for m in Measure::ALL {
-        let lens: Vec<(u32, bool)> = lines
+        let slack = wrap_slack(m);
+        // Long lines by length, with how many of the first k stop open: every band
+        // below is then two binary searches, not a pass over the lines.
+        let mut lens: Vec<(u32, bool)> = lines
             .iter()
-            .map(|&i| (measure(&all[i], m), ends_complete(&all[i].text)))
-            .filter(|&(n, _)| n >= WRAP_MIN_WIDTH - wrap_slack(m))
+            .zip(&complete)
+            .map(|(&i, &c)| (measure(&all[i], m), c))
+            .filter(|&(n, _)| n >= WRAP_MIN_WIDTH - slack)
             .collect();
         if lens.len() < WRAP_MIN_LINES {
             continue;
         }
-        let mut widths: Vec<u32> = lens
-            .iter()
-            .map(|l| l.0)
-            .filter(|&n| n >= WRAP_MIN_WIDTH)
+        lens.sort_unstable();
+        let mut open_before = Vec::with_capacity(lens.len() + 1);
+        open_before.push(0usize);
+        for &(_, c) in &lens {
+            open_before.push(open_before.last().copied().unwrap_or(0) + usize::from(!c));
+        }
+        // (length, lines of that length), ascending.
+        let runs: Vec<(u32, usize)> = lens
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|r| (r[0].0, r.len()))
             .collect();
         // The width: the band of lengths [w - slack, w + WRAP_OVER] that holds the most
         // lines (a full line is the width, one or two more where the typesetter pulled
         // closing punctuation up to it, one less in columns where a wide character did
         // not fit), snapped to the commonest length in it.
-        widths.sort_unstable();
-        widths.dedup();
-        let slack = wrap_slack(m);
-        let in_band = |w: u32, n: u32| n + slack >= w && n <= w + WRAP_OVER;
-        for &w in &widths {
-            let near: Vec<bool> = lens
-                .iter()
-                .filter(|l| in_band(w, l.0))
-                .map(|l| l.1)
-                .collect();
-            let over = lens.iter().filter(|l| l.0 > w + WRAP_OVER).count();
-            let open = near.iter().filter(|&&complete| !complete).count();
-            let ok = near.len() >= WRAP_MIN_LINES
-                && near.len() as f64 >= WRAP_MIN_SHARE * lens.len() as f64
-                && over * 4 <= near.len()
-                && open * 2 >= near.len();
-            if ok && best.is_none_or(|(n, _)| near.len() > n) {
-                let mut band: Vec<u32> = lens
-                    .iter()
-                    .map(|l| l.0)
-                    .filter(|&n| in_band(w, n))
-                    .collect();
-                band.sort_unstable();
-                let width = band
-                    .chunk_by(|a, b| a == b)
-                    .max_by_key(|run| (run.len(), std::cmp::Reverse(run[0])))
-                    .map_or(w, |run| run[0]);
-                // A wrapper makes most full lines exactly the width: lines that only
-                // happen to be of like lengths (a page of reviews) are not wrapped.
-                let exact = band
-                    .iter()
-                    .filter(|&&n| n <= width && n + slack >= width)
-                    .count();
-                if exact < WRAP_MIN_LINES || (exact as f64) < WRAP_EXACT_SHARE * band.len() as f64 {
-                    continue;
-                }
-                best = Some((near.len(), Layout::Wrapped { width, measure: m }));
+        for &(w, _) in runs.iter().filter(|r| r.0 >= WRAP_MIN_WIDTH) {
+            let lo = lens.partition_point(|l| l.0 + slack < w);
+            let hi = lens.partition_point(|l| l.0 <= w + WRAP_OVER);
+            let near = hi - lo;
+            let over = lens.len() - hi;
+            let open = open_before[hi] - open_before[lo];
+            let ok = near >= WRAP_MIN_LINES
+                && near as f64 >= WRAP_MIN_SHARE * lens.len() as f64
+                && over * 4 <= near
+                && open * 2 >= near;
+            if !ok || best.is_some_and(|(n, _)| near <= n) {
+                continue;
             }
+            let band = &runs[runs.partition_point(|r| r.0 + slack < w)
+                ..runs.partition_point(|r| r.0 <= w + WRAP_OVER)];
+            let width = band
+                .iter()
+                .max_by_key(|r| (r.1, std::cmp::Reverse(r.0)))
+                .map_or(w, |r| r.0);
+            // A wrapper makes most full lines exactly the width: lines that only happen
+            // to be of like lengths (a page of reviews) are not wrapped.
+            let exact: usize = band
+                .iter()
+                .filter(|r| r.0 <= width && r.0 + slack >= width)
+                .map(|r| r.1)
+                .sum();
+            if exact < WRAP_MIN_LINES || (exact as f64) < WRAP_EXACT_SHARE * near as f64 {
+                continue;
+            }
+            best = Some((near, Layout::Wrapped { width, measure: m }));
         }
     }
     best.map_or(Layout::Lines, |b| b.1)

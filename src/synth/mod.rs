@@ -897,15 +897,20 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
                     lines.push(OutLine::unit(doc.title.clone(), "title"));
                 }
                 let ex = &doc.extras;
-                ex.head_lines(style, mask_p, &mut vrng, &mut lines);
+                let mut pen = varied::Pen {
+                    style,
+                    mask_p,
+                    rng: &mut vrng,
+                };
+                ex.head_lines(&mut pen, &mut lines);
                 if rng.chance(0.7) {
                     let s = ex.salutation().unwrap_or("同志们：");
                     lines.push(OutLine::unit(s.into(), "salutation"));
                 }
                 for (j, (origin, pieces)) in doc.paras.iter().enumerate() {
-                    ex.list_lines(j, style, mask_p, &mut vrng, &mut lines);
+                    ex.list_lines(j, &mut pen, &mut lines);
                     if let Some((o, pieces, _)) = ex.inline.as_ref().filter(|x| x.2 == j) {
-                        let w = render(*o, pieces, style, mask_p, half, &mut vrng);
+                        let w = render(*o, pieces, style, mask_p, half, pen.rng);
                         let mut l = OutLine::unit(w.text, "body");
                         l.masks = w.masks;
                         lines.push(l);
@@ -945,14 +950,12 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
                             ..OutLine::unit(std::mem::take(&mut w.text), "body")
                         });
                     }
-                    ex.credit_after(j, style, mask_p, &mut vrng, &mut lines);
-                    paras_here.push((first, lines.len() - 1, w.origin, doc.id, w.edits));
-                    if lines.last().is_some_and(|l| l.unit == "credit") {
-                        // A credit on its own line is a unit, not part of the paragraph.
-                        paras_here.last_mut().expect("just pushed").1 -= 1;
-                    }
+                    // A credit on its own line is a unit, not part of the paragraph.
+                    let own_line = ex.credit_after(j, &mut pen, &mut lines);
+                    let last = lines.len() - 1 - usize::from(own_line);
+                    paras_here.push((first, last, w.origin, doc.id, w.edits));
                 }
-                ex.list_lines(doc.paras.len(), style, mask_p, &mut vrng, &mut lines);
+                ex.list_lines(doc.paras.len(), &mut pen, &mut lines);
                 if rng.chance(0.3) {
                     lines.push(OutLine::unit("谢谢大家！".into(), "closing"));
                 }

@@ -222,70 +222,65 @@ impl Extras {
     }
 
     /// The lines under the title: subtitle and byline.
-    pub(super) fn head_lines(
-        &self,
-        style: Option<&Style>,
-        mask_p: f64,
-        rng: &mut Rng,
-        out: &mut Vec<OutLine>,
-    ) {
+    pub(super) fn head_lines(&self, pen: &mut Pen, out: &mut Vec<OutLine>) {
         if let Some(s) = &self.subtitle {
             out.push(OutLine::unit(s.clone(), "subtitle"));
         }
         if let Some(b) = &self.byline {
-            out.push(line_of(b, style, mask_p, rng, "byline"));
+            out.push(pen.line(b, "byline"));
         }
     }
 
     /// The list standing before paragraph `j`, if any.
-    pub(super) fn list_lines(
-        &self,
-        j: usize,
-        style: Option<&Style>,
-        mask_p: f64,
-        rng: &mut Rng,
-        out: &mut Vec<OutLine>,
-    ) {
+    pub(super) fn list_lines(&self, j: usize, pen: &mut Pen, out: &mut Vec<OutLine>) {
         let Some(l) = self.list.as_ref().filter(|l| l.at == j) else {
             return;
         };
         out.push(OutLine::unit(l.intro.into(), "list-intro"));
         for it in &l.items {
-            out.push(line_of(it, style, mask_p, rng, "list-item"));
+            out.push(pen.line(it, "list-item"));
         }
     }
 
     /// Write paragraph `j`'s credit: appended to its last line or on a line after it.
-    /// Returns whether it was appended (the paragraph's text changed).
-    pub(super) fn credit_after(
-        &self,
-        j: usize,
-        style: Option<&Style>,
-        mask_p: f64,
-        rng: &mut Rng,
-        out: &mut Vec<OutLine>,
-    ) -> bool {
+    /// Returns whether it took a line of its own (a unit apart from the paragraph).
+    pub(super) fn credit_after(&self, j: usize, pen: &mut Pen, out: &mut Vec<OutLine>) -> bool {
         let Some((_, pieces, inline)) = self.credit.as_ref().filter(|c| c.0 == j) else {
             return false;
         };
-        let l = line_of(pieces, style, mask_p, rng, "credit");
+        let l = pen.line(pieces, "credit");
         match out.last_mut() {
             Some(last) if *inline => {
                 let at = last.text.chars().count();
                 last.text.push_str(&l.text);
                 last.masks
                     .extend(l.masks.into_iter().map(|(s, e, k)| (s + at, e + at, k)));
-                true
+                false
             }
             _ => {
                 out.push(l);
-                false
+                true
             }
         }
     }
 }
 
-/// A line of pieces, names masked in the site's style with probability `mask_p`.
+/// How one copy writes what it adds: the site's mask style (none for an unmasked
+/// copy), the chance a name is masked, and `--varied`'s random stream.
+pub(super) struct Pen<'a> {
+    pub(super) style: Option<&'a Style>,
+    pub(super) mask_p: f64,
+    pub(super) rng: &'a mut Rng,
+}
+
+impl Pen<'_> {
+    /// A line of pieces, names masked in the site's style with probability `mask_p`.
+    fn line(&mut self, pieces: &[Piece], kind: &'static str) -> OutLine {
+        line_of(pieces, self.style, self.mask_p, self.rng, kind)
+    }
+}
+
+/// [`Pen::line`].
 fn line_of(
     pieces: &[Piece],
     style: Option<&Style>,
