@@ -243,47 +243,46 @@ fn wrap_slack(m: Measure) -> u32 {
     u32::from(m != Measure::Chars)
 }
 
-/// A line's length as a wrapper counts it, with the white space the lines stage
-/// trimmed at either end (indentation, and the space a wrapper left before the break).
-fn measure(line: &Line, m: Measure) -> u32 {
-    let trimmed = |at_start: bool| -> u32 {
-        let n = line.removed.len();
-        let total = line.text.chars().count() + n;
-        let run = if at_start {
-            line.removed
-                .iter()
-                .enumerate()
-                .take_while(|&(k, &c)| k as u32 == c)
-                .count()
-        } else {
-            line.removed
-                .iter()
-                .rev()
-                .enumerate()
-                .take_while(|&(k, &c)| c as usize + k + 1 == total)
-                .count()
-        };
-        run as u32
-    };
+/// A line's length as a wrapper counts it, in each [`Measure`] (indexed by it), with
+/// the white space the lines stage trimmed at either end (indentation, and the space a
+/// wrapper left before the break). One pass over the text; ideographs and printable
+/// ASCII, most of it, skip the width tables.
+fn measures(line: &Line) -> [u32; 3] {
     use unicode_width::UnicodeWidthChar;
-    match m {
-        Measure::Chars => line.text.chars().count() as u32 + trimmed(true) + trimmed(false),
-        Measure::Columns | Measure::CjkColumns => {
-            let w: usize = line
-                .text
-                .chars()
-                .map(|c| {
-                    if m == Measure::Columns {
-                        c.width()
-                    } else {
-                        c.width_cjk()
-                    }
-                    .unwrap_or(0)
-                })
-                .sum();
-            w as u32 + u32::from(line.edge_cols[0]) + u32::from(line.edge_cols[1])
-        }
+    let (mut chars, mut cols, mut cjk) = (0u32, 0u32, 0u32);
+    for c in line.text.chars() {
+        chars += 1;
+        let (w, wc) = if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+            (2, 2)
+        } else if (' '..='~').contains(&c) {
+            (1, 1)
+        } else {
+            (c.width().unwrap_or(0), c.width_cjk().unwrap_or(0))
+        };
+        cols += w as u32;
+        cjk += wc as u32;
     }
+    let total = chars as usize + line.removed.len();
+    let lead = line
+        .removed
+        .iter()
+        .enumerate()
+        .take_while(|&(k, &c)| k as u32 == c)
+        .count();
+    let trail = line
+        .removed
+        .iter()
+        .rev()
+        .enumerate()
+        .take_while(|&(k, &c)| c as usize + k + 1 == total)
+        .count();
+    let edge = u32::from(line.edge_cols[0]) + u32::from(line.edge_cols[1]);
+    [chars + (lead + trail) as u32, cols + edge, cjk + edge]
+}
+
+/// [`measures`] in one measure.
+fn measure(line: &Line, m: Measure) -> u32 {
+    measures(line)[m as usize]
 }
 
 /// The line opens with indentation: two columns of white space or more (a lone
@@ -299,15 +298,16 @@ fn indented(line: &Line) -> bool {
 /// lengths all over the place, and its long lines end sentences.
 pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
     let complete: Vec<bool> = lines.iter().map(|&i| ends_complete(&all[i].text)).collect();
+    let lengths: Vec<[u32; 3]> = lines.iter().map(|&i| measures(&all[i])).collect();
     let mut best: Option<(usize, Layout)> = None;
     for m in Measure::ALL {
         let slack = wrap_slack(m);
         // Long lines by length, with how many of the first k stop open: every band
         // below is then two binary searches, not a pass over the lines.
-        let mut lens: Vec<(u32, bool)> = lines
+        let mut lens: Vec<(u32, bool)> = lengths
             .iter()
             .zip(&complete)
-            .map(|(&i, &c)| (measure(&all[i], m), c))
+            .map(|(l, &c)| (l[m as usize], c))
             .filter(|&(n, _)| n >= WRAP_MIN_WIDTH - slack)
             .collect();
         if lens.len() < WRAP_MIN_LINES {
