@@ -127,16 +127,26 @@ impl UnitTally {
     ) {
         let prep = crate::pipeline::prepare(text, boiler, false);
         let no = |i: usize| prep.lines[i].no as usize;
-        let found: HashSet<(usize, usize)> = prep
-            .paras
+        // A page-long paragraph's parts are one unit here.
+        let wholes = crate::parts::wholes(&prep.paras);
+        let found: HashSet<(usize, usize)> = wholes
             .iter()
-            .map(|p| (no(p.first), no(p.last)))
+            .map(|w| {
+                (
+                    no(prep.paras[w.start].first),
+                    no(prep.paras[w.end - 1].last),
+                )
+            })
             .collect();
         let mut found_joins: HashSet<usize> = HashSet::new();
-        for p in &prep.paras {
-            for w in p.pieces.windows(2) {
-                if no(w[1].0) == no(w[0].0) + 1 {
-                    found_joins.insert(no(w[0].0));
+        for w in &wholes {
+            let lines: Vec<usize> = prep.paras[w.clone()]
+                .iter()
+                .flat_map(|p| p.pieces.iter().map(|&(l, _)| no(l)))
+                .collect();
+            for pair in lines.windows(2) {
+                if pair[1] == pair[0] + 1 {
+                    found_joins.insert(pair[0]);
                 }
             }
         }

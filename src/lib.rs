@@ -3,8 +3,8 @@
 //! The library holds all the logic; the `zhclean` binary only parses flags into a
 //! [`Config`] and calls [`pipeline::run`]. Each stage is a module that owns one job
 //! (see README's architecture section): [`walk`] → [`decode`] → [`lines`] →
-//! [`boilerplate`] → [`structure`] → [`placeholders`] → [`segment`] → [`fingerprint`]
-//! → [`minhash`] → [`lsh`] → [`cluster`] → [`keep`] → [`report`].
+//! [`boilerplate`] → [`structure`] → [`parts`] → [`placeholders`] → [`segment`] →
+//! [`fingerprint`] → [`minhash`] → [`lsh`] → [`cluster`] → [`keep`] → [`report`].
 //!
 //! Normalising masks in one line of text:
 //!
@@ -46,9 +46,11 @@ pub mod lines;
 pub mod lsh;
 pub mod memo;
 pub mod minhash;
+pub mod parts;
 pub mod pipeline;
 pub mod placeholders;
 pub mod prefetch;
+pub mod release;
 pub mod report;
 pub mod script;
 pub mod segment;

@@ -45,8 +45,27 @@ fn keep_freed_memory() {
     }
 }
 
+/// While a file of many megabytes is in hand, mimalloc hands freed memory back at once
+/// (`on`), and keeps it again afterwards: such a file frees blocks of its own size,
+/// which kept would add to the peak. The user's `MIMALLOC_PURGE_DELAY` decides instead
+/// when set.
+fn hand_back_freed_memory(on: bool) {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
+    // SAFETY: sets an option, which mimalloc reads at any time, and collects the
+    // calling thread's heap and the arenas' free pages.
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, if on { 0 } else { -1 });
+        if !on {
+            libmimalloc_sys::mi_collect(true);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     keep_freed_memory();
+    zhclean::release::set_hook(hand_back_freed_memory);
     let cli = Cli::parse();
     let res = match cli.command {
         Command::Clean(args) => clean(args),
@@ -237,6 +256,8 @@ fn segment_cmd(args: SegmentArgs) -> Result<()> {
         return explain_paragraphs(&text);
     }
     let prep = pipeline::prepare(&text, &Boilerplate::builtin(), false);
+    // A page-long paragraph is searched in parts; here it is one paragraph again.
+    let wholes = zhclean::parts::wholes(&prep.paras);
     let seg = (args.level == Level::Words).then(Segmenter::new);
     let mut out = io::BufWriter::new(io::stdout().lock());
     if args.level == Level::Documents {
@@ -245,25 +266,29 @@ fn segment_cmd(args: SegmentArgs) -> Result<()> {
             writeln!(
                 out,
                 "lines {a}-{b}\t{} paragraphs\t{}",
-                d.paras.len(),
+                wholes.iter().filter(|w| d.paras.contains(&w.start)).count(),
                 d.title.as_deref().unwrap_or("-")
             )?;
         }
         out.flush()?;
         return Ok(());
     }
-    for p in &prep.paras {
+    for w in &wholes {
+        let text: String = prep.paras[w.clone()]
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect();
         match args.level {
             Level::Documents => unreachable!("handled above"),
-            Level::Paragraphs => writeln!(out, "{}", p.text)?,
+            Level::Paragraphs => writeln!(out, "{text}")?,
             Level::Sentences => {
-                for s in segment::sentences(&p.text) {
+                for s in segment::sentences(&text) {
                     writeln!(out, "{s}")?;
                 }
             }
             Level::Words => {
                 let seg = seg.as_ref().expect("segmenter built for words");
-                for s in segment::sentences(&p.text) {
+                for s in segment::sentences(&text) {
                     let words: Vec<String> = if args.tags {
                         seg.tagged(s, true)
                             .into_iter()

@@ -36,8 +36,10 @@ use crate::lines::{split_lines, Line};
 use crate::lsh;
 use crate::memo::Memo;
 use crate::minhash::MinHasher;
+use crate::parts;
 use crate::placeholders::{self, Kind, Span};
 use crate::prefetch;
+use crate::release;
 use crate::report::{self, *};
 use crate::script;
 use crate::segment::{Segmenter, WordMemo};
@@ -57,6 +59,25 @@ pub struct Prepared {
     pub paras: Vec<Paragraph>,
     /// Masked spans of each paragraph (char offsets in its text).
     pub spans: Vec<Vec<Span>>,
+}
+
+impl Prepared {
+    /// What the write phase needs of a file of many megabytes ([`release::BIG_BYTES`]
+    /// of line text or more): of a line, only its number, its column map and whether it
+    /// is blank, since the paragraphs hold the text. The lines' text goes (a one-byte
+    /// stand-in marks a line that is not blank), which is a third of such a file's
+    /// memory in that phase. Smaller files stay as they are.
+    fn for_writing(mut self) -> Prepared {
+        let bytes: usize = self.lines.iter().map(|l| l.text.len()).sum();
+        if (bytes as u64) >= release::BIG_BYTES {
+            for l in &mut self.lines {
+                if !l.is_blank() {
+                    l.text = String::from(" ");
+                }
+            }
+        }
+        self
+    }
 }
 
 /// Take `size` bytes from `budget` if it has them.
@@ -102,7 +123,12 @@ impl Prepared {
 
 /// Run the text stages on decoded text.
 pub fn prepare(text: &str, boiler: &Boilerplate, keep_furniture: bool) -> Prepared {
-    let lines = split_lines(text);
+    prepare_lines(split_lines(text), boiler, keep_furniture)
+}
+
+/// [`prepare`] after the lines stage: a caller that owns the decoded text can let it
+/// go first (a page-long line would otherwise be held four times at once).
+pub fn prepare_lines(lines: Vec<Line>, boiler: &Boilerplate, keep_furniture: bool) -> Prepared {
     let furniture = boiler.classify(&lines);
     assemble(lines, furniture, keep_furniture, |paras| {
         paras
@@ -116,25 +142,39 @@ pub fn prepare(text: &str, boiler: &Boilerplate, keep_furniture: bool) -> Prepar
 /// (see [`Marks`]): only the lines and the structure are built again. `None` when the
 /// marks do not fit the text.
 pub fn prepare_marked(text: &str, marks: &Marks, keep_furniture: bool) -> Option<Prepared> {
-    let lines = split_lines(text);
+    prepare_marked_lines(split_lines(text), marks, keep_furniture).ok()
+}
+
+/// [`prepare_marked`] after the lines stage; the lines come back when the marks do not
+/// fit them.
+fn prepare_marked_lines(
+    lines: Vec<Line>,
+    marks: &Marks,
+    keep_furniture: bool,
+) -> std::result::Result<Prepared, Vec<Line>> {
     if lines.len() != marks.furniture.len() {
-        return None;
+        return Err(lines);
     }
     let prep = assemble(lines, marks.furniture(), keep_furniture, |paras| {
         marks.spans(paras.len()).unwrap_or_default()
     });
-    (prep.spans.len() == prep.paras.len()).then_some(prep)
+    if prep.spans.len() == prep.paras.len() {
+        Ok(prep)
+    } else {
+        Err(prep.lines)
+    }
 }
 
-/// The text stages after the furniture rules: structure, then `spans` of the
-/// paragraphs.
+/// The text stages after the furniture rules: structure, page-long paragraphs cut
+/// into parts, then `spans` of the paragraphs.
 fn assemble(
     lines: Vec<Line>,
     furniture: Vec<Option<RuleId>>,
     keep_furniture: bool,
     spans: impl FnOnce(&[Paragraph]) -> Vec<Vec<Span>>,
 ) -> Prepared {
-    let (docs, paras) = structure::build(&lines, &furniture, keep_furniture);
+    let (mut docs, paras) = structure::build(&lines, &furniture, keep_furniture);
+    let paras = parts::cut(&mut docs, paras);
     let spans = spans(&paras);
     Prepared {
         lines,
@@ -291,6 +331,8 @@ pub struct ParaFacts {
     pub doc: u32,
     /// First and last line numbers (1-based).
     pub lines: [u32; 2],
+    /// Columns within those lines of a part of a page-long paragraph ([`parts::cols`]).
+    pub cols: Option<[u32; 2]>,
     /// Masked placeholders in the paragraph.
     pub masks: u32,
     pub key: KeyFacts,
@@ -819,11 +861,12 @@ impl Engine {
     ) -> std::result::Result<ReadFile, Analyzed> {
         let mut stage_ns = [0u64; STAGES.len()];
         stage_ns[0] = read_ns;
+        let _big = release::Big::new(bytes.as_ref().map_or(0, |b| b.len() as u64));
         let mut read = decode_read(src, bytes, self.cfg.encoding, &mut stage_ns)?;
         let t = Instant::now();
-        let prep = prepare(&read.dec.text, &self.boiler, self.cfg.keep_boilerplate);
+        let lines = split_lines(&std::mem::take(&mut read.dec.text));
+        let prep = prepare_lines(lines, &self.boiler, self.cfg.keep_boilerplate);
         stage_ns[2] += ns(t);
-        read.dec.text = String::new();
         Ok(ReadFile {
             read,
             prep,
@@ -834,6 +877,7 @@ impl Engine {
     /// What of `prep` to keep for the write phase, within the budgets left. Marks are
     /// made only once their budget has room for them.
     fn keep(&self, prep: Prepared) -> Option<Kept> {
+        let prep = prep.for_writing();
         if take_budget(&self.keep_left, prep.heap_bytes()) {
             return Some(Kept::Prepared(Box::new(prep)));
         }
@@ -856,6 +900,7 @@ impl Engine {
             mut stage_ns,
             prep,
         } = r;
+        let _big = release::Big::new(r.len);
         let dec = &r.dec;
         let Prepared {
             lines,
@@ -871,6 +916,7 @@ impl Engine {
                 para_doc[p] = d as u32;
             }
         }
+        let part_cols = parts::cols(paras, lines);
         let k = self.hasher.num_perm();
         sc.sig.resize(k, 0);
         let mut facts = Vec::with_capacity(paras.len());
@@ -900,6 +946,7 @@ impl Engine {
                 facts.push(ParaFacts {
                     doc: para_doc[pi],
                     lines: [lines[p.first].no, lines[p.last].no],
+                    cols: part_cols[pi],
                     masks: spans.len() as u32,
                     key,
                     script,
@@ -961,6 +1008,7 @@ impl Engine {
             facts.push(ParaFacts {
                 doc: para_doc[pi],
                 lines: [lines[p.first].no, lines[p.last].no],
+                cols: part_cols[pi],
                 masks: spans.len() as u32,
                 key,
                 script,
@@ -2030,7 +2078,12 @@ fn group(
         &mut records,
         |m| {
             let (p, f, _) = paras[m as usize];
-            (files[f as usize].rel_path.clone(), p.lines, p.script)
+            Place {
+                file: files[f as usize].rel_path.clone(),
+                lines: p.lines,
+                cols: p.cols,
+                script: p.script,
+            }
         },
     );
     let base = records.len() as u32;
@@ -2040,12 +2093,11 @@ fn group(
         base,
         &mut doc_removed,
         &mut records,
-        |d| {
-            (
-                files[doc_file[d as usize] as usize].rel_path.clone(),
-                doc_lines[d as usize],
-                doc_script[d as usize],
-            )
+        |d| Place {
+            file: files[doc_file[d as usize] as usize].rel_path.clone(),
+            lines: doc_lines[d as usize],
+            cols: None,
+            script: doc_script[d as usize],
         },
     );
     Ok(Decisions {
@@ -2091,11 +2143,11 @@ pub fn cluster_record(
     level: &'static str,
     kept: u32,
     members: &[Member],
-    place: impl Fn(u32) -> (String, [u32; 2], script::Script),
+    place: impl Fn(u32) -> Place,
 ) -> ClusterRecord {
-    let placed: Vec<_> = members.iter().map(|&(m, ..)| place(m)).collect();
+    let placed: Vec<Place> = members.iter().map(|&(m, ..)| place(m)).collect();
     // Members in both scripts: the record says so, and which member is which.
-    let mixed = placed.windows(2).any(|w| w[0].2 != w[1].2);
+    let mixed = placed.windows(2).any(|w| w[0].script != w[1].script);
     ClusterRecord {
         cluster: cid,
         level,
@@ -2107,15 +2159,14 @@ pub fn cluster_record(
         members: members
             .iter()
             .zip(placed)
-            .map(
-                |(&(_, s, containment), (file, lines, script))| ClusterMember {
-                    file,
-                    lines,
-                    similarity: round4(s),
-                    containment,
-                    script: mixed.then(|| script.name()),
-                },
-            )
+            .map(|(&(_, s, containment), p)| ClusterMember {
+                file: p.file,
+                lines: p.lines,
+                cols: p.cols,
+                similarity: round4(s),
+                containment,
+                script: mixed.then(|| p.script.name()),
+            })
             .collect(),
     }
 }
@@ -2128,7 +2179,7 @@ fn emit_clusters(
     base: u32,
     removed: &mut [Option<u32>],
     records: &mut Vec<ClusterRecord>,
-    place: impl Fn(u32) -> (String, [u32; 2], script::Script),
+    place: impl Fn(u32) -> Place,
 ) {
     order_clusters(&mut clusters);
     for (j, (kept, members)) in clusters.iter().enumerate() {
@@ -2222,9 +2273,15 @@ impl Engine {
             return Err(fail("file changed during the run".into()));
         }
         let keep = cfg.keep_boilerplate;
-        let prep = marks
-            .and_then(|m| prepare_marked(&decoded.text, m, keep))
-            .unwrap_or_else(|| prepare(&decoded.text, &self.boiler, keep));
+        let _big = release::Big::new(decoded.text.len() as u64);
+        let lines = split_lines(&decoded.text);
+        drop(decoded);
+        let prep = match marks {
+            Some(m) => prepare_marked_lines(lines, m, keep)
+                .unwrap_or_else(|lines| prepare_lines(lines, &self.boiler, keep)),
+            None => prepare_lines(lines, &self.boiler, keep),
+        }
+        .for_writing();
         self.write_prepared(clean_root, f, &prep, para_removed, doc_removed)
     }
 
@@ -2241,6 +2298,7 @@ impl Engine {
         let cfg = &self.cfg;
         let boiler = &self.boiler;
         let fail = |reason: String| f.skipped(reason);
+        let _big = release::Big::new(prep.paras.iter().map(|p| p.text.len() as u64).sum());
         if prep.paras.len() != f.paragraphs
             || para_removed.len() != prep.paras.len()
             || doc_removed.len() != prep.docs.len()
@@ -2261,10 +2319,21 @@ impl Engine {
             })
             .collect();
         let mut para_out: Vec<bool> = vec![true; prep.paras.len()];
-        for (pi, p) in prep.paras.iter().enumerate() {
+        // A removed part of a page-long paragraph is a record of its own, with columns,
+        // unless all the paragraph's parts go with one cluster (see below).
+        let part_cols = parts::cols(&prep.paras, &prep.lines);
+        let mut part_removed: Vec<Option<u32>> = vec![None; prep.paras.len()];
+        let mut remove = |pi: usize, c: u32, fate: &mut [Fate]| {
+            let p = &prep.paras[pi];
+            match part_cols[pi] {
+                Some(_) => part_removed[pi] = Some(c),
+                None => fate[p.first..=p.last].fill(Fate::Duplicate(c)),
+            }
+        };
+        for pi in 0..prep.paras.len() {
             if let Some(c) = para_removed[pi] {
                 para_out[pi] = false;
-                fate[p.first..=p.last].fill(Fate::Duplicate(c));
+                remove(pi, c, &mut fate);
             }
         }
         let mut in_removed_doc = vec![false; prep.paras.len()];
@@ -2274,10 +2343,34 @@ impl Engine {
                 for pi in d.paras.clone() {
                     in_removed_doc[pi] = true;
                     para_out[pi] = false;
-                    let p = &prep.paras[pi];
-                    fate[p.first..=p.last].fill(Fate::Duplicate(c));
+                    remove(pi, c, &mut fate);
                 }
             }
+        }
+        // Runs of a paragraph's parts removed by one cluster are one record; a run that
+        // is the whole paragraph is its lines, as for a paragraph that was not cut.
+        // (index of its first line, line numbers, columns, cluster)
+        type PartRecord = (usize, [u32; 2], [u32; 2], u32);
+        let mut part_records: Vec<PartRecord> = Vec::new();
+        let mut pi = 0;
+        while pi < prep.paras.len() {
+            let Some(c) = part_removed[pi] else {
+                pi += 1;
+                continue;
+            };
+            let mut pj = pi;
+            while prep.paras[pj].glued && part_removed.get(pj + 1) == Some(&Some(c)) {
+                pj += 1;
+            }
+            let (a, b) = (&prep.paras[pi], &prep.paras[pj]);
+            let whole = (pi == 0 || !prep.paras[pi - 1].glued) && !b.glued;
+            if whole {
+                fate[a.first..=b.last].fill(Fate::Duplicate(c));
+            } else if let (Some(ca), Some(cb)) = (part_cols[pi], part_cols[pj]) {
+                let lines = [prep.lines[a.first].no, prep.lines[b.last].no];
+                part_records.push((a.first, lines, [ca[0], cb[1]], c));
+            }
+            pi = pj + 1;
         }
         // A paragraph inside a removed document counts at document level; any other
         // removed copy at paragraph level.
@@ -2288,17 +2381,29 @@ impl Engine {
                 counts.removed_paragraphs.paragraph += 1;
             }
         }
-        // clean/
-        let mut clean = String::new();
+        // clean/ (its size known, so a page-long file's text is not copied as it grows)
+        let mut clean = String::with_capacity(
+            prep.paras
+                .iter()
+                .zip(&para_out)
+                .filter(|(_, &out)| out)
+                .map(|(p, _)| p.text.len() + 1)
+                .sum(),
+        );
         let mut places = Vec::new();
         let place_lines = PlaceholderLines::new(f.rel_path);
         let mut text = String::new();
         let mut kinds: BTreeMap<Kind, usize> = BTreeMap::new();
+        // The kept parts of a page-long paragraph are written on one line again.
+        let mut line_open = false;
         for (pi, p) in prep.paras.iter().enumerate() {
             let spans = &prep.spans[pi];
             if para_out[pi] {
                 let masked = placeholders::apply(&p.text, spans, cfg.mask_style);
                 clean.push_str(&script::to_script(&masked, cfg.script));
+                line_open = true;
+            }
+            if !p.glued && std::mem::take(&mut line_open) {
                 clean.push('\n');
             }
             if spans.is_empty() {
@@ -2328,8 +2433,25 @@ impl Engine {
             report::write_file_at(&clean_root.join(f.rel_path), clean.as_bytes())
                 .map_err(|e| fail(e.to_string()))?;
         }
-        // removed.jsonl: runs of lines with the same fate.
+        // removed.jsonl: runs of lines with the same fate, and removed parts, in order
+        // of their first line (a part before a run that starts on its line).
         let mut removed = Vec::new();
+        let mut parts_left = part_records.into_iter().peekable();
+        let mut push_parts = |before: usize, removed: &mut Vec<u8>| {
+            while let Some((_, lines, cols, c)) = parts_left.next_if(|&(first, ..)| first < before)
+            {
+                let r = RemovedRecord {
+                    file: f.rel_path,
+                    lines,
+                    cols: Some(cols),
+                    reason: "duplicate",
+                    rule: None,
+                    cluster: Some(c),
+                    kept: None,
+                };
+                push_jsonl(removed, &r);
+            }
+        };
         let mut rules: BTreeMap<RuleId, usize> = BTreeMap::new();
         let (mut boilerplate_lines, mut empty_lines) = (0, 0);
         let mut i = 0;
@@ -2346,6 +2468,7 @@ impl Engine {
                     Some(RemovedRecord {
                         file: f.rel_path,
                         lines,
+                        cols: None,
                         reason: "empty",
                         rule: Some("blank-line"),
                         cluster: None,
@@ -2358,6 +2481,7 @@ impl Engine {
                     Some(RemovedRecord {
                         file: f.rel_path,
                         lines,
+                        cols: None,
                         reason: "boilerplate",
                         rule: Some(boiler.names()[r as usize].as_str()),
                         cluster: None,
@@ -2367,6 +2491,7 @@ impl Engine {
                 Fate::Duplicate(c) => Some(RemovedRecord {
                     file: f.rel_path,
                     lines,
+                    cols: None,
                     reason: "duplicate",
                     rule: None,
                     cluster: Some(c),
@@ -2374,10 +2499,12 @@ impl Engine {
                 }),
             };
             if let Some(r) = rec {
+                push_parts(i + 1, &mut removed);
                 push_jsonl(&mut removed, &r);
             }
             i = j;
         }
+        push_parts(usize::MAX, &mut removed);
         counts.wrote = wrote;
         counts.boilerplate_lines = boilerplate_lines;
         counts.empty_lines = empty_lines;
@@ -2412,6 +2539,7 @@ mod tests {
                 .map(|&t| ParaFacts {
                     doc: 0,
                     lines: [1, 1],
+                    cols: None,
                     masks: 0,
                     key: KeyFacts::default(),
                     script: script::Script::Simplified,

@@ -155,7 +155,7 @@ fn is_circle(c: char) -> bool {
 fn is_digit(c: char) -> bool {
     c.is_ascii_digit() || ('０'..='９').contains(&c)
 }
-fn is_han(c: char) -> bool {
+pub fn is_han(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
 }
 fn is_ascii_letter(c: char) -> bool {

@@ -28,6 +28,10 @@ pub fn round4(x: f64) -> f64 {
 pub struct ClusterMember {
     pub file: String,
     pub lines: [u32; 2],
+    /// Present for a part of a page-long paragraph (see [`crate::parts`]): the original
+    /// columns where it starts in its first line and ends in its last (end exclusive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cols: Option<[u32; 2]>,
     pub similarity: f64,
     /// Present (true) when this copy is a trimmed version of the kept one (or the kept
     /// one of it): `similarity` is then the shorter copy's matched share.
@@ -37,6 +41,16 @@ pub struct ClusterMember {
     /// script (see [`ClusterRecord::scripts`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub script: Option<&'static str>,
+}
+
+/// Where a cluster member is: its file, line range, columns (a part of a page-long
+/// paragraph) and script.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Place {
+    pub file: String,
+    pub lines: [u32; 2],
+    pub cols: Option<[u32; 2]>,
+    pub script: crate::script::Script,
 }
 
 /// A line of `clusters.jsonl`.
@@ -113,6 +127,9 @@ impl PlaceholderLines {
 pub struct RemovedRecord<'a> {
     pub file: &'a str,
     pub lines: [u32; 2],
+    /// As [`ClusterMember::cols`]: only this part of the lines was removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cols: Option<[u32; 2]>,
     pub reason: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<&'a str>,

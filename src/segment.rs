@@ -440,12 +440,12 @@ fn push_words<'t>(piece: &'t str, words: &Words, out: &mut Vec<(&'t str, &'stati
 }
 
 /// Characters that end a sentence.
-fn is_sentence_end(c: char) -> bool {
+pub fn is_sentence_end(c: char) -> bool {
     matches!(c, '。' | '！' | '？' | '；' | '!' | '?' | ';' | '…')
 }
 
 /// Closing quotes and brackets that stay with the sentence they close.
-fn is_closer(c: char) -> bool {
+pub fn is_closer(c: char) -> bool {
     matches!(
         c,
         '”' | '’' | '」' | '』' | '）' | ')' | '》' | '"' | '\'' | '】'

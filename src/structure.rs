@@ -25,6 +25,12 @@ pub struct Paragraph {
     pub text: String,
     /// `(line index, char offset in text)` of each line that makes up the paragraph.
     pub pieces: Vec<(usize, usize)>,
+    /// Cleaned column of the first line where the text starts: 0 but for the parts of a
+    /// page-long paragraph after the first (see [`crate::parts`]).
+    pub col: usize,
+    /// The next paragraph continues this one's text: both are parts of one paragraph
+    /// cut for the search, written on one line again.
+    pub glued: bool,
 }
 
 impl Paragraph {
@@ -35,6 +41,8 @@ impl Paragraph {
             last: idx,
             text: line.text.clone(),
             pieces: vec![(idx, 0)],
+            col: 0,
+            glued: false,
         }
     }
 
@@ -47,7 +55,8 @@ impl Paragraph {
             .saturating_sub(1);
         let (line, off) = self.pieces[k];
         let piece_end = self.pieces.get(k + 1).map_or(total_chars, |&(_, o)| o);
-        (line, pos - off, piece_end)
+        let col = pos - off + if k == 0 { self.col } else { 0 };
+        (line, col, piece_end)
     }
 }
 
@@ -941,6 +950,8 @@ mod tests {
             last: 4,
             text: "组织开展".into(),
             pieces: vec![(3, 0), (4, 2)],
+            col: 0,
+            glued: false,
         };
         assert_eq!(p.locate(0, 4), (3, 0, 2));
         assert_eq!(p.locate(1, 4), (3, 1, 2));

@@ -888,3 +888,91 @@ fn synth_then_clean_then_eval_scores_the_run() {
         .unwrap();
     assert_eq!(again.status.code(), Some(2));
 }
+
+/// The seeds' text as one stream, line breaks gone: a page that lost its breaks.
+fn seeds_stream() -> String {
+    walkdir::WalkDir::new(fixtures().join("seeds"))
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .flat_map(|e| {
+            let text = fs::read_to_string(e.path()).unwrap();
+            text.lines()
+                .map(|l| l.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn a_page_long_line_is_searched_in_parts_and_written_as_one_line() {
+    // a.txt: a title, then 6,000 characters on one line. b.txt: one of its parts with a
+    // sentence added, so it is the longer copy and `--keep longest` keeps it (that
+    // part alone leaves a's line), between two paragraphs of other text, so b is no
+    // copy of a as a document. c.txt: a's page again with its first 30 characters cut,
+    // a copy of the whole document.
+    let stream: Vec<char> = seeds_stream().chars().collect();
+    let page: String = stream[..6000].iter().collect();
+    let other = |a: usize| stream[a..a + 400].iter().collect::<String>();
+    let cuts = zhclean::parts::cut_points(&page);
+    assert!(cuts.len() >= 4, "{} cuts", cuts.len());
+    let (from, to) = (cuts[1], cuts[2]);
+    let part = &page[from.0..to.0];
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(input.join("a.txt"), format!("标题\n{page}\n")).unwrap();
+    let b = format!("{}\n{part}会议到此结束。\n{}\n", other(9000), other(10000));
+    fs::write(input.join("b.txt"), b).unwrap();
+    let clipped: String = page.chars().skip(30).collect();
+    fs::write(input.join("c.txt"), format!("{clipped}\n")).unwrap();
+    let run = clean(&input, &["--keep", "longest", "--mask-style", "keep"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+
+    // a's page is still one line, with exactly the part b holds taken out.
+    let a = run.clean("a.txt").expect("a.txt is kept");
+    let lines: Vec<&str> = a.lines().collect();
+    assert_eq!(lines.len(), 2, "{} lines", lines.len());
+    assert_eq!(lines[0], "标题");
+    assert!(
+        lines[1] == format!("{}{}", &page[..from.0], &page[to.0..]),
+        "a's line is not its page without the part ({} of {} chars)",
+        lines[1].chars().count(),
+        page.chars().count()
+    );
+    assert!(run.clean("b.txt").is_some());
+    assert!(run.clean("c.txt").is_none(), "c.txt is a copy of a.txt");
+
+    // removed.jsonl names the part by its columns; c goes as whole lines.
+    let removed = run.jsonl("removed.jsonl");
+    let a_removed: Vec<&Value> = removed.iter().filter(|r| r["file"] == "a.txt").collect();
+    assert_eq!(a_removed.len(), 1, "{removed:?}");
+    assert_eq!(a_removed[0]["lines"], serde_json::json!([2, 2]));
+    assert_eq!(a_removed[0]["cols"], serde_json::json!([from.1, to.1]));
+    assert_eq!(a_removed[0]["reason"], "duplicate");
+    let c_removed: Vec<&Value> = removed.iter().filter(|r| r["file"] == "c.txt").collect();
+    assert_eq!(c_removed.len(), 1, "{removed:?}");
+    assert_eq!(c_removed[0]["lines"], serde_json::json!([1, 1]));
+    assert!(c_removed[0].get("cols").is_none());
+
+    // The part's cluster: a's member has the same columns; b's has none.
+    let clusters = run.jsonl("clusters.jsonl");
+    let id = &a_removed[0]["cluster"];
+    let cluster = clusters.iter().find(|c| &c["cluster"] == id).unwrap();
+    assert_eq!(cluster["level"], "paragraph");
+    let members = cluster["members"].as_array().unwrap();
+    let of = |f: &str| members.iter().find(|m| m["file"] == f).unwrap();
+    assert_eq!(of("a.txt")["cols"], serde_json::json!([from.1, to.1]));
+    assert!(of("b.txt").get("cols").is_none());
+    assert_eq!(
+        members[cluster["kept"].as_u64().unwrap() as usize]["file"],
+        "b.txt"
+    );
+    // Each part counts as a paragraph: a's title and parts, b's three, c's parts.
+    let s = run.summary();
+    assert_eq!(
+        s["counts"]["paragraphs"].as_u64().unwrap() as usize,
+        1 + cuts.len() + 1 + 3 + zhclean::parts::cut_points(&clipped).len() + 1
+    );
+}

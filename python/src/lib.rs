@@ -28,7 +28,7 @@ use zhclean::cli::{Cli, Command};
 use zhclean::cluster::{Cluster, Member};
 use zhclean::keep::Copy;
 use zhclean::pipeline::{self, Analyzed, FileRef, GroupCounts, PairVerifier, ParaView};
-use zhclean::report::{self, RunInfo};
+use zhclean::report::{self, Place, RunInfo};
 use zhclean::script::Script;
 use zhclean::walk::{self, Skipped, Source};
 
@@ -380,6 +380,7 @@ impl Engine {
         let mut p_hash = Vec::new();
         let mut p_searched = Vec::new();
         let mut p_trad = Vec::new();
+        let (mut p_col0, mut p_col1) = (Vec::new(), Vec::new());
         let mut p_tokens: Vec<Option<&[u32]>> = Vec::new();
         let mut p_keys: Vec<Option<&[u64]>> = Vec::new();
         for (fi, r) in idx.iter().zip(&results) {
@@ -414,6 +415,8 @@ impl Engine {
                         p_hash.push(p.key.key_hash);
                         p_searched.push(searched);
                         p_trad.push(p.script == Script::Traditional);
+                        p_col0.push(p.cols.map(|c| c[0]));
+                        p_col1.push(p.cols.map(|c| c[1]));
                         if searched {
                             p_tokens.push(f.para_tokens(p));
                             p_keys.push(f.band_keys_in_memory().map(|v| &v[k..k + bands]));
@@ -478,6 +481,8 @@ impl Engine {
                 ("key_hash", u64_col(p_hash)),
                 ("searched", Arc::new(BooleanArray::from(p_searched))),
                 ("traditional", Arc::new(BooleanArray::from(p_trad))),
+                ("first_col", Arc::new(UInt32Array::from(p_col0))),
+                ("last_col", Arc::new(UInt32Array::from(p_col1))),
                 (
                     "tokens",
                     list_col::<UInt32Type>(&p_tokens, DataType::UInt32),
@@ -644,6 +649,19 @@ impl Engine {
             Some(_) => Some(bools(&b, "traditional")?),
             None => None,
         };
+        // Optional (added within version 1): a part of a page-long paragraph's columns,
+        // null for every other member.
+        let col = |name: &str| -> PyResult<Option<&UInt32Array>> {
+            match b.column_by_name(name) {
+                None => Ok(None),
+                Some(c) => c
+                    .as_any()
+                    .downcast_ref::<UInt32Array>()
+                    .map(Some)
+                    .ok_or_else(|| value_err(format!("column '{name}' is not uint32"))),
+            }
+        };
+        let (col0, col1) = (col("first_col")?, col("last_col")?);
         let (ids, lines) = py.detach(|| -> PyResult<(Vec<u32>, Vec<String>)> {
             let (mut ids, mut lines) = (Vec::new(), Vec::new());
             for (c, rows) in runs(cluster)? {
@@ -664,7 +682,18 @@ impl Engine {
                     } else {
                         Script::Simplified
                     };
-                    (file.value(r).to_string(), [first[r], last[r]], script)
+                    let cols = match (col0, col1) {
+                        (Some(a), Some(b)) if a.is_valid(r) && b.is_valid(r) => {
+                            Some([a.value(r), b.value(r)])
+                        }
+                        _ => None,
+                    };
+                    Place {
+                        file: file.value(r).to_string(),
+                        lines: [first[r], last[r]],
+                        cols,
+                        script,
+                    }
                 };
                 let rec = pipeline::cluster_record(c, lvl, kept[rows.start], &members, place);
                 let mut buf = Vec::new();

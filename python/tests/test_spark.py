@@ -95,6 +95,14 @@ def test_synth_corpus_gives_the_same_outputs(session, tmp_path):
         check=True, capture_output=True,
     )
     corpus = tmp_path / "syn" / "corpus"
+    # A page that lost its line breaks, and a copy of its second half: searched in
+    # parts, so members with columns (`cols`) travel through Spark too.
+    stream = "".join(
+        line.strip() for p in sorted((FIXTURES / "seeds").glob("*.txt"))
+        for line in p.read_text(encoding="utf-8").splitlines()
+    )
+    (corpus / "long_page.txt").write_text(stream[:6000] + "\n", encoding="utf-8")
+    (corpus / "long_half.txt").write_text(stream[3000:6000] + "\n", encoding="utf-8")
     # Non-default flags travel to the workers too.
     rules = tmp_path / "rules.txt"
     rules.write_text("prefix:our-footer:责任编辑\nliteral:thanks:谢谢大家！\n", encoding="utf-8")
@@ -110,6 +118,7 @@ def test_synth_corpus_gives_the_same_outputs(session, tmp_path):
     assert summary["counts"]["clusters"]["document"] > 0
     assert summary["counts"]["clusters"]["paragraph"] > 100
     assert summary["counts"]["candidate_pairs_skipped"] > 0
+    assert '"cols"' in (tmp_path / "spark" / "report" / "clusters.jsonl").read_text()
 
 
 def test_no_duplicates_and_an_empty_folder(session, tmp_path):

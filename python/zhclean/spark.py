@@ -51,7 +51,8 @@ FILES_SCHEMA = (
     "traditional:boolean>>, "
     "paragraphs array<struct<para:bigint, doc:bigint, first_line:bigint, "
     "last_line:bigint, masks:bigint, key_chars:bigint, key_hash:bigint, searched:boolean, "
-    "traditional:boolean, tokens:array<int>, band_keys:array<bigint>, params_id:bigint>>"
+    "traditional:boolean, first_col:bigint, last_col:bigint, tokens:array<int>, "
+    "band_keys:array<bigint>, params_id:bigint>>"
 )
 PAIRS_SCHEMA = "a bigint, b bigint"
 CLUSTERS_SCHEMA = (
@@ -86,7 +87,8 @@ def analyze_partition(args, root):
             docs_col = _nest(n_docs, docs, ["doc", "first_line", "last_line", "traditional"])
             para_names = [
                 "para", "doc", "first_line", "last_line", "masks", "key_chars",
-                "key_hash", "searched", "traditional", "tokens", "band_keys", "params_id",
+                "key_hash", "searched", "traditional", "first_col", "last_col", "tokens",
+                "band_keys", "params_id",
             ]
             paras_col = _nest(n_paras, paras, para_names)
             yield pa.RecordBatch.from_arrays(
@@ -122,7 +124,7 @@ DOC_CLUSTER_TYPES = {
 RECORD_TYPES = {
     "cluster": U32, "kept": U32, "member": U32, "level": STR, "file": STR,
     "first_line": U32, "last_line": U32, "similarity": F64, "containment": pa.bool_(),
-    "traditional": pa.bool_(),
+    "traditional": pa.bool_(), "first_col": U32, "last_col": U32,
 }
 WRITE_TYPES = {
     "file_idx": U32, "rel_path": STR, "hash": U64, "encoding": STR, "n_paras": U32,
@@ -300,6 +302,8 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
             F.col("p.key_hash").alias("key_hash"),
             F.col("p.searched").alias("searched"),
             F.col("p.traditional").alias("traditional"),
+            F.col("p.first_col").alias("first_col"),
+            F.col("p.last_col").alias("last_col"),
             F.col("p.tokens").alias("tokens"),
             F.col("p.band_keys").alias("band_keys"),
             F.col("p.params_id").alias("params_id"),
@@ -313,6 +317,9 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         F.col("d.first_line").alias("first_line"),
         F.col("d.last_line").alias("last_line"),
         F.col("d.traditional").alias("traditional"),
+        # A document is whole lines.
+        F.lit(None).cast("bigint").alias("first_col"),
+        F.lit(None).cast("bigint").alias("last_col"),
     )
     paras.count()
     phases["2_analyze"] = time.time() - t
@@ -456,11 +463,11 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
     pc = para_clusters.join(F.broadcast(para_ids) if n_para < 1_000_000 else para_ids, "first")
     dc = doc_clusters.join(doc_ids, "first")
     rel = files.select("file_idx", F.col("rel_path").alias("file"))
-    place_cols = ["file_idx", "first_line", "last_line", "traditional"]
+    place_cols = ["file_idx", "first_line", "last_line", "traditional", "first_col", "last_col"]
     para_place = paras.select(F.col("pid").alias("member"), *place_cols)
     doc_place = docs.select(F.col("doc").alias("member"), *place_cols)
     cols = ["cluster", "kept", "member", "level", "file", "first_line", "last_line",
-            "similarity", "containment", "traditional"]
+            "similarity", "containment", "traditional", "first_col", "last_col"]
     records_in = (
         pc.join(para_place, "member").join(rel, "file_idx")
         .withColumn("level", F.lit("paragraph")).select(*cols)
