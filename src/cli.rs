@@ -176,9 +176,10 @@ pub struct CleanArgs {
     pub min_chars: usize,
 
     /// Candidate partners a paragraph is verified against on its own account: a pair is
-    /// verified when either side is among the other's first N candidates by id, so a
-    /// text that recurs in thousands of places costs about N per copy. What is skipped
-    /// is counted in summary.json (`candidate_pairs_skipped`).
+    /// verified when either side is among the other's first N candidates, those that
+    /// share the most LSH bands with it first (then the lowest ids), so a text that
+    /// recurs in thousands of places costs about N per copy. What is skipped is counted
+    /// in summary.json (`candidate_pairs_skipped`).
     #[arg(long, value_name = "N", default_value = "64")]
     pub max_partners: std::num::NonZeroUsize,
 

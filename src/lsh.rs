@@ -6,6 +6,8 @@
 //! positives (below the threshold) plus false negatives (above it) under the S-curve
 //! `1 - (1 - s^r)^b`. Band keys are stable across machines and versions.
 
+use rayon::slice::ParallelSliceMut;
+
 /// Probability that a pair of similarity `s` becomes a candidate.
 pub fn candidate_probability(s: f64, b: usize, r: usize) -> f64 {
     1.0 - (1.0 - s.powi(r as i32)).powi(b as i32)
@@ -83,10 +85,23 @@ pub fn sorted_entries(keys: &[u64], ids: &[u32]) -> Vec<(u64, u32)> {
     out
 }
 
-/// Merge the sorted, deduplicated `new` into the sorted, deduplicated `set`, in
-/// linear time (the candidate set grows band by band; sorting it again each time cost
-/// more than the bands themselves).
-pub fn merge_sorted(set: &mut Vec<(u32, u32)>, new: &[(u32, u32)]) {
+/// A candidate pair `(lo, hi)` and the number of bands it shares (of those whose bucket
+/// paired it): the more bands, the more of the two signatures agree.
+pub type Candidate = (u32, u32, u16);
+
+/// Count the sorted pairs of some bands into candidates (one per pair, with how many of
+/// those bands paired it).
+pub fn count_sorted(pairs: &[(u32, u32)]) -> Vec<Candidate> {
+    pairs
+        .chunk_by(|x, y| x == y)
+        .map(|run| (run[0].0, run[0].1, run.len().min(u16::MAX as usize) as u16))
+        .collect()
+}
+
+/// Merge the sorted candidates `new` into the sorted candidates `set`, in linear time,
+/// adding the band counts of a pair in both (the candidate set grows band by band;
+/// sorting it again each time cost more than the bands themselves).
+pub fn merge_sorted(set: &mut Vec<Candidate>, new: &[Candidate]) {
     if new.is_empty() {
         return;
     }
@@ -94,17 +109,18 @@ pub fn merge_sorted(set: &mut Vec<(u32, u32)>, new: &[(u32, u32)]) {
     let mut out = Vec::with_capacity(old.len() + new.len());
     let (mut i, mut j) = (0, 0);
     while i < old.len() && j < new.len() {
-        match old[i].cmp(&new[j]) {
+        let (x, y) = (old[i], new[j]);
+        match (x.0, x.1).cmp(&(y.0, y.1)) {
             std::cmp::Ordering::Less => {
-                out.push(old[i]);
+                out.push(x);
                 i += 1;
             }
             std::cmp::Ordering::Greater => {
-                out.push(new[j]);
+                out.push(y);
                 j += 1;
             }
             std::cmp::Ordering::Equal => {
-                out.push(old[i]);
+                out.push((x.0, x.1, x.2.saturating_add(y.2)));
                 i += 1;
                 j += 1;
             }
@@ -139,40 +155,43 @@ pub fn pairs_from_sorted(entries: &[(u64, u32)], out: &mut Vec<(u32, u32)>) {
 }
 
 /// Most candidate partners a paragraph is verified against on its own account, by
-/// default (`--max-partners`). At 64 no result changes on the 30 MB benchmark corpus
-/// (3 of its 41,157 candidate pairs are skipped); 48 changes some.
+/// default (`--max-partners`).
 pub const MAX_PARTNERS: usize = 64;
 
 /// Bound the candidate pairs by paragraph: a pair stays when either side is among the
-/// other's first `max` partners in id order. A text that recurs in N places gives each
-/// copy N - 1 candidates, N² in all; this keeps at most 2·max·N, every copy tied to
-/// the lowest ids of its text (a star, which union-find joins as one). `cands` is
-/// sorted and stays so; returns how many pairs were dropped. Nothing is dropped when
-/// no paragraph has more than `max` partners.
-pub fn cap_partners(cands: &mut Vec<(u32, u32)>, max: usize) -> usize {
+/// other's first `max` partners, the partners that share the most bands with it first
+/// (ties: the lower id). A text that recurs in N places gives each copy N - 1
+/// candidates, N² in all; this keeps at most 2·max·N, every copy tied to the copies
+/// whose signatures agree with its own the most. `cands` is sorted and stays so;
+/// returns how many pairs were dropped. Nothing is dropped when no paragraph has more
+/// than `max` partners.
+pub fn cap_partners(cands: &mut Vec<Candidate>, max: usize) -> usize {
     let top = cands
         .iter()
-        .map(|&(a, b)| a.max(b))
+        .map(|&(a, b, _)| a.max(b))
         .max()
         .map_or(0, |m| m as usize + 1);
     let mut degree = vec![0u32; top];
-    for &(a, b) in cands.iter() {
+    for &(a, b, _) in cands.iter() {
         degree[a as usize] += 1;
         degree[b as usize] += 1;
     }
     if degree.iter().all(|&d| d as usize <= max) {
         return 0;
     }
-    // Each pair from both ends, in (node, partner) order: a node's first `max` rows.
-    let mut ends: Vec<(u32, u32, u32)> = Vec::with_capacity(2 * cands.len());
-    for (k, &(a, b)) in cands.iter().enumerate() {
-        ends.push((a, b, k as u32));
-        ends.push((b, a, k as u32));
+    // Each pair from both ends, in (node, most bands, partner) order: a node's first
+    // `max` rows.
+    type End = (u32, std::cmp::Reverse<u16>, u32, u32);
+    let mut ends: Vec<End> = Vec::with_capacity(2 * cands.len());
+    for (k, &(a, b, hits)) in cands.iter().enumerate() {
+        let h = std::cmp::Reverse(hits);
+        ends.push((a, h, b, k as u32));
+        ends.push((b, h, a, k as u32));
     }
-    ends.sort_unstable();
+    ends.par_sort_unstable();
     let mut keep = vec![false; cands.len()];
     for run in ends.chunk_by(|x, y| x.0 == y.0) {
-        for &(_, _, k) in run.iter().take(max) {
+        for &(.., k) in run.iter().take(max) {
             keep[k as usize] = true;
         }
     }
@@ -190,30 +209,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn partners_are_capped_by_the_lowest_ids() {
-        // A clique of 10: with 3 partners each, every pair with a side among the
-        // other's three lowest partners stays.
-        let mut cands: Vec<(u32, u32)> = (0..10)
-            .flat_map(|a| (a + 1..10).map(move |b| (a, b)))
+    fn partners_are_capped_by_the_most_shared_bands_then_the_lowest_ids() {
+        // A clique of 10, every pair sharing one band but those with 9, which share 5:
+        // with 3 partners each, 9's pairs come first, then the lowest ids.
+        let mut cands: Vec<Candidate> = (0..10)
+            .flat_map(|a| (a + 1..10).map(move |b| (a, b, if b == 9 { 5 } else { 1 })))
             .collect();
         let all = cands.clone();
         assert_eq!(cap_partners(&mut cands.clone(), 9), 0);
         let dropped = cap_partners(&mut cands, 3);
         assert_eq!(dropped + cands.len(), all.len());
-        assert!(cands.windows(2).all(|w| w[0] < w[1]));
-        // Pairs with 0, 1 or 2 are in everyone's first three; (3, 4) is in neither's.
-        for &(a, b) in &all {
-            let first3 = |x: u32, y: u32| (0..10).filter(|&z| z != x).take(3).any(|z| z == y);
+        assert!(cands
+            .windows(2)
+            .all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)));
+        let first3 = |x: u32, y: u32| {
+            let mut p: Vec<(std::cmp::Reverse<u16>, u32)> = all
+                .iter()
+                .filter(|c| c.0 == x || c.1 == x)
+                .map(|c| (std::cmp::Reverse(c.2), if c.0 == x { c.1 } else { c.0 }))
+                .collect();
+            p.sort_unstable();
+            p.iter().take(3).any(|&(_, z)| z == y)
+        };
+        for &(a, b, h) in &all {
             assert_eq!(
-                cands.contains(&(a, b)),
+                cands.contains(&(a, b, h)),
                 first3(a, b) || first3(b, a),
                 "{a} {b}"
             );
         }
+        // 9 is everyone's first partner; (0, 1) is 0's second and stays; (3, 4) does not.
+        assert!(cands.iter().filter(|c| c.1 == 9).count() == 9);
+        assert!(cands.contains(&(0, 1, 1)));
+        assert!(!cands.contains(&(3, 4, 1)));
         // No paragraph over the cap: nothing changes.
-        let mut small = vec![(0, 1), (1, 2), (5, 9)];
+        let mut small = vec![(0, 1, 1), (1, 2, 1), (5, 9, 2)];
         assert_eq!(cap_partners(&mut small, 2), 0);
-        assert_eq!(small, [(0, 1), (1, 2), (5, 9)]);
+        assert_eq!(small, [(0, 1, 1), (1, 2, 1), (5, 9, 2)]);
     }
 
     proptest::proptest! {
@@ -243,18 +275,28 @@ mod tests {
     }
 
     #[test]
-    fn merge_sorted_is_sorted_union() {
-        let mut set = vec![(0, 1), (0, 5), (2, 3), (7, 9)];
-        merge_sorted(&mut set, &[(0, 0), (0, 5), (3, 4), (7, 9), (8, 9)]);
+    fn merge_sorted_is_sorted_union_with_band_counts_added() {
+        let mut set = vec![(0, 1, 1), (0, 5, 2), (2, 3, 1), (7, 9, 1)];
+        let new = count_sorted(&[(0, 0), (0, 5), (3, 4), (7, 9), (7, 9), (8, 9)]);
+        assert_eq!(new, [(0, 0, 1), (0, 5, 1), (3, 4, 1), (7, 9, 2), (8, 9, 1)]);
+        merge_sorted(&mut set, &new);
         assert_eq!(
             set,
-            [(0, 0), (0, 1), (0, 5), (2, 3), (3, 4), (7, 9), (8, 9)]
+            [
+                (0, 0, 1),
+                (0, 1, 1),
+                (0, 5, 3),
+                (2, 3, 1),
+                (3, 4, 1),
+                (7, 9, 3),
+                (8, 9, 1)
+            ]
         );
         merge_sorted(&mut set, &[]);
         assert_eq!(set.len(), 7);
         let mut empty = Vec::new();
-        merge_sorted(&mut empty, &[(1, 2)]);
-        assert_eq!(empty, [(1, 2)]);
+        merge_sorted(&mut empty, &[(1, 2, 1)]);
+        assert_eq!(empty, [(1, 2, 1)]);
     }
 
     #[test]

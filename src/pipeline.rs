@@ -1924,7 +1924,8 @@ fn group(
         lsh::pairs_from_sorted(&e, &mut out);
         Ok(out)
     };
-    let mut cands: Vec<(u32, u32)> = Vec::new();
+    // Each candidate counts the bands that paired it (a pair turns up once a band).
+    let mut cands: Vec<lsh::Candidate> = Vec::new();
     let per_round = rayon::current_num_threads().max(1) * 2;
     for first in (0..bands).step_by(per_round) {
         let round: Vec<Vec<(u32, u32)>> = (first..(first + per_round).min(bands))
@@ -1933,8 +1934,7 @@ fn group(
             .collect::<Result<_>>()?;
         let mut round = round.concat();
         round.par_sort_unstable();
-        round.dedup();
-        lsh::merge_sorted(&mut cands, &round);
+        lsh::merge_sorted(&mut cands, &lsh::count_sorted(&round));
     }
     cands.shrink_to_fit();
     drop(columns);
@@ -1955,7 +1955,7 @@ fn group(
         .par_iter()
         .map_init(
             || (PairVerifier::default(), Vec::new()),
-            |(pv, bytes), &(a, b)| -> Result<Option<(u32, u32)>> {
+            |(pv, bytes), &(a, b, _)| -> Result<Option<(u32, u32)>> {
                 let copy = pv.check(cfg, (a, b), |i, out| read(i, out, bytes))?;
                 Ok(copy.then_some((a, b)))
             },

@@ -338,18 +338,25 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         .where(F.size("ids") > 1)
         .select("ids")
     )
+    # A pair turns up once in each band whose bucket pairs it: the count is its bands.
     cands = (
-        buckets.mapInArrow(partition(args, root, "bucket_pairs", BUCKET_TYPES), PAIRS_SCHEMA).distinct().persist(disk)
+        buckets.mapInArrow(partition(args, root, "bucket_pairs", BUCKET_TYPES), PAIRS_SCHEMA)
+        .groupBy("a", "b")
+        .agg(F.count("*").alias("hits"))
+        .persist(disk)
     )
     candidate_pairs = cands.count()
     # Bounded partners, as the local run (zhclean::lsh::cap_partners): a pair stays when
-    # either side is among the other's first --max-partners partners by id.
+    # either side is among the other's first --max-partners partners, those sharing the
+    # most bands first, then the lowest ids.
     from pyspark.sql import Window
 
-    ends = cands.select(F.col("a").alias("x"), F.col("b").alias("y")).union(
-        cands.select(F.col("b").alias("x"), F.col("a").alias("y"))
+    ends = cands.select(F.col("a").alias("x"), F.col("b").alias("y"), "hits").union(
+        cands.select(F.col("b").alias("x"), F.col("a").alias("y"), "hits")
     )
-    first = ends.withColumn("r", F.row_number().over(Window.partitionBy("x").orderBy("y")))
+    first = ends.withColumn(
+        "r", F.row_number().over(Window.partitionBy("x").orderBy(F.desc("hits"), "y"))
+    )
     capped = (
         first.where(F.col("r") <= e.max_partners)
         .select(F.least("x", "y").alias("a"), F.greatest("x", "y").alias("b"))
