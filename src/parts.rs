@@ -99,7 +99,8 @@ pub fn cut_points(text: &str) -> Vec<At> {
             // The sentence ends after its run of end marks and closing quotes.
             let mut end = next;
             while let Some(d) = text[end.0..].chars().next() {
-                if !(is_sentence_end(d) || is_closer(d)) {
+                // (A run of end marks never carries a part past its longest.)
+                if !(is_sentence_end(d) || is_closer(d)) || end.1 - start.1 >= PART_MAX_CHARS {
                     break;
                 }
                 end = (end.0 + d.len_utf8(), end.1 + 1);

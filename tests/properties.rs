@@ -1,10 +1,19 @@
 //! Property tests of the text stages on arbitrary input (issue 19's "fuzzing as a
 //! habit"): no panic on any bytes or string, offsets inside their line, and output a
-//! function of the input. Case counts stay small for CI; `PROPTEST_CASES=100000 cargo
-//! test --release properties` runs them longer.
+//! function of the input. Case counts stay small for CI; `fuzz/properties.sh` runs them
+//! longer.
 
 use proptest::prelude::*;
 use zhclean::boilerplate::Boilerplate;
+
+/// `PROPTEST_CASES` when set (a longer run, `fuzz/properties.sh`), else `ci`: an
+/// explicit case count would otherwise override the variable.
+fn cases(ci: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(ci)
+}
 use zhclean::lines::split_lines;
 
 /// Text that looks like a scraped page: ideographs, masks, punctuation of both widths,
@@ -39,7 +48,7 @@ fn page() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
 
     /// Any bytes decode or are called binary, the same way twice; decoded text is the
     /// bytes' (for UTF-8 input, exactly).
@@ -126,6 +135,34 @@ proptest! {
         prop_assert_eq!(kept, text.clone());
     }
 
+    /// Any page glued into one line is cut into parts that cover it exactly, at char
+    /// boundaries, each of bounded length; a run of end marks or a text without any
+    /// sentence end is bounded too.
+    #[test]
+    fn parts_of_any_long_line(
+        pages in proptest::collection::vec(page(), 1..12),
+        run in 0usize..3000,
+        repeat in 1usize..40,
+    ) {
+        use zhclean::parts::{cut_points, LONG_CHARS, PART_MAX_CHARS, PART_MIN_CHARS};
+        let one: String = pages.concat().replace(['\n', '\r'], "");
+        let text = format!("{}{}", one.repeat(repeat), "。".repeat(run));
+        let n = text.chars().count();
+        let cuts = cut_points(&text);
+        prop_assert!(n > LONG_CHARS || cuts.is_empty());
+        let mut last = (0, 0);
+        for &(b, c) in &cuts {
+            prop_assert!(text.is_char_boundary(b));
+            prop_assert_eq!(text[..b].chars().count(), c);
+            prop_assert!(c - last.1 >= PART_MIN_CHARS && c - last.1 <= PART_MAX_CHARS);
+            last = (b, c);
+        }
+        if !cuts.is_empty() {
+            prop_assert!(n - last.1 >= PART_MIN_CHARS);
+            prop_assert!(n - last.1 <= PART_MAX_CHARS + PART_MIN_CHARS);
+        }
+    }
+
     /// The script fold keeps the length in characters and is idempotent.
     #[test]
     fn script_fold_of_any_string(text in page()) {
@@ -162,7 +199,7 @@ fn snapshot(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(ProptestConfig::with_cases(cases(12) / 20 + 12))]
 
     /// Whole runs on random small trees (pages, some copied, some in subfolders):
     /// `--jobs 1` and `--jobs 2` write the same bytes, and nothing is lost: every
@@ -170,9 +207,14 @@ proptest! {
     /// removed.jsonl.
     #[test]
     fn whole_runs_on_random_trees(
-        pages in proptest::collection::vec(page(), 1..6),
+        mut pages in proptest::collection::vec(page(), 1..6),
         copies in proptest::collection::vec(0usize..6, 0..4),
+        glue in 0usize..3,
     ) {
+        // Sometimes the first page is glued into one long line, searched in parts.
+        if glue == 0 {
+            pages[0] = pages[0].replace(['\n', '\r'], "").repeat(40);
+        }
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("in");
         std::fs::create_dir_all(input.join("sub")).unwrap();
