@@ -1,6 +1,7 @@
 //! Integration tests: the real binary on the fixtures, checking the reports' content.
 
 mod furniture_labelled;
+mod goldens;
 mod paragraphs_labelled;
 mod placeholders_table;
 mod properties;
