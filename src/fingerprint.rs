@@ -32,7 +32,7 @@ pub struct Scratch {
 }
 
 /// Fold a paragraph (masks already slotted) for segmentation: its NFKC form (width
-/// folding), every ideograph in its simplified form ([`script`](crate::script), so a
+/// folding), every ideograph in its simplified form ([`crate::script`], so a
 /// traditional-character mirror keys like its original). Returns the counts of
 /// script-only characters seen, which tell the paragraph's script.
 ///

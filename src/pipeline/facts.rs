@@ -1,0 +1,183 @@
+//! What the analyze phase keeps of a file and its paragraphs ([`FileFacts`],
+//! [`ParaFacts`]) and what it hands on ([`Analyzed`], [`FileRef`]).
+
+use super::*;
+
+/// Stages timed inside the per-file work. `text_stages` is [`prepare`] (lines,
+/// furniture, structure and mask detection); `placeholders` is slotting the masks and
+/// width folding for the fingerprint.
+pub(super) const STAGES: [&str; 7] = [
+    "read",
+    "decode",
+    "text_stages",
+    "placeholders",
+    "segment",
+    "fingerprint",
+    "minhash",
+];
+
+/// What the run returns to the caller.
+#[derive(Debug)]
+pub struct Outcome {
+    pub summary: Summary,
+    /// Files that failed (the exit status is 1 when this or `decode_errors` is non-zero).
+    pub failed: usize,
+    /// Staging folders left in OUT by interrupted runs, removed by this one.
+    pub cleared: Vec<std::path::PathBuf>,
+}
+
+/// Per-paragraph facts kept between phases.
+#[derive(Debug, Clone)]
+pub struct ParaFacts {
+    /// Document of the paragraph (index in its file).
+    pub doc: u32,
+    /// First and last line numbers (1-based).
+    pub lines: [u32; 2],
+    /// Columns within those lines of a part of a page-long paragraph ([`parts::cols`]).
+    pub cols: Option<[u32; 2]>,
+    /// Masked placeholders in the paragraph.
+    pub masks: u32,
+    pub key: KeyFacts,
+    /// The script the paragraph is written in (its key is folded to simplified).
+    pub script: script::Script,
+    /// Start and length of the paragraph's key tokens in its file's [`FileTokens`]
+    /// (empty unless the paragraph takes part in the search).
+    pub tokens: [u32; 2],
+}
+
+/// Line range of a document, and its script (that of most of its paragraphs).
+#[derive(Debug, Clone)]
+pub struct DocFacts {
+    pub lines: [u32; 2],
+    pub script: script::Script,
+}
+
+/// What the analyze phase keeps of a file.
+#[derive(Debug, Clone)]
+pub struct FileFacts {
+    pub rel_path: String,
+    /// xxh3 of the file's bytes: the write phase checks the file did not change.
+    pub hash: u64,
+    pub bytes: u64,
+    pub encoding: &'static str,
+    pub decode_issue: Option<DecodeIssue>,
+    pub n_lines: usize,
+    pub docs: Vec<DocFacts>,
+    pub paras: Vec<ParaFacts>,
+    /// Band keys of the searched paragraphs, `bands` per paragraph, in paragraph order.
+    pub band_keys: FileKeys,
+    /// Key tokens of the searched paragraphs, one after another.
+    pub tokens: FileTokens,
+    pub(super) stage_ns: [u64; STAGES.len()],
+    /// The file's text stages, or their furniture and masks, kept for the write phase
+    /// while the run's budgets for them last (see [`Engine::keep_prepared`]);
+    /// otherwise it reads and prepares the file again.
+    pub(super) kept: Option<Kept>,
+}
+
+/// A file's key tokens: in memory, or spilled to a [`Spill`] (the local run keeps all
+/// but the first [`TOKEN_MEMORY_BUDGET`] bytes of them on disk between the phases,
+/// since they are the largest per-paragraph data).
+#[derive(Debug, Clone)]
+pub enum FileTokens {
+    Memory(Vec<u32>),
+    /// At this byte offset of the spill file.
+    Spilled(u64),
+}
+
+/// A file's band keys: in memory, or spilled to a [`Spill`] (the local run keeps all
+/// but the first [`KEY_MEMORY_BUDGET`] bytes of them on disk until the candidates are
+/// found).
+#[derive(Debug, Clone)]
+pub enum FileKeys {
+    Memory(Vec<u64>),
+    /// At this byte offset of the spill file.
+    Spilled(u64),
+}
+
+impl FileFacts {
+    /// The key tokens of paragraph `p` of this file, if they are in memory.
+    pub fn para_tokens(&self, p: &ParaFacts) -> Option<&[u32]> {
+        match &self.tokens {
+            FileTokens::Memory(v) => {
+                Some(&v[p.tokens[0] as usize..(p.tokens[0] + p.tokens[1]) as usize])
+            }
+            FileTokens::Spilled(_) => None,
+        }
+    }
+
+    /// The file's band keys, if they are in memory.
+    pub fn band_keys_in_memory(&self) -> Option<&[u64]> {
+        match &self.band_keys {
+            FileKeys::Memory(v) => Some(v),
+            FileKeys::Spilled(_) => None,
+        }
+    }
+
+    /// The file's share of `summary.json`.
+    pub fn summary(&self, min_chars: usize) -> FileSummary {
+        FileSummary {
+            bytes: self.bytes,
+            lines: self.n_lines,
+            documents: self.docs.len(),
+            paragraphs: self.paras.len(),
+            paragraphs_searched: self
+                .paras
+                .iter()
+                .filter(|p| p.key.key_chars as usize >= min_chars)
+                .count(),
+            encoding: self.encoding.to_string(),
+            decode_issue: self.decode_issue.clone(),
+        }
+    }
+
+    /// What the write phase needs to find the file again.
+    pub fn file_ref(&self) -> FileRef<'_> {
+        FileRef {
+            rel_path: &self.rel_path,
+            hash: self.hash,
+            encoding: self.encoding,
+            paragraphs: self.paras.len(),
+        }
+    }
+}
+
+/// A file as the write phase finds it again.
+#[derive(Debug, Clone, Copy)]
+pub struct FileRef<'a> {
+    pub rel_path: &'a str,
+    pub hash: u64,
+    pub encoding: &'a str,
+    pub paragraphs: usize,
+}
+
+impl FileRef<'_> {
+    /// The file, failed for `reason`.
+    pub(super) fn skipped(&self, reason: String) -> Skipped {
+        Skipped {
+            file: self.rel_path.to_string(),
+            reason,
+        }
+    }
+}
+
+/// A file's share of `summary.json` from the analyze phase.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileSummary {
+    pub bytes: u64,
+    pub lines: usize,
+    pub documents: usize,
+    pub paragraphs: usize,
+    pub paragraphs_searched: usize,
+    pub encoding: String,
+    pub decode_issue: Option<DecodeIssue>,
+}
+
+/// The result of analysing one file.
+pub enum Analyzed {
+    Done(Box<FileFacts>),
+    /// Passed over (binary).
+    Skipped(Skipped),
+    /// Could not be read.
+    Failed(Skipped),
+}
