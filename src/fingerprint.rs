@@ -23,6 +23,15 @@ pub struct KeyFacts {
     pub key_hash: u64,
 }
 
+impl KeyFacts {
+    /// Does the paragraph take part in the search (`--min-chars`)? Shorter ones are
+    /// never fingerprinted, compared or removed as copies.
+    #[inline]
+    pub fn searched(&self, min_chars: usize) -> bool {
+        self.key_chars as usize >= min_chars
+    }
+}
+
 /// Reused buffers, one per thread.
 #[derive(Debug, Default)]
 pub struct Scratch {

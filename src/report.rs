@@ -18,6 +18,45 @@ use crate::error::{Error, Result};
 use crate::placeholders::Kind;
 use crate::walk::Skipped;
 
+/// The level of a cluster: copies of a paragraph, or of a whole document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Paragraph,
+    Document,
+}
+
+impl Level {
+    /// Its name in the reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Paragraph => "paragraph",
+            Level::Document => "document",
+        }
+    }
+
+    /// The level a report names.
+    pub fn parse(name: &str) -> Option<Level> {
+        match name {
+            "paragraph" => Some(Level::Paragraph),
+            "document" => Some(Level::Document),
+            _ => None,
+        }
+    }
+}
+
+/// Why lines did not reach `clean/` as they were (`removed.jsonl`'s `reason`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reason {
+    /// Site furniture, with the rule that found it.
+    Boilerplate,
+    /// A copy of what a cluster keeps elsewhere.
+    Duplicate,
+    /// Nothing left after cleaning.
+    Empty,
+}
+
 /// Round a similarity for reports (4 decimals).
 pub fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
@@ -57,7 +96,7 @@ pub struct Place {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ClusterRecord {
     pub cluster: u32,
-    pub level: &'static str,
+    pub level: Level,
     pub kept: usize,
     /// `["simplified", "traditional"]` when the members differ in script (a mirror in
     /// traditional characters); absent otherwise.
@@ -130,7 +169,7 @@ pub struct RemovedRecord<'a> {
     /// As [`ClusterMember::cols`]: only this part of the lines was removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cols: Option<[u32; 2]>,
-    pub reason: &'static str,
+    pub reason: Reason,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -22,6 +22,10 @@ pub struct Source {
     pub path: PathBuf,
 }
 
+/// The reason a file that is not text is skipped with (`summary.json` counts these
+/// files among `files`; other skips are not files of the corpus).
+pub const BINARY: &str = "binary";
+
 /// A path that was passed over, and why.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Skipped {

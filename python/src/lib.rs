@@ -404,7 +404,7 @@ impl Engine {
                     }
                     let mut k = 0;
                     for (pi, p) in f.paras.iter().enumerate() {
-                        let searched = p.key.key_chars as usize >= min_chars;
+                        let searched = p.key.searched(min_chars);
                         p_file.push(*fi);
                         p_para.push(pi as u32);
                         p_doc.push(p.doc);
@@ -665,11 +665,9 @@ impl Engine {
         let (ids, lines) = py.detach(|| -> PyResult<(Vec<u32>, Vec<String>)> {
             let (mut ids, mut lines) = (Vec::new(), Vec::new());
             for (c, rows) in runs(cluster)? {
-                let lvl: &'static str = match level.value(rows.start) {
-                    "paragraph" => "paragraph",
-                    "document" => "document",
-                    other => return Err(value_err(format!("unknown level '{other}'"))),
-                };
+                let name = level.value(rows.start);
+                let lvl = report::Level::parse(name)
+                    .ok_or_else(|| value_err(format!("unknown level '{name}'")))?;
                 let members: Vec<Member> = rows
                     .clone()
                     .map(|r| (member[r], sim[r], cont.value(r)))

@@ -58,7 +58,7 @@ pub(super) struct ReadFile {
     /// The read and its decoding (the text itself dropped: `prep` holds it as lines).
     pub(super) read: ReadBytes,
     pub(super) prep: Prepared,
-    pub(super) stage_ns: [u64; STAGES.len()],
+    pub(super) stage_ns: StageNs,
 }
 
 /// Per-thread scratch buffers.
@@ -84,10 +84,10 @@ pub(super) struct ReadBytes {
 pub(super) fn read_decode(
     src: &Source,
     forced: Option<&'static encoding_rs::Encoding>,
-    stage_ns: &mut [u64],
+    stage_ns: &mut StageNs,
 ) -> std::result::Result<ReadBytes, Analyzed> {
     let (bytes, read_ns) = prefetch::read_timed(&src.path);
-    stage_ns[0] += read_ns;
+    stage_ns[Stage::Read] += read_ns;
     decode_read(src, bytes, forced, stage_ns)
 }
 
@@ -96,7 +96,7 @@ pub(super) fn decode_read(
     src: &Source,
     bytes: std::io::Result<Vec<u8>>,
     forced: Option<&'static encoding_rs::Encoding>,
-    stage_ns: &mut [u64],
+    stage_ns: &mut StageNs,
 ) -> std::result::Result<ReadBytes, Analyzed> {
     let bytes = bytes.map_err(|e| {
         Analyzed::Failed(Skipped {
@@ -109,10 +109,10 @@ pub(super) fn decode_read(
     let dec = decode::decode_owned(bytes, forced).map_err(|NotText::Binary| {
         Analyzed::Skipped(Skipped {
             file: src.rel_path.clone(),
-            reason: "binary".into(),
+            reason: walk::BINARY.into(),
         })
     })?;
-    stage_ns[1] += ns(t);
+    stage_ns[Stage::Decode] += ns(t);
     Ok(ReadBytes { hash, len, dec })
 }
 
@@ -227,14 +227,14 @@ impl Engine {
         bytes: std::io::Result<Vec<u8>>,
         read_ns: u64,
     ) -> std::result::Result<ReadFile, Analyzed> {
-        let mut stage_ns = [0u64; STAGES.len()];
-        stage_ns[0] = read_ns;
+        let mut stage_ns = StageNs::default();
+        stage_ns[Stage::Read] = read_ns;
         let _big = release::Big::new(bytes.as_ref().map_or(0, |b| b.len() as u64));
         let mut read = decode_read(src, bytes, self.cfg.encoding, &mut stage_ns)?;
         let t = Instant::now();
         let lines = split_lines(&std::mem::take(&mut read.dec.text));
         let prep = prepare_lines(lines, &self.boiler, self.cfg.keep_boilerplate);
-        stage_ns[2] += ns(t);
+        stage_ns[Stage::TextStages] += ns(t);
         Ok(ReadFile {
             read,
             prep,
@@ -310,7 +310,7 @@ impl Engine {
                 fingerprint::normalize_into(&slotted, &mut sc.norm)
             };
             let script = seen.script();
-            stage_ns[3] += ns(t);
+            stage_ns[Stage::Placeholders] += ns(t);
             let text_hash = xxh3_128(sc.norm.as_bytes());
             let (tokens_at, keys_at) = (file_tokens.len(), band_keys.len());
             if let Some(key) = self.memo.as_ref().and_then(|m| {
@@ -335,7 +335,7 @@ impl Engine {
                 ),
                 None => words.push((sc.norm.as_str(), "")),
             }
-            stage_ns[4] += ns(t);
+            stage_ns[Stage::Segment] += ns(t);
             let t = Instant::now();
             let key = fingerprint::key_tokens(
                 &words,
@@ -343,14 +343,14 @@ impl Engine {
                 matches!(self.cfg.shingle, ShingleKind::Char(_)),
                 &mut sc.fp,
             );
-            stage_ns[5] += ns(t);
+            stage_ns[Stage::Fingerprint] += ns(t);
             let mut tokens = [file_tokens.len() as u32, 0];
-            if key.key_chars as usize >= self.cfg.min_chars {
+            if key.searched(self.cfg.min_chars) {
                 // Only a searched paragraph needs shingles, and MinHash no sorted set.
                 let t = Instant::now();
                 let n = self.cfg.shingle.size();
                 fingerprint::shingle_hashes(&sc.fp.tokens, n, &mut sc.shingles);
-                stage_ns[5] += ns(t);
+                stage_ns[Stage::Fingerprint] += ns(t);
                 let t = Instant::now();
                 self.hasher.signature_into(&sc.shingles, &mut sc.sig);
                 for b in 0..self.bands {
@@ -361,7 +361,7 @@ impl Engine {
                 }
                 file_tokens.extend_from_slice(&sc.fp.tokens);
                 tokens[1] = sc.fp.tokens.len() as u32;
-                stage_ns[6] += ns(t);
+                stage_ns[Stage::Minhash] += ns(t);
             }
             if let Some(m) = &self.memo {
                 let (tokens, band_keys) = (&file_tokens[tokens_at..], &band_keys[keys_at..]);

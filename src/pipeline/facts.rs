@@ -3,18 +3,76 @@
 
 use super::*;
 
-/// Stages timed inside the per-file work. `text_stages` is [`prepare`] (lines,
-/// furniture, structure and mask detection); `placeholders` is slotting the masks and
+/// Stages timed inside the per-file work. `TextStages` is [`prepare`] (lines,
+/// furniture, structure and mask detection); `Placeholders` is slotting the masks and
 /// width folding for the fingerprint.
-pub(super) const STAGES: [&str; 7] = [
-    "read",
-    "decode",
-    "text_stages",
-    "placeholders",
-    "segment",
-    "fingerprint",
-    "minhash",
-];
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Read,
+    Decode,
+    TextStages,
+    Placeholders,
+    Segment,
+    Fingerprint,
+    Minhash,
+}
+
+impl Stage {
+    /// Every stage, in the order `summary.json` lists them.
+    pub const ALL: [Stage; 7] = [
+        Stage::Read,
+        Stage::Decode,
+        Stage::TextStages,
+        Stage::Placeholders,
+        Stage::Segment,
+        Stage::Fingerprint,
+        Stage::Minhash,
+    ];
+
+    /// Its name in `summary.json`'s `stage_cpu_seconds`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Read => "read",
+            Stage::Decode => "decode",
+            Stage::TextStages => "text_stages",
+            Stage::Placeholders => "placeholders",
+            Stage::Segment => "segment",
+            Stage::Fingerprint => "fingerprint",
+            Stage::Minhash => "minhash",
+        }
+    }
+}
+
+/// Nanoseconds spent in each [`Stage`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StageNs([u64; Stage::ALL.len()]);
+
+impl StageNs {
+    /// Add another file's times.
+    pub fn add(&mut self, other: &StageNs) {
+        for (s, v) in self.0.iter_mut().zip(other.0) {
+            *s += v;
+        }
+    }
+
+    /// `(name, nanoseconds)` of every stage, in order.
+    pub fn named(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        Stage::ALL.iter().map(|&s| (s.name(), self[s]))
+    }
+}
+
+impl std::ops::Index<Stage> for StageNs {
+    type Output = u64;
+    fn index(&self, s: Stage) -> &u64 {
+        &self.0[s as usize]
+    }
+}
+
+impl std::ops::IndexMut<Stage> for StageNs {
+    fn index_mut(&mut self, s: Stage) -> &mut u64 {
+        &mut self.0[s as usize]
+    }
+}
 
 /// What the run returns to the caller.
 #[derive(Debug)]
@@ -68,7 +126,7 @@ pub struct FileFacts {
     pub band_keys: FileKeys,
     /// Key tokens of the searched paragraphs, one after another.
     pub tokens: FileTokens,
-    pub(super) stage_ns: [u64; STAGES.len()],
+    pub(super) stage_ns: StageNs,
     /// The file's text stages, or their furniture and masks, kept for the write phase
     /// while the run's budgets for them last (see [`Engine::keep_prepared`]);
     /// otherwise it reads and prepares the file again.
@@ -124,7 +182,7 @@ impl FileFacts {
             paragraphs_searched: self
                 .paras
                 .iter()
-                .filter(|p| p.key.key_chars as usize >= min_chars)
+                .filter(|p| p.key.searched(min_chars))
                 .count(),
             encoding: self.encoding.to_string(),
             decode_issue: self.decode_issue.clone(),

@@ -397,7 +397,7 @@ pub(super) fn group(
         }
         for p in &f.paras {
             paras.push((p, fi as u32, base + p.doc));
-            if p.key.key_chars as usize >= cfg.min_chars {
+            if p.key.searched(cfg.min_chars) {
                 keys_of.push(Some((fi as u32, kpos)));
                 kpos += bands as u32;
             } else {
@@ -607,7 +607,7 @@ pub(super) fn group(
     let mut records = Vec::new();
     let mut para_removed = vec![None; n];
     emit_clusters(
-        "paragraph",
+        Level::Paragraph,
         para_clusters,
         0,
         &mut para_removed,
@@ -624,7 +624,7 @@ pub(super) fn group(
     );
     let base = records.len() as u32;
     emit_clusters(
-        "document",
+        Level::Document,
         doc_clusters,
         base,
         &mut doc_removed,
@@ -676,7 +676,7 @@ pub fn order_clusters(clusters: &mut [Cluster]) {
 /// member's file and line range.
 pub fn cluster_record(
     cid: u32,
-    level: &'static str,
+    level: Level,
     kept: u32,
     members: &[Member],
     place: impl Fn(u32) -> Place,
@@ -710,7 +710,7 @@ pub fn cluster_record(
 /// Number `clusters` from `base` in order of their first member, mark every non-kept
 /// member as removed by its cluster, and push the records.
 pub(super) fn emit_clusters(
-    level: &'static str,
+    level: Level,
     mut clusters: Vec<Cluster>,
     base: u32,
     removed: &mut [Option<u32>],

@@ -204,13 +204,11 @@ fn run_in_pool(
     // The write phase finds files again by their facts' relative paths.
     drop(w.sources);
     let mut files: Vec<FileFacts> = Vec::with_capacity(analyzed.len());
-    let mut stage_ns = [0u64; STAGES.len()];
+    let mut stage_ns = StageNs::default();
     for a in analyzed {
         match a {
             Analyzed::Done(f) => {
-                for (s, v) in stage_ns.iter_mut().zip(f.stage_ns) {
-                    *s += v;
-                }
+                stage_ns.add(&f.stage_ns);
                 files.push(*f);
             }
             Analyzed::Skipped(s) => totals.skipped(s),
@@ -323,9 +321,8 @@ fn run_in_pool(
         threads,
         wall_seconds: t_all.elapsed().as_secs_f64(),
         phase_seconds: phase,
-        stage_cpu_seconds: STAGES
-            .iter()
-            .zip(stage_ns)
+        stage_cpu_seconds: stage_ns
+            .named()
             .map(|(s, v)| (s.to_string(), Duration::from_nanos(v).as_secs_f64()))
             .collect(),
     };
@@ -363,8 +360,8 @@ impl Decisions {
         let mut clusters = PerLevel::default();
         for r in &self.records {
             match r.level {
-                "paragraph" => clusters.paragraph += 1,
-                _ => clusters.document += 1,
+                Level::Paragraph => clusters.paragraph += 1,
+                Level::Document => clusters.document += 1,
             }
         }
         GroupCounts {
@@ -455,7 +452,7 @@ impl Totals {
             + summary
                 .skipped
                 .iter()
-                .filter(|s| s.reason == "binary")
+                .filter(|s| s.reason == walk::BINARY)
                 .count();
         summary.options = report::Options {
             shingle: cfg.shingle.to_string(),
@@ -508,7 +505,7 @@ mod tests {
                 .collect(),
             band_keys: FileKeys::Memory(Vec::new()),
             tokens: FileTokens::Memory(tokens),
-            stage_ns: [0; STAGES.len()],
+            stage_ns: StageNs::default(),
             kept: None,
         }
     }

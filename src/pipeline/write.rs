@@ -66,7 +66,7 @@ impl Engine {
             rel_path: f.rel_path.to_string(),
             path: cfg.input.join(f.rel_path),
         };
-        let mut stage_ns = [0u64; STAGES.len()];
+        let mut stage_ns = StageNs::default();
         // The analyze phase already chose the encoding: no second detection. (UTF-8 is
         // detected again because its strict check is cheaper than a forced decode.)
         let forced = cfg.encoding.or_else(|| {
@@ -254,7 +254,7 @@ impl Engine {
                     file: f.rel_path,
                     lines,
                     cols: Some(cols),
-                    reason: "duplicate",
+                    reason: Reason::Duplicate,
                     rule: None,
                     cluster: Some(c),
                     kept: None,
@@ -279,7 +279,7 @@ impl Engine {
                         file: f.rel_path,
                         lines,
                         cols: None,
-                        reason: "empty",
+                        reason: Reason::Empty,
                         rule: Some("blank-line"),
                         cluster: None,
                         kept: None,
@@ -292,7 +292,7 @@ impl Engine {
                         file: f.rel_path,
                         lines,
                         cols: None,
-                        reason: "boilerplate",
+                        reason: Reason::Boilerplate,
                         rule: Some(boiler.names()[r as usize].as_str()),
                         cluster: None,
                         kept: cfg.keep_boilerplate.then_some(true),
@@ -302,7 +302,7 @@ impl Engine {
                     file: f.rel_path,
                     lines,
                     cols: None,
-                    reason: "duplicate",
+                    reason: Reason::Duplicate,
                     rule: None,
                     cluster: Some(c),
                     kept: None,
