@@ -368,84 +368,121 @@ impl ParaView for RunView<'_> {
 }
 
 /// The group phase: candidates, verification, clusters, documents, keep decisions.
-pub(super) fn group(
-    engine: &Engine,
-    files: &[FileFacts],
-    keys: Vec<FileKeys>,
-    spill: &Spill,
-    spill_dir: &Path,
-) -> Result<Decisions> {
-    let cfg = engine.config();
-    let (bands, _) = engine.bands_rows();
-    // Global ids.
+/// Global ids of one run: every paragraph with its file and global document, the
+/// documents' files, lines and scripts, and where a searched paragraph's band keys are.
+pub(super) struct Ids<'a> {
+    /// `(facts, file, global document)` by global paragraph id.
+    pub(super) paras: Vec<(&'a ParaFacts, u32, u32)>,
+    pub(super) doc_file: Vec<u32>,
+    pub(super) doc_lines: Vec<[u32; 2]>,
+    pub(super) doc_script: Vec<script::Script>,
+    /// Where each searched paragraph's band keys start: file, offset in its keys.
+    pub(super) keys_of: Vec<Option<(u32, u32)>>,
+    /// Band keys of each file.
+    pub(super) keys_len: Vec<u32>,
+    /// The searched paragraphs' ids, ascending.
+    pub(super) searched: Vec<u32>,
+}
+
+/// Step 1: number the run's paragraphs and documents.
+pub(super) fn ids(files: &[FileFacts], min_chars: usize, bands: usize) -> Ids<'_> {
     let total: usize = files.iter().map(|f| f.paras.len()).sum();
-    let mut paras: Vec<(&ParaFacts, u32 /*file*/, u32 /*global doc*/)> = Vec::with_capacity(total);
-    let mut doc_file: Vec<u32> = Vec::new();
-    let mut doc_lines: Vec<[u32; 2]> = Vec::new();
-    let mut doc_script: Vec<script::Script> = Vec::new();
-    // Where each searched paragraph's band keys start: file, offset in its keys.
-    let mut keys_of: Vec<Option<(u32, u32)>> = Vec::with_capacity(total);
-    // Band keys of each file.
-    let mut keys_len: Vec<u32> = Vec::with_capacity(files.len());
+    let mut ids = Ids {
+        paras: Vec::with_capacity(total),
+        doc_file: Vec::new(),
+        doc_lines: Vec::new(),
+        doc_script: Vec::new(),
+        keys_of: Vec::with_capacity(total),
+        keys_len: Vec::with_capacity(files.len()),
+        searched: Vec::new(),
+    };
     for (fi, f) in files.iter().enumerate() {
         let mut kpos = 0;
-        let base = doc_file.len() as u32;
+        let base = ids.doc_file.len() as u32;
         for d in &f.docs {
-            doc_file.push(fi as u32);
-            doc_lines.push(d.lines);
-            doc_script.push(d.script);
+            ids.doc_file.push(fi as u32);
+            ids.doc_lines.push(d.lines);
+            ids.doc_script.push(d.script);
         }
         for p in &f.paras {
-            paras.push((p, fi as u32, base + p.doc));
-            if p.key.searched(cfg.min_chars) {
-                keys_of.push(Some((fi as u32, kpos)));
+            ids.paras.push((p, fi as u32, base + p.doc));
+            if p.key.searched(min_chars) {
+                ids.keys_of.push(Some((fi as u32, kpos)));
                 kpos += bands as u32;
             } else {
-                keys_of.push(None);
+                ids.keys_of.push(None);
             }
         }
-        keys_len.push(kpos);
+        ids.keys_len.push(kpos);
     }
-    let n = paras.len();
-    let searched: Vec<u32> = (0..n as u32)
-        .filter(|&i| keys_of[i as usize].is_some())
+    ids.searched = (0..ids.paras.len() as u32)
+        .filter(|&i| ids.keys_of[i as usize].is_some())
         .collect();
+    ids
+}
 
-    // Exact-key fast path: identical keys are one group; only its first member is banded.
-    let mut by_key: Vec<(u64, u32)> = searched
+/// Exact groups: searched paragraphs with identical keys.
+pub(super) struct Exact {
+    /// Joined so far: each exact group.
+    pub(super) uf: UnionFind,
+    /// The first member of each group, the only one banded.
+    pub(super) reps: Vec<u32>,
+    /// The representative of each searched paragraph (`u32::MAX` for the others).
+    pub(super) group_of: Vec<u32>,
+    /// Members of each exact group of more than one (by representative).
+    pub(super) group_members: BTreeMap<u32, Vec<u32>>,
+}
+
+/// Step 2: the exact-key fast path. Identical keys are one group; only its first member
+/// is banded.
+pub(super) fn exact_groups(ids: &Ids) -> Exact {
+    let n = ids.paras.len();
+    let mut by_key: Vec<(u64, u32)> = ids
+        .searched
         .iter()
-        .map(|&i| (paras[i as usize].0.key.key_hash, i))
+        .map(|&i| (ids.paras[i as usize].0.key.key_hash, i))
         .collect();
     by_key.par_sort_unstable();
-    let mut uf = UnionFind::new(n);
-    let mut reps = Vec::new();
-    let mut group_of = vec![u32::MAX; n];
-    // Members of each exact group of more than one (by representative).
-    let mut group_members: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    let mut ex = Exact {
+        uf: UnionFind::new(n),
+        reps: Vec::new(),
+        group_of: vec![u32::MAX; n],
+        group_members: BTreeMap::new(),
+    };
     for g in by_key.chunk_by(|a, b| a.0 == b.0) {
-        reps.push(g[0].1);
+        ex.reps.push(g[0].1);
         if g.len() > 1 {
-            group_members.insert(g[0].1, g.iter().map(|&(_, m)| m).collect());
+            ex.group_members
+                .insert(g[0].1, g.iter().map(|&(_, m)| m).collect());
         }
         for &(_, m) in g {
-            uf.union(g[0].1, m);
-            group_of[m as usize] = g[0].1;
+            ex.uf.union(g[0].1, m);
+            ex.group_of[m as usize] = g[0].1;
         }
     }
-    drop(by_key);
+    ex
+}
 
-    // LSH candidates among group representatives. Bands are taken a few at a time and
-    // merged into the sorted, deduplicated set, since a near-identical pair turns up in
-    // most bands and all bands' pairs at once would need many times the final set. The
-    // representatives' keys are first laid out one column per band (on disk when the
-    // files' keys were spilled), so a round reads only its own bands.
-    let mut rep_ids = reps;
-    rep_ids.sort_unstable();
+/// Step 3: LSH candidates among the group representatives `reps`, each with the bands
+/// that paired it. Bands are taken a few at a time and merged into the sorted set,
+/// since a near-identical pair turns up in most bands and all bands' pairs at once would
+/// need many times the final set. The representatives' keys are first laid out one
+/// column per band (on disk when the files' keys were spilled), so a round reads only
+/// its own bands.
+pub(super) fn candidates(
+    ids: &Ids,
+    mut reps: Vec<u32>,
+    keys: Vec<FileKeys>,
+    bands: usize,
+    spill: &Spill,
+    spill_dir: &Path,
+) -> Result<Vec<lsh::Candidate>> {
+    reps.sort_unstable();
     let io = |e| Error::io(spill_dir, e);
     let columns = band_columns(
-        &rep_ids,
-        &keys_of,
-        &keys_len,
+        &reps,
+        &ids.keys_of,
+        &ids.keys_len,
         keys,
         (bands, COLUMN_CHUNK),
         spill,
@@ -454,13 +491,12 @@ pub(super) fn group(
     let band_pairs = |b: usize| -> Result<Vec<(u32, u32)>> {
         let mut bytes = Vec::new();
         let column = columns.band(b, spill, &mut bytes).map_err(io)?;
-        let e = lsh::sorted_entries(&column, &rep_ids);
+        let e = lsh::sorted_entries(&column, &reps);
         drop(column);
         let mut out = Vec::new();
         lsh::pairs_from_sorted(&e, &mut out);
         Ok(out)
     };
-    // Each candidate counts the bands that paired it (a pair turns up once a band).
     let mut cands: Vec<lsh::Candidate> = Vec::new();
     let per_round = rayon::current_num_threads().max(1) * 2;
     for first in (0..bands).step_by(per_round) {
@@ -473,20 +509,16 @@ pub(super) fn group(
         lsh::merge_sorted(&mut cands, &lsh::count_sorted(&round));
     }
     cands.shrink_to_fit();
-    drop(columns);
-    drop(rep_ids);
-    let candidate_pairs = cands.len();
-    // A text that recurs in N places gives each copy N - 1 candidates: verify each
-    // paragraph against a bounded number of them, so the work follows the copies.
-    let candidate_pairs_skipped = lsh::cap_partners(&mut cands, cfg.max_partners);
+    Ok(cands)
+}
 
-    // Verification, with tokens read back from the spill file.
-    let read = |i: u32, out: &mut Vec<u32>, bytes: &mut Vec<u8>| -> Result<()> {
-        let (p, f, _) = paras[i as usize];
-        spill
-            .read(&files[f as usize], p, out, bytes)
-            .map_err(|e| Error::io(spill_dir, e))
-    };
+/// Step 4: the candidate pairs that verification accepts (see [`PairVerifier`]), with
+/// tokens read back by `read`.
+pub(super) fn verify_candidates(
+    cfg: &Config,
+    cands: &[lsh::Candidate],
+    read: impl Fn(u32, &mut Vec<u32>, &mut Vec<u8>) -> Result<()> + Sync,
+) -> Result<Vec<(u32, u32)>> {
     let checked: Vec<Option<(u32, u32)>> = cands
         .par_iter()
         .map_init(
@@ -497,7 +529,52 @@ pub(super) fn group(
             },
         )
         .collect::<Result<_>>()?;
-    let verified: Vec<(u32, u32)> = checked.into_iter().flatten().collect();
+    Ok(checked.into_iter().flatten().collect())
+}
+
+/// The group phase: [`ids`] → [`exact_groups`] → [`candidates`] → the partner cap
+/// ([`lsh::cap_partners`]) → [`verify_candidates`] → document coverage and clusters →
+/// paragraph clusters → numbering.
+pub(super) fn group(
+    engine: &Engine,
+    files: &[FileFacts],
+    keys: Vec<FileKeys>,
+    spill: &Spill,
+    spill_dir: &Path,
+) -> Result<Decisions> {
+    let cfg = engine.config();
+    let (bands, _) = engine.bands_rows();
+    let run_ids = ids(files, cfg.min_chars, bands);
+    let Exact {
+        mut uf,
+        reps,
+        group_of,
+        group_members,
+    } = exact_groups(&run_ids);
+    let mut cands = candidates(&run_ids, reps, keys, bands, spill, spill_dir)?;
+    let Ids {
+        paras,
+        doc_file,
+        doc_lines,
+        doc_script,
+        keys_of,
+        keys_len: _,
+        searched,
+    } = run_ids;
+    let n = paras.len();
+    let candidate_pairs = cands.len();
+    // A text that recurs in N places gives each copy N - 1 candidates: verify each
+    // paragraph against a bounded number of them, so the work follows the copies.
+    let candidate_pairs_skipped = lsh::cap_partners(&mut cands, cfg.max_partners);
+    // Tokens are read back from the spill file.
+    let read = |i: u32, out: &mut Vec<u32>, bytes: &mut Vec<u8>| -> Result<()> {
+        let (p, f, _) = paras[i as usize];
+        spill
+            .read(&files[f as usize], p, out, bytes)
+            .map_err(|e| Error::io(spill_dir, e))
+    };
+    let verified = verify_candidates(cfg, &cands, read)?;
+    drop(cands);
     for &(a, b) in &verified {
         uf.union(a, b);
     }
