@@ -1,5 +1,6 @@
-//! The write stage: report records (the output contract in `docs/reports.md`) and the
-//! output folder.
+//! Report records (the output contract in `docs/reports.md`), their typed levels and
+//! reasons, `summary.json`'s types, and the staged output folder. The write phase that
+//! fills them for each file is `pipeline/write.rs`.
 //!
 //! Outputs are first written into a hidden staging folder inside `OUT_DIR`; when every
 //! file is complete, `clean/` and `report/` are moved into place by rename, so an
