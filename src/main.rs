@@ -274,10 +274,15 @@ fn segment_cmd(args: SegmentArgs) -> Result<()> {
         return Ok(());
     }
     for w in &wholes {
-        let text: String = prep.paras[w.clone()]
-            .iter()
-            .map(|p| p.text.as_str())
-            .collect();
+        // Borrowed unless the paragraph was cut into parts.
+        let text: std::borrow::Cow<str> = match &prep.paras[w.clone()] {
+            [one] => one.text.as_str().into(),
+            parts => parts
+                .iter()
+                .map(|p| p.text.as_str())
+                .collect::<String>()
+                .into(),
+        };
         match args.level {
             Level::Documents => unreachable!("handled above"),
             Level::Paragraphs => writeln!(out, "{text}")?,

@@ -55,61 +55,20 @@ const RUNS: &[(&str, &str, &[&str])] = &[
     ("long-default", "long", &[]),
 ];
 
-/// Digests of every file under `out`, by relative path; `summary.json` without its
-/// `run` section (times and threads).
+/// Digests of every file under `out` (see [`snapshot`]), by relative path.
 fn digests(out: &Path) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::new();
-    for e in walkdir::WalkDir::new(out).sort_by_file_name() {
-        let e = e.unwrap();
-        if !e.file_type().is_file() {
-            continue;
-        }
-        let rel = e
-            .path()
-            .strip_prefix(out)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        let mut bytes = std::fs::read(e.path()).unwrap();
-        if rel == "report/summary.json" {
-            let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            v.as_object_mut().unwrap().remove("run");
-            bytes = serde_json::to_vec(&v).unwrap();
-        }
-        m.insert(rel, format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes)));
-    }
-    m
+    snapshot(out)
+        .into_iter()
+        .map(|(rel, bytes)| (rel, format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes))))
+        .collect()
 }
 
 /// The corpora the runs read: the fixtures, a varied synth corpus of 60 documents made
 /// from the seeds, and two page-long lines (one a copy of the other's second half).
 fn corpora(root: &Path) {
-    let seeds_text: String = walkdir::WalkDir::new(fixtures().join("seeds"))
-        .sort_by_file_name()
-        .into_iter()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .collect();
-    let source = root.join("source.txt");
-    std::fs::write(&source, &seeds_text).unwrap();
-    let made = root.join("made");
-    let st = zhclean()
-        .args([
-            "synth",
-            source.to_str().unwrap(),
-            "--out",
-            made.to_str().unwrap(),
-        ])
-        .args(["--seed", "11", "--docs", "60", "--varied", "--no-truth"])
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-    std::fs::rename(made.join("corpus"), root.join("synth")).unwrap();
+    let seeds_text: String = seeds().into_iter().map(|(_, t)| t).collect();
+    let args = ["--seed", "11", "--docs", "60", "--varied", "--no-truth"];
+    synth(root, &seeds_text, &args);
     let line: String = seeds_text.lines().map(str::trim).collect();
     let page: String = line.chars().take(9000).collect();
     let half: String = page.chars().skip(4000).collect();
@@ -124,10 +83,10 @@ fn goldens_outputs_are_byte_identical_to_the_recorded_ones() {
     corpora(dir.path());
     let mut got = String::new();
     for (name, corpus, flags) in RUNS {
-        let input = if *corpus == "fixtures" {
-            fixtures()
-        } else {
-            dir.path().join(corpus)
+        let input = match *corpus {
+            "fixtures" => fixtures(),
+            "synth" => dir.path().join("synth/corpus"),
+            other => dir.path().join(other),
         };
         let out = dir.path().join("out").join(name);
         let st = zhclean()

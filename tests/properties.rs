@@ -5,6 +5,9 @@
 
 use proptest::prelude::*;
 use zhclean::boilerplate::Boilerplate;
+use zhclean::lines::split_lines;
+
+use crate::util::snapshot;
 
 /// `PROPTEST_CASES` when set (a longer run, `fuzz/properties.sh`), else `ci`: an
 /// explicit case count would otherwise override the variable.
@@ -14,7 +17,6 @@ fn cases(ci: u32) -> u32 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(ci)
 }
-use zhclean::lines::split_lines;
 
 /// Text that looks like a scraped page: ideographs, masks, punctuation of both widths,
 /// brackets, digits, Latin letters, white space of all kinds and every line end.
@@ -170,32 +172,6 @@ proptest! {
         prop_assert_eq!(f.chars().count(), text.chars().count());
         prop_assert_eq!(zhclean::script::fold_str(&f), f);
     }
-}
-
-/// Every file of an output folder, by relative path.
-fn snapshot(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut m = std::collections::BTreeMap::new();
-    for e in walkdir::WalkDir::new(root).sort_by_file_name() {
-        let e = e.unwrap();
-        if e.file_type().is_file() {
-            let rel = e
-                .path()
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if rel == "report/summary.json" {
-                // Its `run` section (timings, threads) is the one part that may differ.
-                let mut v: serde_json::Value =
-                    serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap();
-                v.as_object_mut().unwrap().remove("run");
-                m.insert(rel, v.to_string().into_bytes());
-            } else {
-                m.insert(rel, std::fs::read(e.path()).unwrap());
-            }
-        }
-    }
-    m
 }
 
 proptest! {

@@ -649,31 +649,15 @@ fn seeds_documents_split_as_a_reader_sees_them() {
 /// the synth folder (corpus/ and truth.json).
 fn synth_from_seeds(dir: &Path, docs: &str) -> (PathBuf, PathBuf) {
     let mut source = String::new();
-    for f in fs::read_dir(fixtures().join("seeds")).unwrap() {
+    for (path, _) in seeds() {
         let out = zhclean()
             .args(["segment", "--level", "paragraphs"])
-            .arg(f.unwrap().path())
+            .arg(path)
             .output()
             .unwrap();
         source.push_str(&String::from_utf8(out.stdout).unwrap());
     }
-    let src = dir.join("source.txt");
-    fs::write(&src, source).unwrap();
-    let syn = dir.join("synth");
-    let out = zhclean()
-        .arg("synth")
-        .arg(&src)
-        .arg("--out")
-        .arg(&syn)
-        .args(["--seed", "3", "--docs", docs])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (src, syn)
+    synth(dir, &source, &["--seed", "3", "--docs", docs])
 }
 
 /// Every input accounted for: a FIFO (never opened: it would block) is listed as
@@ -892,17 +876,9 @@ fn synth_then_clean_then_eval_scores_the_run() {
 
 /// The seeds' text as one stream, line breaks gone: a page that lost its breaks.
 fn seeds_stream() -> String {
-    walkdir::WalkDir::new(fixtures().join("seeds"))
-        .sort_by_file_name()
-        .into_iter()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
-        .flat_map(|e| {
-            let text = fs::read_to_string(e.path()).unwrap();
-            text.lines()
-                .map(|l| l.trim().to_string())
-                .collect::<Vec<_>>()
-        })
+    seeds()
+        .iter()
+        .flat_map(|(_, text)| text.lines().map(str::trim))
         .collect()
 }
 

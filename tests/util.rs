@@ -49,27 +49,7 @@ impl Run {
     }
     /// Every output file except the run-dependent part of summary.json, by path.
     pub fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
-        let mut m = BTreeMap::new();
-        for e in walkdir::WalkDir::new(self.out()).sort_by_file_name() {
-            let e = e.unwrap();
-            if !e.file_type().is_file() {
-                continue;
-            }
-            let rel = e
-                .path()
-                .strip_prefix(self.out())
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let mut bytes = std::fs::read(e.path()).unwrap();
-            if rel.ends_with("summary.json") {
-                let mut v: Value = serde_json::from_slice(&bytes).unwrap();
-                v.as_object_mut().unwrap().remove("run");
-                bytes = serde_json::to_vec_pretty(&v).unwrap();
-            }
-            m.insert(rel, bytes);
-        }
-        m
+        snapshot(&self.out())
     }
 }
 
@@ -110,4 +90,69 @@ pub fn tree_digest(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, bool)> {
             )
         })
         .collect()
+}
+
+/// Every file of an output folder by relative path (`/`-separated); `summary.json`
+/// without its `run` section (times and threads), the one part that may differ between
+/// runs of the same input.
+pub fn snapshot(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut m = BTreeMap::new();
+    for e in walkdir::WalkDir::new(out).sort_by_file_name() {
+        let e = e.unwrap();
+        if !e.file_type().is_file() {
+            continue;
+        }
+        let rel = e
+            .path()
+            .strip_prefix(out)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let mut bytes = std::fs::read(e.path()).unwrap();
+        if rel == "report/summary.json" {
+            let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+            v.as_object_mut().unwrap().remove("run");
+            bytes = serde_json::to_vec(&v).unwrap();
+        }
+        m.insert(rel, bytes);
+    }
+    m
+}
+
+/// The seeds' files in name order, with their text.
+pub fn seeds() -> Vec<(PathBuf, String)> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(fixtures().join("seeds"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v.into_iter()
+        .map(|p| {
+            let t = std::fs::read_to_string(&p).unwrap();
+            (p, t)
+        })
+        .collect()
+}
+
+/// `zhclean synth` on `source` (written to `<dir>/source.txt`) into `<dir>/synth` with
+/// `args`: the source file and the synth folder (corpus/, and truth.json unless
+/// `--no-truth`).
+pub fn synth(dir: &Path, source: &str, args: &[&str]) -> (PathBuf, PathBuf) {
+    let src = dir.join("source.txt");
+    std::fs::write(&src, source).unwrap();
+    let syn = dir.join("synth");
+    let out = zhclean()
+        .arg("synth")
+        .arg(&src)
+        .arg("--out")
+        .arg(&syn)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (src, syn)
 }
