@@ -719,15 +719,7 @@ fn a_killed_runs_staging_folder_is_removed_by_the_next_run() {
     let (_d, dir) = input_dir();
     let (src, _) = synth_from_seeds(&dir, "5");
     let big = dir.join("big");
-    let made = zhclean()
-        .arg("synth")
-        .arg(&src)
-        .arg("--out")
-        .arg(&big)
-        .args(["--size", "8M", "--no-truth", "--seed", "9"])
-        .output()
-        .unwrap();
-    assert!(made.status.success());
+    synth_file(&src, &big, &["--size", "8M", "--no-truth", "--seed", "9"]);
     let out = dir.join("out");
     let staging = |out: &Path| -> Vec<PathBuf> {
         fs::read_dir(out).map_or(Vec::new(), |rd| {

@@ -141,18 +141,23 @@ pub fn synth(dir: &Path, source: &str, args: &[&str]) -> (PathBuf, PathBuf) {
     let src = dir.join("source.txt");
     std::fs::write(&src, source).unwrap();
     let syn = dir.join("synth");
-    let out = zhclean()
+    synth_file(&src, &syn, args);
+    (src, syn)
+}
+
+/// `zhclean synth SRC --out OUT ARGS…`, which must succeed.
+pub fn synth_file(src: &Path, out: &Path, args: &[&str]) {
+    let st = zhclean()
         .arg("synth")
-        .arg(&src)
+        .arg(src)
         .arg("--out")
-        .arg(&syn)
+        .arg(out)
         .args(args)
         .output()
         .unwrap();
     assert!(
-        out.status.success(),
+        st.status.success(),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&st.stderr)
     );
-    (src, syn)
 }
