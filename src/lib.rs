@@ -4,7 +4,8 @@
 //! [`Config`] and calls [`pipeline::run`]. Each stage is a module that owns one job
 //! (see README's architecture section): [`walk`] → [`decode`] → [`lines`] →
 //! [`boilerplate`] → [`structure`] → [`parts`] → [`placeholders`] → [`segment`] →
-//! [`fingerprint`] → [`minhash`] → [`lsh`] → [`cluster`] → [`keep`] → [`report`].
+//! [`fingerprint`] → [`minhash`] → [`lsh`] → [`verify`] → [`gaps`] (document coverage
+//! across units cut differently) → [`cluster`] → [`keep`] → [`report`].
 //!
 //! Normalising masks in one line of text:
 //!
@@ -41,6 +42,7 @@ pub mod decode;
 pub mod error;
 pub mod eval;
 pub mod fingerprint;
+pub mod gaps;
 pub mod keep;
 pub mod lines;
 pub mod lsh;

@@ -945,3 +945,71 @@ fn a_page_long_line_is_searched_in_parts_and_written_as_one_line() {
         1 + cuts.len() + 1 + 3 + zhclean::parts::cut_points(&clipped).len() + 1
     );
 }
+
+#[test]
+fn a_copy_that_joins_paragraphs_differently_is_still_a_document_copy() {
+    // b.txt writes a.txt's paragraphs 2-4 as one line and 6-8 as another: each of those
+    // lines matches none of a's paragraphs (none holds half of it), so one paragraph
+    // copy at a time covers under half of b. Verified against a's paragraphs between
+    // the same matched neighbours, the joined lines cover the rest.
+    let paras: Vec<String> = seeds()
+        .iter()
+        .flat_map(|(_, text)| {
+            text.lines()
+                .map(|l| l.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|l| (80..300).contains(&l.chars().count()) && l.ends_with('。'))
+        .take(9)
+        .collect();
+    assert_eq!(paras.len(), 9);
+    let a = paras.join("\n");
+    let b = [
+        paras[0].clone(),
+        paras[1..4].concat(),
+        paras[4].clone(),
+        paras[5..8].concat(),
+        paras[8].clone(),
+    ]
+    .join("\n");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    fs::write(input.join("a.txt"), format!("{a}\n")).unwrap();
+    fs::write(input.join("b.txt"), format!("{b}\n")).unwrap();
+    let run = clean(&input, &[]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let clusters = run.jsonl("clusters.jsonl");
+    // The joined lines are no paragraph copies of a's paragraphs.
+    let lines_of_b: Vec<&Value> = clusters
+        .iter()
+        .filter(|c| c["level"] == "paragraph")
+        .flat_map(|c| c["members"].as_array().unwrap())
+        .filter(|m| m["file"] == "b.txt")
+        .map(|m| &m["lines"])
+        .collect();
+    for joined in [serde_json::json!([2, 2]), serde_json::json!([4, 4])] {
+        assert!(!lines_of_b.contains(&&joined), "{lines_of_b:?}");
+    }
+    assert!(
+        lines_of_b.contains(&&serde_json::json!([1, 1])),
+        "{lines_of_b:?}"
+    );
+    let doc = clusters
+        .iter()
+        .find(|c| c["level"] == "document")
+        .unwrap_or_else(|| panic!("no document cluster: {clusters:?}"));
+    let members = doc["members"].as_array().unwrap();
+    let files: Vec<&str> = members
+        .iter()
+        .map(|m| m["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["a.txt", "b.txt"]);
+    assert!(
+        members
+            .iter()
+            .all(|m| m["similarity"].as_f64().unwrap() > 0.99),
+        "{doc}"
+    );
+    assert_eq!(run.clean("b.txt"), None, "b.txt is a copy of a.txt");
+}

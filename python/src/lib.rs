@@ -315,6 +315,13 @@ impl Engine {
         self.core.config().max_partners
     }
 
+    /// Documents tried for each document under `--doc-threshold` by the gap coverage
+    /// (`zhclean::gaps::GAP_PARTNERS`), as the local run does.
+    #[getter]
+    fn gap_partners(&self) -> usize {
+        zhclean::gaps::GAP_PARTNERS
+    }
+
     /// Walk the input folder: (relative paths in processing order, walk state JSON for
     /// [`Totals`]).
     fn walk(&self, py: Python<'_>) -> PyResult<(Vec<String>, String)> {
@@ -572,6 +579,61 @@ impl Engine {
                 .unzip()
         });
         self.batch("edges", vec![("a", u32_col(ka)), ("b", u32_col(kb))])
+    }
+
+    /// The coverage that the gaps between matched units add (`zhclean::gaps`). One row
+    /// per searched unit, the rows of one document D together: `d, e, id, group,
+    /// key_chars: uint32; tokens, near: list<uint32>; params_id`. `e` is `u32::MAX` on
+    /// D's own units, and E on the units of a document E tried against D; `near` (on
+    /// D's units) lists the groups verified against the unit's group. Returns `gains`
+    /// rows `d, e: uint32; chars: uint64`, for the pairs that gain characters.
+    fn gap_cover(&self, py: Python<'_>, batch: Batch) -> PyResult<Batch> {
+        let b = batch.0;
+        self.check(&b)?;
+        let (d, e, id) = (u32s(&b, "d")?, u32s(&b, "e")?, u32s(&b, "id")?);
+        let (group, chars) = (u32s(&b, "group")?, u32s(&b, "key_chars")?);
+        let (tokens, near) = (
+            lists::<UInt32Type>(&b, "tokens")?,
+            lists::<UInt32Type>(&b, "near")?,
+        );
+        let cfg = self.core.config();
+        let gains = py.detach(|| -> PyResult<Vec<(u32, u32, u64)>> {
+            let mut out = Vec::new();
+            for (dd, rows) in runs(d)? {
+                let mut own: Vec<usize> = rows.clone().filter(|&r| e[r] == u32::MAX).collect();
+                own.sort_by_key(|&r| id[r]);
+                let mut others: Vec<usize> = rows.filter(|&r| e[r] != u32::MAX).collect();
+                others.sort_by_key(|&r| (e[r], id[r]));
+                let near_of: HashMap<u32, &[u32]> =
+                    own.iter().map(|&r| (group[r], near.row(r))).collect();
+                let dg: Vec<u32> = own.iter().map(|&r| group[r]).collect();
+                let dc: Vec<u64> = own.iter().map(|&r| chars[r] as u64).collect();
+                for er in others.chunk_by(|&x, &y| e[x] == e[y]) {
+                    let eg: Vec<u32> = er.iter().map(|&r| group[r]).collect();
+                    let near = |g: u32| near_of.get(&g).copied().unwrap_or(&[]);
+                    let load = |side: bool, k: usize, out: &mut Vec<u32>| {
+                        out.extend_from_slice(tokens.row(if side { er[k] } else { own[k] }));
+                        Ok::<(), std::convert::Infallible>(())
+                    };
+                    let Ok(gained) =
+                        zhclean::gaps::gap_cover(&dg, &dc, &eg, near, cfg.threshold, load);
+                    if gained > 0 {
+                        out.push((dd, e[er[0]], gained));
+                    }
+                }
+            }
+            Ok(out)
+        })?;
+        let (gd, ge): (Vec<u32>, Vec<u32>) = gains.iter().map(|g| (g.0, g.1)).unzip();
+        let gc: Vec<u64> = gains.iter().map(|g| g.2).collect();
+        self.batch(
+            "gains",
+            vec![
+                ("d", u32_col(gd)),
+                ("e", u32_col(ge)),
+                ("chars", u64_col(gc)),
+            ],
+        )
     }
 
     /// Split paragraph components into clusters. One row per searched member, the

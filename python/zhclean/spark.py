@@ -55,6 +55,7 @@ FILES_SCHEMA = (
     "band_keys:array<bigint>, params_id:bigint>>"
 )
 PAIRS_SCHEMA = "a bigint, b bigint"
+GAINS_SCHEMA = "d bigint, e bigint, chars bigint"
 CLUSTERS_SCHEMA = (
     "component bigint, first bigint, kept bigint, member bigint, similarity double, "
     "containment boolean"
@@ -120,6 +121,10 @@ PARA_CLUSTER_TYPES = {
 DOC_CLUSTER_TYPES = {
     "component": U32, "doc": U32, "masks": U64, "key_chars": U64,
     "covers": LU32, "coverage": LF64,
+}
+GAP_TYPES = {
+    "d": U32, "e": U32, "id": U32, "group": U32, "key_chars": U32, "tokens": LU32,
+    "near": LU32, "params_id": U64,
 }
 RECORD_TYPES = {
     "cluster": U32, "kept": U32, "member": U32, "level": STR, "file": STR,
@@ -401,16 +406,60 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         .agg(F.sum("key_chars").alias("chars"))
     )
     searched_chars = sp.groupBy(F.col("doc").alias("d")).agg(F.sum("key_chars").alias("tot"))
-    doc_edges = (
-        covered.join(searched_chars, "d")
-        .withColumn(
+
+    def with_coverage(df):
+        return df.withColumn(
             "coverage",
             F.when(F.col("tot") == 0, F.lit(0.0)).otherwise(
                 F.col("chars").cast("double") / F.col("tot").cast("double")
             ),
         )
+
+    # Checkpoints cut the plan: its text, built for each job, grew past the driver's heap
+    # once the gap step joined the coverage sums a second time.
+    covered = with_coverage(covered.join(searched_chars, "d")).localCheckpoint()
+    # The gaps between matched units (zhclean::gaps), as the local run: each document
+    # under the threshold against the gap_partners documents covering the most of it.
+    tried = (
+        covered.where(F.col("coverage") < F.lit(doc_threshold))
+        .withColumn(
+            "r", F.row_number().over(Window.partitionBy("d").orderBy(F.desc("chars"), "e"))
+        )
+        .where(F.col("r") <= e.gap_partners)
+        .select("d", "e")
+    )
+    units = sp.select(
+        F.col("doc"), F.col("pid").alias("id"), F.col("grp").alias("group"), "key_chars",
+        "tokens", "params_id",
+    )
+    near_lists = nb.groupBy(F.col("g").alias("group")).agg(F.collect_list("h").alias("near"))
+    no_ids = F.array().cast("array<bigint>")
+    own = (
+        tried.select("d").distinct()
+        .join(units.withColumnRenamed("doc", "d"), "d")
+        .join(near_lists, "group", "left")
+        .select("d", F.lit(0xFFFFFFFF).cast("bigint").alias("e"), "id", "group", "key_chars",
+                "tokens", F.coalesce(F.col("near"), no_ids).alias("near"), "params_id")
+    )
+    theirs = tried.join(units.withColumnRenamed("doc", "e"), "e").select(
+        "d", "e", "id", "group", "key_chars", "tokens", no_ids.alias("near"), "params_id"
+    )
+    gains = (
+        own.unionByName(theirs)
+        .repartition(parts, "d")
+        .sortWithinPartitions("d", "e", "id")
+        .mapInArrow(partition(args, root, "gap_cover", GAP_TYPES, "d"), GAINS_SCHEMA)
+        .withColumnRenamed("chars", "gained")
+    )
+    doc_edges = (
+        with_coverage(
+            covered.join(gains, ["d", "e"], "left").withColumn(
+                "chars", F.col("chars") + F.coalesce(F.col("gained"), F.lit(0))
+            )
+        )
         .where(F.col("coverage") >= F.lit(doc_threshold))
-        .persist(disk)
+        .select("d", "e", "chars", "tot", "coverage")
+        .localCheckpoint()
     )
     doc_comp, _ = connected_components(
         spark, doc_edges.select(F.col("d").alias("u"), F.col("e").alias("v"))

@@ -533,7 +533,8 @@ pub(super) fn verify_candidates(
 }
 
 /// The group phase: [`ids`] → [`exact_groups`] → [`candidates`] → the partner cap
-/// ([`lsh::cap_partners`]) → [`verify_candidates`] → document coverage and clusters →
+/// ([`lsh::cap_partners`]) → [`verify_candidates`] → document coverage (one hop, then
+/// [`gap_coverage`]) and clusters →
 /// paragraph clusters → numbering.
 pub(super) fn group(
     engine: &Engine,
@@ -627,6 +628,30 @@ pub(super) fn group(
     }
     drop(group_docs);
     drop(keys_of);
+    let doc_units = {
+        let pairs: Vec<(u32, u32)> = searched.iter().map(|&i| (paras[i as usize].2, i)).collect();
+        Lists::from_sorted(ndocs, &pairs)
+    };
+    let near = |g: u32| neighbours.get(g);
+    for ((d, e), chars) in gap_coverage(
+        cfg,
+        &covered,
+        &doc_searched_chars,
+        &doc_units,
+        |i| {
+            (
+                group_of[i as usize],
+                paras[i as usize].0.key.key_chars as u64,
+            )
+        },
+        near,
+        read,
+    )? {
+        *covered
+            .get_mut(&(d, e))
+            .expect("a pair of the coverage map") += chars;
+    }
+    drop(doc_units);
     let mut doc_uf = UnionFind::new(ndocs);
     // Kept candidate -> the documents it covers, with their coverage.
     let mut doc_edges: BTreeMap<u32, Vec<(u32, f64)>> = BTreeMap::new();
@@ -721,6 +746,53 @@ pub(super) fn group(
         candidate_pairs_skipped,
         verified_pairs: verified.len(),
     })
+}
+
+/// Characters of D that the gaps between its matched units and E's cover
+/// ([`gaps::gap_cover`]), for the pairs `(d, e)` of `covered` under `--doc-threshold`:
+/// each D's first [`gaps::GAP_PARTNERS`] such E, those covering the most first, then
+/// the lowest ids. `doc_units` lists each document's searched units in order, and
+/// `unit(i)` is unit `i`'s group and searched characters. Pairs that gain nothing are
+/// left out.
+pub(super) fn gap_coverage<'a>(
+    cfg: &Config,
+    covered: &BTreeMap<(u32, u32), u64>,
+    doc_searched_chars: &[u64],
+    doc_units: &Lists,
+    unit: impl Fn(u32) -> (u32, u64) + Sync,
+    near: impl Fn(u32) -> &'a [u32] + Sync,
+    read: impl Fn(u32, &mut Vec<u32>, &mut Vec<u8>) -> Result<()> + Sync,
+) -> Result<Vec<((u32, u32), u64)>> {
+    use std::cmp::Reverse;
+    let mut tried: Vec<(u32, Reverse<u64>, u32)> = covered
+        .iter()
+        .filter(|&(&(d, _), &c)| coverage(c, doc_searched_chars[d as usize]) < cfg.doc_threshold)
+        .map(|(&(d, e), &c)| (d, Reverse(c), e))
+        .collect();
+    tried.sort_unstable();
+    let mut capped = Vec::with_capacity(tried.len());
+    for run in tried.chunk_by(|a, b| a.0 == b.0) {
+        capped.extend(run.iter().take(gaps::GAP_PARTNERS).map(|&(d, _, e)| (d, e)));
+    }
+    let gained: Vec<((u32, u32), u64)> = capped
+        .par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(tmp, bytes), &(d, e)| -> Result<((u32, u32), u64)> {
+                let (du, eu) = (doc_units.get(d), doc_units.get(e));
+                let (dg, chars): (Vec<u32>, Vec<u64>) = du.iter().map(|&i| unit(i)).unzip();
+                let eg: Vec<u32> = eu.iter().map(|&i| unit(i).0).collect();
+                let gained =
+                    gaps::gap_cover(&dg, &chars, &eg, &near, cfg.threshold, |side, k, out| {
+                        read(if side { eu[k] } else { du[k] }, tmp, bytes)?;
+                        out.extend_from_slice(tmp);
+                        Ok(())
+                    })?;
+                Ok(((d, e), gained))
+            },
+        )
+        .collect::<Result<_>>()?;
+    Ok(gained.into_iter().filter(|&(_, c)| c > 0).collect())
 }
 
 /// Share of a document's searched key characters that another document covers.

@@ -39,6 +39,7 @@ use crate::config::{Config, Fold, ShingleKind};
 use crate::decode::{self, Decoded, NotText};
 use crate::error::{Error, Result};
 use crate::fingerprint::{self, KeyFacts};
+use crate::gaps;
 use crate::keep::{rank, Copy};
 use crate::lines::{split_lines, Line};
 use crate::lsh;
