@@ -63,7 +63,7 @@ pub fn matches<'a>(
         .collect()
 }
 
-/// The gaps of D against E, given each D unit's matches (see [`matches`]) and the number
+/// The gaps of D against E, given each D unit's matches (see [`matches()`]) and the number
 /// of E's units. Anchors are taken greedily in D's order, each at the first match not
 /// before the previous anchor; a matched unit whose matches all lie before it (a
 /// crossing) is covered already, and drops the run it interrupts rather than join it.
@@ -106,7 +106,7 @@ pub fn gaps(matched: &[Vec<u32>], e_len: usize) -> Vec<Gap> {
 
 /// Characters of D that its gaps against E cover: the runs whose text verifies against
 /// E's span (see the module doc). D's units come as their groups and searched
-/// characters, E's as their groups; `near` as in [`matches`]. `load(false, i, out)`
+/// characters, E's as their groups; `near` as in [`matches()`]. `load(false, i, out)`
 /// appends the key tokens of D's unit `i` to `out`, `load(true, j, out)` those of E's
 /// unit `j`.
 pub fn gap_cover<'a, Err>(

@@ -2,10 +2,10 @@
 //!
 //! The library holds all the logic; the `zhclean` binary only parses flags into a
 //! [`Config`] and calls [`pipeline::run`]. Each stage is a module that owns one job
-//! (see README's architecture section): [`walk`] → [`decode`] → [`lines`] →
+//! (see README's architecture section): [`source`] ([`walk`]) → [`decode`] → [`lines`] →
 //! [`boilerplate`] → [`structure`] → [`parts`] → [`placeholders`] → [`segment`] →
 //! [`fingerprint`] → [`minhash`] → [`lsh`] → [`verify`] → [`gaps`] (document coverage
-//! across units cut differently) → [`cluster`] → [`keep`] → [`report`].
+//! across units cut differently) → [`cluster`] → [`keep`] → [`report`] → [`sink`].
 //!
 //! Normalising masks in one line of text:
 //!
@@ -20,7 +20,10 @@
 //! assert_eq!(apply(text, &spans, MaskStyle::Conventional), "报请××书记同意，20××年完成×%，X光检查照常。");
 //! ```
 //!
-//! Running a whole clean from code:
+//! The input and the output are seams: [`Cleaner::run`] reads any [`source::Source`]
+//! (a folder, texts in memory) and writes into any [`sink::Sink`] (the staged output
+//! folder, memory); `pipeline::run` is a [`Cleaner`] over the folder `INPUT` into
+//! `OUT`. Running a whole clean from code:
 //!
 //! ```no_run
 //! let mut cfg = zhclean::Config::new("corpus/", "out/");
@@ -56,6 +59,8 @@ pub mod release;
 pub mod report;
 pub mod script;
 pub mod segment;
+pub mod sink;
+pub mod source;
 pub mod structure;
 pub mod synth;
 pub mod verify;
@@ -63,3 +68,4 @@ pub mod walk;
 
 pub use config::{Config, Fold, KeepPolicy, MaskStyle, ShingleKind};
 pub use error::{Error, Result};
+pub use pipeline::Cleaner;

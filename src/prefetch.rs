@@ -1,4 +1,4 @@
-//! Reading files ahead of the workers that analyse them.
+//! Reading units ahead of the workers that analyse them.
 //!
 //! On a cold page cache a run waits on the disk: with one blocking read per worker
 //! thread, two threads keep two reads in flight, while the disk serves many at once
@@ -11,7 +11,6 @@
 //! finish, not the files' order; each file carries its index for the caller to put
 //! results back in order.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::Instant;
@@ -35,45 +34,41 @@ pub struct Read {
     pub read_ns: u64,
 }
 
-/// Read a file, and how long that took in nanoseconds.
-pub fn read_timed(path: &Path) -> (std::io::Result<Vec<u8>>, u64) {
+/// Read something with `read`, and how long that took in nanoseconds.
+pub fn timed(read: impl FnOnce() -> std::io::Result<Vec<u8>>) -> (std::io::Result<Vec<u8>>, u64) {
     let t = Instant::now();
-    let bytes = std::fs::read(path);
+    let bytes = read();
     (bytes, t.elapsed().as_nanos() as u64)
 }
 
-/// Read `paths` on `readers` threads, in order, `batch` consecutive files to a message
-/// and at most `depth` messages ahead of `consume`, which gets them as they arrive
-/// (every path exactly once, unless it stops taking them; the readers then stop too).
-/// Returns what `consume` returns, once every reader has stopped.
-pub fn read_ahead<P, R>(
-    paths: &[P],
+/// Read units `0..n` with `read` on `readers` threads, in order, `batch` consecutive
+/// units to a message and at most `depth` messages ahead of `consume`, which gets them
+/// as they arrive (every unit exactly once, unless it stops taking them; the readers
+/// then stop too). Returns what `consume` returns, once every reader has stopped.
+pub fn read_ahead<R>(
+    n: usize,
+    read: impl Fn(usize) -> std::io::Result<Vec<u8>> + Sync,
     (readers, batch, depth): (usize, usize, usize),
     consume: impl FnOnce(Receiver<Vec<Read>>) -> R,
-) -> R
-where
-    P: AsRef<Path> + Sync,
-{
+) -> R {
     let next = AtomicUsize::new(0);
     std::thread::scope(|s| {
         let (tx, rx) = sync_channel(depth);
         let batch = batch.max(1);
-        for _ in 0..readers.clamp(1, paths.len().div_ceil(batch).max(1)) {
+        let read = &read;
+        for _ in 0..readers.clamp(1, n.div_ceil(batch).max(1)) {
             let tx = tx.clone();
             let next = &next;
             s.spawn(move || loop {
                 let first = next.fetch_add(batch, Ordering::Relaxed);
-                if first >= paths.len() {
+                if first >= n {
                     break;
                 }
-                let chunk = &paths[first..(first + batch).min(paths.len())];
-                let reads = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(k, path)| {
-                        let (bytes, read_ns) = read_timed(path.as_ref());
+                let reads = (first..(first + batch).min(n))
+                    .map(|index| {
+                        let (bytes, read_ns) = timed(|| read(index));
                         Read {
-                            index: first + k,
+                            index,
                             bytes,
                             read_ns,
                         }
@@ -106,7 +101,8 @@ mod tests {
             paths.push(p);
         }
         for (readers, batch) in [(1, 1), (3, 1), (READERS, BATCH), (3, 7), (2, 200)] {
-            let mut got: Vec<_> = read_ahead(&paths, (readers, batch, 2), |rx| {
+            let read = |i: usize| std::fs::read(&paths[i]);
+            let mut got: Vec<_> = read_ahead(paths.len(), read, (readers, batch, 2), |rx| {
                 rx.into_iter().flatten().collect()
             });
             assert_eq!(got.len(), paths.len());
@@ -123,8 +119,8 @@ mod tests {
             }
         }
         // No files: the consumer sees the channel close at once.
-        let none: Vec<std::path::PathBuf> = Vec::new();
-        assert_eq!(read_ahead(&none, DEFAULT, |rx| rx.iter().count()), 0);
+        let none = |_: usize| -> std::io::Result<Vec<u8>> { unreachable!("no unit to read") };
+        assert_eq!(read_ahead(0, none, DEFAULT, |rx| rx.iter().count()), 0);
     }
 
     #[test]
@@ -139,7 +135,10 @@ mod tests {
             .collect();
         // Returns (the scope joins every reader) after taking 5 batches of 3 of the 1000
         // files.
-        let taken = read_ahead(&paths, (4, 3, 2), |rx| rx.iter().take(5).flatten().count());
+        let read = |i: usize| std::fs::read(&paths[i]);
+        let taken = read_ahead(paths.len(), read, (4, 3, 2), |rx| {
+            rx.iter().take(5).flatten().count()
+        });
         assert_eq!(taken, 15);
     }
 }

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 
 /// One input file to process.
 #[derive(Clone, Debug)]
-pub struct Source {
+pub struct Unit {
     /// Path relative to the input folder, `/`-separated.
     pub rel_path: String,
     /// Path to open.
@@ -37,7 +37,7 @@ pub struct Skipped {
 #[derive(Debug, Default)]
 pub struct Walk {
     /// Files to process, in sorted relative-path order.
-    pub sources: Vec<Source>,
+    pub sources: Vec<Unit>,
     /// Hidden, excluded, looping or unreadable entries.
     pub skipped: Vec<Skipped>,
     /// Entries that could not be read at all (counted as failures).
@@ -138,7 +138,7 @@ pub fn walk(root: &Path, exts: &[String], excludes: &GlobSet) -> Walk {
                     out.other_files += 1;
                     continue;
                 }
-                out.sources.push(Source {
+                out.sources.push(Unit {
                     rel_path: rel_string(root, e.path()),
                     path: e.path().to_path_buf(),
                 });

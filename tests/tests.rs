@@ -1013,3 +1013,72 @@ fn a_copy_that_joins_paragraphs_differently_is_still_a_document_copy() {
     );
     assert_eq!(run.clean("b.txt"), None, "b.txt is a copy of a.txt");
 }
+
+#[test]
+fn a_cleaner_over_texts_in_memory_writes_what_the_command_writes_for_the_folder() {
+    // The seam: the same bytes as a folder through `zhclean clean`, and as a
+    // `source::Memory` through `Cleaner` into a `sink::Memory`, give the same clean
+    // texts and reports (summary.json but for its run times).
+    let dir = tempfile::tempdir().unwrap();
+    let seeds: String = seeds().iter().map(|(_, t)| t.as_str()).collect();
+    let (_, synth) = synth(
+        dir.path(),
+        &seeds,
+        &["--seed", "3", "--docs", "40", "--varied", "--no-truth"],
+    );
+    let corpus = synth.join("corpus");
+    let run = clean(&corpus, &[]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let want = run.snapshot();
+
+    let mut units = Vec::new();
+    for e in walkdir::WalkDir::new(&corpus).sort_by_file_name() {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            let rel = e
+                .path()
+                .strip_prefix(&corpus)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            units.push((rel, fs::read(e.path()).unwrap()));
+        }
+    }
+    assert!(units.len() > 40, "{} files", units.len());
+    let input = zhclean::source::Memory::new(units);
+    let out = zhclean::sink::Memory::new().unwrap();
+    let cfg = zhclean::Config::new("unused", "unused");
+    let outcome = zhclean::Cleaner::new(&cfg)
+        .unwrap()
+        .run(&input, &out)
+        .unwrap();
+    assert_eq!(outcome.failed, 0);
+    let mut got = std::collections::BTreeMap::new();
+    for u in out.units() {
+        got.insert(
+            format!("clean/{u}"),
+            out.clean_text(&u).unwrap().into_bytes(),
+        );
+    }
+    for name in [
+        "clusters.jsonl",
+        "removed.jsonl",
+        "placeholders.jsonl",
+        "summary.json",
+    ] {
+        let mut bytes = out.report_bytes(name).unwrap_or_else(|| panic!("{name}"));
+        if name == "summary.json" {
+            let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+            v.as_object_mut().unwrap().remove("run");
+            bytes = serde_json::to_vec(&v).unwrap();
+        }
+        got.insert(format!("report/{name}"), bytes);
+    }
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    for (k, v) in &want {
+        assert!(got[k] == *v, "{k} differs");
+    }
+}

@@ -30,7 +30,9 @@ use zhclean::keep::Copy;
 use zhclean::pipeline::{self, Analyzed, FileRef, GroupCounts, PairVerifier, ParaView};
 use zhclean::report::{self, Place, RunInfo};
 use zhclean::script::Script;
-use zhclean::walk::{self, Skipped, Source};
+use zhclean::sink::CleanDir;
+use zhclean::source::{Dir, Source};
+use zhclean::walk::Skipped;
 
 /// Version of the batch schemas in `docs/arrow-schemas.md`.
 const SCHEMA_VERSION: u32 = 1;
@@ -172,6 +174,8 @@ where
 #[pyclass(frozen, module = "zhclean._core")]
 struct Engine {
     core: pipeline::Engine,
+    /// The input folder as a source (`input_root`, else INPUT).
+    input: Dir,
     params: String,
     params_id: u64,
 }
@@ -241,6 +245,7 @@ impl Engine {
             cfg.input = root;
         }
         let core = pipeline::Engine::new(&cfg).map_err(value_err)?;
+        let input = Dir::from_config(&cfg).map_err(value_err)?;
         let (bands, rows) = core.bands_rows();
         let rules = cfg.boilerplate_rules.as_ref().map(|p| {
             std::fs::read(p)
@@ -278,6 +283,7 @@ impl Engine {
         let params_id = xxh3_64(params.as_bytes());
         Ok(Engine {
             core,
+            input,
             params,
             params_id,
         })
@@ -325,9 +331,7 @@ impl Engine {
     /// Walk the input folder: (relative paths in processing order, walk state JSON for
     /// [`Totals`]).
     fn walk(&self, py: Python<'_>) -> PyResult<(Vec<String>, String)> {
-        let cfg = self.core.config();
-        let excludes = walk::exclude_set(&cfg.excludes).map_err(value_err)?;
-        let w = py.detach(|| walk::walk(&cfg.input, &cfg.exts, &excludes));
+        let w = py.detach(|| self.input.list());
         let state = json!({
             "skipped": w.skipped,
             "failed": w.failed,
@@ -352,13 +356,7 @@ impl Engine {
         let results: Vec<Analyzed> = py.detach(|| {
             let mut sc = pipeline::Scratch::default();
             rel.iter()
-                .map(|r| {
-                    let src = Source {
-                        rel_path: r.clone(),
-                        path: cfg.input.join(r),
-                    };
-                    self.core.analyze(&src, &mut sc)
-                })
+                .map(|r| self.core.analyze(&self.input, &self.input.unit(r), &mut sc))
                 .collect()
         });
         // files
@@ -780,6 +778,7 @@ impl Engine {
     fn write(&self, py: Python<'_>, clean_root: PathBuf, batch: Batch) -> PyResult<Batch> {
         let b = batch.0;
         self.check(&b)?;
+        let clean = CleanDir(clean_root);
         let idx = u32s(&b, "file_idx")?;
         let rel = strs(&b, "rel_path")?;
         let enc = strs(&b, "encoding")?;
@@ -809,16 +808,18 @@ impl Engine {
                     encoding: enc.value(i),
                     paragraphs: np[i] as usize,
                 };
-                out.push(match self.core.write_file(&clean_root, f, &pr, &dr) {
-                    Ok(o) => (
-                        true,
-                        None,
-                        o.removed,
-                        o.placeholders,
-                        Some(serde_json::to_string(&o.counts).map_err(value_err)?),
-                    ),
-                    Err(s) => (false, Some(s.reason), Vec::new(), Vec::new(), None),
-                });
+                out.push(
+                    match self.core.write_file(&self.input, &clean, f, &pr, &dr) {
+                        Ok(o) => (
+                            true,
+                            None,
+                            o.removed,
+                            o.placeholders,
+                            Some(serde_json::to_string(&o.counts).map_err(value_err)?),
+                        ),
+                        Err(s) => (false, Some(s.reason), Vec::new(), Vec::new(), None),
+                    },
+                );
             }
             Ok(out)
         })?;

@@ -82,18 +82,19 @@ pub(super) struct ReadBytes {
 }
 
 pub(super) fn read_decode(
-    src: &Source,
+    input: &dyn Source,
+    src: &Unit,
     forced: Option<&'static encoding_rs::Encoding>,
     stage_ns: &mut StageNs,
 ) -> std::result::Result<ReadBytes, Analyzed> {
-    let (bytes, read_ns) = prefetch::read_timed(&src.path);
+    let (bytes, read_ns) = prefetch::timed(|| input.read(src));
     stage_ns[Stage::Read] += read_ns;
     decode_read(src, bytes, forced, stage_ns)
 }
 
 /// [`read_decode`] once the file is read (here or ahead, see [`prefetch`]).
 pub(super) fn decode_read(
-    src: &Source,
+    src: &Unit,
     bytes: std::io::Result<Vec<u8>>,
     forced: Option<&'static encoding_rs::Encoding>,
     stage_ns: &mut StageNs,
@@ -197,14 +198,14 @@ impl Engine {
     }
 
     /// Read, decode and prepare one file, and fingerprint its paragraphs.
-    pub fn analyze(&self, src: &Source, sc: &mut Scratch) -> Analyzed {
-        self.finish_analysis(src, self.read_prepare(src), sc)
+    pub fn analyze(&self, input: &dyn Source, src: &Unit, sc: &mut Scratch) -> Analyzed {
+        self.finish_analysis(src, self.read_prepare(input, src), sc)
     }
 
     /// [`Engine::analyze`] after [`Engine::read_prepare`].
     pub(super) fn finish_analysis(
         &self,
-        src: &Source,
+        src: &Unit,
         read: std::result::Result<ReadFile, Analyzed>,
         sc: &mut Scratch,
     ) -> Analyzed {
@@ -215,15 +216,19 @@ impl Engine {
     }
 
     /// The part of [`Engine::analyze`] that needs no jieba: read, decode, prepare.
-    pub(super) fn read_prepare(&self, src: &Source) -> std::result::Result<ReadFile, Analyzed> {
-        let (bytes, read_ns) = prefetch::read_timed(&src.path);
+    pub(super) fn read_prepare(
+        &self,
+        input: &dyn Source,
+        src: &Unit,
+    ) -> std::result::Result<ReadFile, Analyzed> {
+        let (bytes, read_ns) = prefetch::timed(|| input.read(src));
         self.prepare_read(src, bytes, read_ns)
     }
 
     /// [`Engine::read_prepare`] of a file already read (`read_ns`: what that took).
     pub(super) fn prepare_read(
         &self,
-        src: &Source,
+        src: &Unit,
         bytes: std::io::Result<Vec<u8>>,
         read_ns: u64,
     ) -> std::result::Result<ReadFile, Analyzed> {
@@ -262,7 +267,7 @@ impl Engine {
     }
 
     /// The rest of [`Engine::analyze`]: segment, fingerprint and hash the paragraphs.
-    pub(super) fn fingerprint_file(&self, src: &Source, r: ReadFile, sc: &mut Scratch) -> Analyzed {
+    pub(super) fn fingerprint_file(&self, src: &Unit, r: ReadFile, sc: &mut Scratch) -> Analyzed {
         let ReadFile {
             read: r,
             mut stage_ns,

@@ -22,7 +22,8 @@
 //! `engine.rs` the shared context ([`Engine`]) and phase 1 for one file; `group.rs`
 //! phase 2 (candidates, the partner cap, verification, coverage, cluster splits and
 //! records); `write.rs` phase 3 for one file (fates, clean text, report lines). This
-//! file runs the phases over the thread pool and adds up `summary.json` ([`Totals`]).
+//! file runs the phases over the thread pool ([`Cleaner`]: the units of any
+//! [`Source`] into any [`Sink`]) and adds up `summary.json` ([`Totals`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
@@ -52,9 +53,11 @@ use crate::release;
 use crate::report::{self, *};
 use crate::script;
 use crate::segment::{Segmenter, WordMemo};
+use crate::sink::{CleanOut, Sink};
+use crate::source::Source;
 use crate::structure::{self, Document, Paragraph};
 use crate::verify;
-use crate::walk::{self, Skipped, Source};
+use crate::walk::{self, Skipped, Unit};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -99,31 +102,73 @@ fn progress_bar(cfg: &Config, len: usize, msg: &'static str) -> ProgressBar {
     pb
 }
 
-/// Run `zhclean clean` with `cfg`.
+/// Run `zhclean clean` with `cfg`: the files of `INPUT` into `OUT` (see [`Cleaner`]).
 pub fn run(cfg: &Config) -> Result<Outcome> {
-    let engine = Engine::new_deferred(cfg)?;
-    let excludes = walk::exclude_set(&cfg.excludes)?;
+    let cleaner = Cleaner::new(cfg)?;
+    let input = crate::source::Dir::from_config(cfg)?;
     let staging = Staging::create(&cfg.input, &cfg.out, cfg.force)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.jobs)
-        .build()
-        .map_err(|e| Error::Config(format!("cannot start {} threads: {e}", cfg.jobs)))?;
-    let threads = pool.current_num_threads();
-    let mut outcome = pool.install(|| run_in_pool(&engine, &excludes, &staging, threads))?;
+    let mut outcome = cleaner.run(&input, &staging)?;
     outcome.cleared = staging.cleared().to_vec();
     staging.commit()?;
     Ok(outcome)
 }
 
+/// A clean with its options, to run over any [`Source`] into any [`Sink`]:
+/// [`run`] is a [`Cleaner`] over the folder `INPUT` into a staging folder of `OUT`.
+///
+/// ```
+/// use zhclean::{sink, source, Cleaner, Config};
+///
+/// let speech = "各位代表：今年以来，全市上下坚持稳中求进工作总基调，经济运行持续回升向好，\
+///               人民群众获得感不断增强，各项工作取得新的明显成效。";
+/// // The same speech posted again, a clause shorter.
+/// let copy = speech.replace("人民群众获得感不断增强，", "");
+/// let input = source::Memory::new([("a.txt", speech.to_string()), ("b.txt", copy)]);
+/// let out = sink::Memory::new()?;
+/// let outcome = Cleaner::new(&Config::new("memory", "memory"))?.run(&input, &out)?;
+/// assert_eq!(outcome.summary.counts.files, 2);
+/// // b.txt is a copy of a.txt: only a.txt, the longer, keeps its text.
+/// assert_eq!(out.units(), ["a.txt"]);
+/// assert_eq!(out.clean_text("a.txt").unwrap().trim_end(), speech);
+/// let clusters = String::from_utf8(out.report_bytes("clusters.jsonl").unwrap()).unwrap();
+/// assert!(clusters.contains(r#""file":"b.txt""#));
+/// # Ok::<(), zhclean::Error>(())
+/// ```
+pub struct Cleaner {
+    engine: Engine,
+    pool: rayon::ThreadPool,
+}
+
+impl Cleaner {
+    /// Check `cfg` (its `input` and `out` are not used here) and build the shared
+    /// context and the thread pool (`cfg.jobs` threads).
+    pub fn new(cfg: &Config) -> Result<Cleaner> {
+        let engine = Engine::new_deferred(cfg)?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(cfg.jobs)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot start {} threads: {e}", cfg.jobs)))?;
+        Ok(Cleaner { engine, pool })
+    }
+
+    /// Clean the units of `input` into `out`. A sink that stages its outputs (as
+    /// [`Staging`] does) is the caller's to commit.
+    pub fn run(&self, input: &dyn Source, out: &dyn Sink) -> Result<Outcome> {
+        let threads = self.pool.current_num_threads();
+        self.pool
+            .install(|| run_in_pool(&self.engine, input, out, threads))
+    }
+}
+
 fn run_in_pool(
     engine: &Engine,
-    excludes: &globset::GlobSet,
-    staging: &Staging,
+    input: &dyn Source,
+    out: &dyn Sink,
     threads: usize,
 ) -> Result<Outcome> {
     let cfg = engine.config();
     let spill = Spill::new(
-        staging.dir(),
+        out.scratch(),
         cfg.spill_budget.unwrap_or(TOKEN_MEMORY_BUDGET),
         cfg.spill_budget.unwrap_or(KEY_MEMORY_BUDGET),
     )?;
@@ -132,7 +177,7 @@ fn run_in_pool(
 
     // walk
     let t = Instant::now();
-    let w = walk::walk(&cfg.input, &cfg.exts, excludes);
+    let w = input.list();
     phase.insert("1_walk".to_string(), t.elapsed().as_secs_f64());
     let mut totals = Totals::new(w.skipped, w.failed, w.other_files);
 
@@ -165,9 +210,9 @@ fn run_in_pool(
         pb.inc(1);
         (i, a)
     };
-    let paths: Vec<&Path> = w.sources.iter().map(|s| s.path.as_path()).collect();
+    let read = |i: usize| input.read(&w.sources[i]);
     let mut analyzed: Vec<(usize, Analyzed)> =
-        prefetch::read_ahead(&paths, prefetch::DEFAULT, |rx| {
+        prefetch::read_ahead(w.sources.len(), read, prefetch::DEFAULT, |rx| {
             let (_, (ahead, rx)) = rayon::join(
                 || engine.segmenter(),
                 move || {
@@ -227,7 +272,7 @@ fn run_in_pool(
         .iter_mut()
         .map(|f| std::mem::replace(&mut f.band_keys, FileKeys::Memory(Vec::new())))
         .collect();
-    let mut dec = group(engine, &files, keys, &spill, staging.dir())?;
+    let mut dec = group(engine, &files, keys, &spill, out.scratch())?;
     phase.insert("3_group".to_string(), t.elapsed().as_secs_f64());
 
     // write
@@ -249,10 +294,10 @@ fn run_in_pool(
     // their JSON were the largest things in memory at the end of the group phase.
     let group_counts = dec.counts();
     let records = std::mem::take(&mut dec.records);
-    let mut clusters = staging.report_writer("clusters.jsonl")?;
-    let mut removed = staging.report_writer("removed.jsonl")?;
-    let mut places = staging.report_writer("placeholders.jsonl")?;
-    let clean_root = staging.clean_root();
+    let mut clusters = out.report("clusters.jsonl")?;
+    let mut removed = out.report("removed.jsonl")?;
+    let mut places = out.report("placeholders.jsonl")?;
+    let clean: &dyn CleanOut = out;
     const WRITE_CHUNK: usize = 256;
     // Two chunks of report lines at most wait for the writer.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileOutput>>(2);
@@ -285,12 +330,12 @@ fn run_in_pool(
                     let docs = &dec.doc_removed[d0..d0 + f.docs.len()];
                     let r = match f.kept.take() {
                         Some(Kept::Prepared(prep)) => {
-                            engine.write_prepared(&clean_root, f.file_ref(), &prep, paras, docs)
+                            engine.write_prepared(clean, f.file_ref(), &prep, paras, docs)
                         }
                         Some(Kept::Marks(m)) => {
-                            engine.write_again(&clean_root, f.file_ref(), Some(&m), paras, docs)
+                            engine.write_again(input, clean, f.file_ref(), Some(&m), paras, docs)
                         }
-                        None => engine.write_file(&clean_root, f.file_ref(), paras, docs),
+                        None => engine.write_file(input, clean, f.file_ref(), paras, docs),
                     };
                     pb.inc(1);
                     r
@@ -328,7 +373,7 @@ fn run_in_pool(
             .collect(),
     };
     let summary = totals.finish(engine, &group_counts, run);
-    staging.write_report("summary.json", &summary_json(&summary))?;
+    out.write_report("summary.json", &summary_json(&summary))?;
     let failed = summary.failed.len() + summary.decode_errors.len();
     Ok(Outcome {
         summary,
@@ -591,15 +636,13 @@ mod tests {
         )
         .unwrap();
         let cfg = Config::new(dir.path().to_path_buf(), dir.path().join("out"));
-        let src = Source {
-            rel_path: "a.txt".into(),
-            path: dir.path().join("a.txt"),
-        };
+        let input = crate::source::Dir::from_config(&cfg).unwrap();
+        let src = input.unit("a.txt");
         let with = Engine::new(&cfg).unwrap();
         let mut without = Engine::new(&cfg).unwrap();
         without.memo = None;
         without.word_memo = None;
-        let facts = |e: &Engine| match e.analyze(&src, &mut Scratch::default()) {
+        let facts = |e: &Engine| match e.analyze(&input, &src, &mut Scratch::default()) {
             Analyzed::Done(f) => {
                 let f = *f;
                 let paras: Vec<_> = f
@@ -673,16 +716,12 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         let cfg = Config::new(seeds.clone(), out.path().join("unused"));
         let engine = Engine::new(&cfg).unwrap();
-        let analyze = |name: &str| {
-            let src = Source {
-                rel_path: name.into(),
-                path: seeds.join(name),
-            };
-            match engine.analyze(&src, &mut Scratch::default()) {
+        let input = crate::source::Dir::from_config(&cfg).unwrap();
+        let analyze =
+            |name: &str| match engine.analyze(&input, &input.unit(name), &mut Scratch::default()) {
                 Analyzed::Done(f) => *f,
                 _ => panic!("analysed"),
-            }
-        };
+            };
         let left = || {
             (
                 engine.keep_left.load(Ordering::Relaxed),
@@ -722,10 +761,12 @@ mod tests {
                 *d = Some(9);
             }
             let roots = ["kept", "marked", "again"].map(|r| out.path().join(r));
+            let sinks = roots.clone().map(crate::sink::CleanDir);
+            let f_ref = f.file_ref();
             let outputs = [
-                engine.write_prepared(&roots[0], f.file_ref(), &kept, &paras, &docs),
-                engine.write_again(&roots[1], f.file_ref(), Some(&marks), &paras, &docs),
-                engine.write_file(&roots[2], f.file_ref(), &paras, &docs),
+                engine.write_prepared(&sinks[0], f_ref, &kept, &paras, &docs),
+                engine.write_again(&input, &sinks[1], f_ref, Some(&marks), &paras, &docs),
+                engine.write_file(&input, &sinks[2], f_ref, &paras, &docs),
             ]
             .map(std::result::Result::unwrap);
             let b = &outputs[2];

@@ -37,24 +37,27 @@ pub(super) enum Fate {
 }
 
 impl Engine {
-    /// Write file `f`'s cleaned text under `clean_root` and return its report lines.
+    /// Put file `f`'s cleaned text to `out` and return its report lines.
     /// `para_removed` and `doc_removed` hold, for each of its paragraphs and documents,
-    /// the cluster that removes it. The file is read again and must not have changed.
+    /// the cluster that removes it. The file is read again from `input` and must not
+    /// have changed.
     pub fn write_file(
         &self,
-        clean_root: &Path,
+        input: &dyn Source,
+        out: &dyn CleanOut,
         f: FileRef,
         para_removed: &[Option<u32>],
         doc_removed: &[Option<u32>],
     ) -> std::result::Result<FileOutput, Skipped> {
-        self.write_again(clean_root, f, None, para_removed, doc_removed)
+        self.write_again(input, out, f, None, para_removed, doc_removed)
     }
 
     /// [`Engine::write_file`] with the file's [`Marks`] from the analyze phase, if it
     /// kept them.
     pub(super) fn write_again(
         &self,
-        clean_root: &Path,
+        input: &dyn Source,
+        out: &dyn CleanOut,
         f: FileRef,
         marks: Option<&Marks>,
         para_removed: &[Option<u32>],
@@ -62,10 +65,7 @@ impl Engine {
     ) -> std::result::Result<FileOutput, Skipped> {
         let cfg = &self.cfg;
         let fail = |reason: String| f.skipped(reason);
-        let src = Source {
-            rel_path: f.rel_path.to_string(),
-            path: cfg.input.join(f.rel_path),
-        };
+        let src = input.unit(f.rel_path);
         let mut stage_ns = StageNs::default();
         // The analyze phase already chose the encoding: no second detection. (UTF-8 is
         // detected again because its strict check is cheaper than a forced decode.)
@@ -74,7 +74,7 @@ impl Engine {
                 .then(|| encoding_rs::Encoding::for_label(f.encoding.as_bytes()))
                 .flatten()
         });
-        let (hash, decoded) = match read_decode(&src, forced, &mut stage_ns) {
+        let (hash, decoded) = match read_decode(input, &src, forced, &mut stage_ns) {
             Ok(r) => (r.hash, r.dec),
             Err(Analyzed::Failed(s) | Analyzed::Skipped(s)) => return Err(s),
             Err(Analyzed::Done(_)) => unreachable!("read_decode never returns Done"),
@@ -92,14 +92,14 @@ impl Engine {
             None => prepare_lines(lines, &self.boiler, keep),
         }
         .for_writing();
-        self.write_prepared(clean_root, f, &prep, para_removed, doc_removed)
+        self.write_prepared(out, f, &prep, para_removed, doc_removed)
     }
 
     /// [`Engine::write_file`] with the file's text stages at hand (kept from the
     /// analyze phase, or just done again).
     pub fn write_prepared(
         &self,
-        clean_root: &Path,
+        out: &dyn CleanOut,
         f: FileRef,
         prep: &Prepared,
         para_removed: &[Option<u32>],
@@ -123,7 +123,7 @@ impl Engine {
         let (places, kinds) = placeholder_lines(prep, f.rel_path, cfg.mask_style);
         let wrote = !clean.is_empty();
         if wrote {
-            report::write_file_at(&clean_root.join(f.rel_path), clean.as_bytes())
+            out.clean(f.rel_path, clean.as_bytes())
                 .map_err(|e| fail(e.to_string()))?;
         }
         drop(clean);
