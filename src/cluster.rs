@@ -1,5 +1,5 @@
 //! The cluster stage: exact Jaccard, union-find, and clusters built around their kept
-//! member (candidates are verified in `verify`; `pipeline/group.rs` runs the steps).
+//! member (candidates are verified in `verify`; `pipeline/group/` runs the steps).
 //!
 //! Union-find joins verified pairs into components; a component is then split greedily
 //! around kept members (best first by the keep policy), and a member joins a cluster

@@ -1,0 +1,68 @@
+//! The group phase: exact groups, LSH candidates, the partner cap, verification,
+//! document coverage and the cluster splits, numbered into cluster records.
+
+use super::*;
+
+mod candidates;
+mod documents;
+mod ids;
+mod numbering;
+mod pairs;
+mod paragraphs;
+pub(in crate::pipeline) use self::candidates::*;
+pub use self::documents::*;
+pub(in crate::pipeline) use self::ids::*;
+pub use self::numbering::*;
+pub use self::pairs::*;
+pub use self::paragraphs::*;
+
+/// The group phase as a recipe: [`ids`] → [`exact_groups`] → [`candidates`] → the
+/// partner cap ([`lsh::cap_partners`]) → [`verify_candidates`] → [`document_clusters`]
+/// (one-hop coverage, then [`gap_coverage`]) → [`paragraph_clusters`] → [`number`].
+pub(super) fn group(
+    engine: &Engine,
+    files: &[FileFacts],
+    keys: Vec<FileKeys>,
+    spill: &Spill,
+    spill_dir: &Path,
+) -> Result<Decisions> {
+    let cfg = engine.config();
+    let (bands, _) = engine.bands_rows();
+    let mut run_ids = ids(files, cfg.min_chars, bands);
+    let mut exact = exact_groups(&run_ids);
+    let reps = std::mem::take(&mut exact.reps);
+    let mut cands = candidates(&run_ids, reps, keys, bands, spill, spill_dir)?;
+    // Where the band keys were is of no more use.
+    run_ids.keys_of = Vec::new();
+    let candidate_pairs = cands.len();
+    // A text that recurs in N places gives each copy N - 1 candidates: verify each
+    // paragraph against a bounded number of them, so the work follows the copies.
+    let candidate_pairs_skipped = lsh::cap_partners(&mut cands, cfg.max_partners);
+    // Tokens are read back from the spill file.
+    let paras = &run_ids.paras;
+    let read = |i: u32, out: &mut Vec<u32>, bytes: &mut Vec<u8>| -> Result<()> {
+        let (p, f, _) = paras[i as usize];
+        spill
+            .read(&files[f as usize], p, out, bytes)
+            .map_err(|e| Error::io(spill_dir, e))
+    };
+    let verified = verify_candidates(cfg, &cands, read)?;
+    drop(cands);
+    let neighbours = neighbour_lists(paras.len(), &verified);
+    let doc_clusters = document_clusters(cfg, &run_ids, &exact.group_of, &neighbours, &read)?;
+    for &(a, b) in &verified {
+        exact.uf.union(a, b);
+    }
+    let para_clusters =
+        paragraph_clusters(cfg, &run_ids, &mut exact, &neighbours, &doc_clusters, &read)?;
+    drop(neighbours);
+    let numbered = number(files, &run_ids, para_clusters, doc_clusters);
+    Ok(Decisions {
+        para_removed: numbered.para_removed,
+        doc_removed: numbered.doc_removed,
+        records: numbered.records,
+        candidate_pairs,
+        candidate_pairs_skipped,
+        verified_pairs: verified.len(),
+    })
+}

@@ -1,0 +1,127 @@
+//! The paragraph clusters of the group phase: a component split around kept copies.
+
+use super::*;
+
+/// Step 7: the paragraph clusters. Exact groups and verified pairs join paragraphs
+/// into components, and each component is split around kept copies
+/// ([`split_paragraph_component`]); copies inside documents that `doc_clusters` remove
+/// rank last.
+pub(in crate::pipeline) fn paragraph_clusters(
+    cfg: &Config,
+    ids: &Ids,
+    exact: &mut Exact,
+    neighbours: &Lists,
+    doc_clusters: &[Cluster],
+    read: &(impl Fn(u32, &mut Vec<u32>, &mut Vec<u8>) -> Result<()> + Sync),
+) -> Result<Vec<Cluster>> {
+    let mut doc_is_removed = vec![false; ids.doc_file.len()];
+    for (k, members) in doc_clusters {
+        for (m, _, _) in members {
+            if m != k {
+                doc_is_removed[*m as usize] = true;
+            }
+        }
+    }
+    let uf = &mut exact.uf;
+    let comp_list = components(ids.searched.iter().map(|&i| (uf.find(i), i)));
+    let split: Vec<Vec<Cluster>> = comp_list
+        .par_iter()
+        .map_init(Vec::new, |bytes, comp| -> Result<Vec<Cluster>> {
+            let mut tokens = HashMap::with_capacity(comp.len());
+            for &i in comp {
+                let mut t = Vec::new();
+                read(i, &mut t, bytes)?;
+                tokens.insert(i, t);
+            }
+            let view = RunView {
+                paras: &ids.paras,
+                group_of: &exact.group_of,
+                group_members: &exact.group_members,
+                neighbours,
+                doc_is_removed: &doc_is_removed,
+                tokens,
+            };
+            Ok(split_paragraph_component(cfg, &view, comp))
+        })
+        .collect::<Result<_>>()?;
+    Ok(split.into_iter().flatten().collect())
+}
+
+/// What the paragraph split of one component reads about its members (global ids).
+pub trait ParaView {
+    /// The copy as the keep policy sees it.
+    fn copy(&self, i: u32) -> Copy;
+    /// Is the paragraph inside a document removed as a copy (it then ranks last)?
+    fn in_removed_doc(&self, i: u32) -> bool;
+    /// Representative (smallest id) of the paragraph's exact-key group.
+    fn group(&self, i: u32) -> u32;
+    /// Members of the exact group of representative `rep`, if it has more than one.
+    fn group_members(&self, rep: u32) -> Option<&[u32]>;
+    /// Representatives verified against representative `rep`.
+    fn neighbours(&self, rep: u32) -> &[u32];
+    /// Key tokens.
+    fn tokens(&self, i: u32) -> &[u32];
+}
+
+/// Split one connected component of paragraphs into clusters around kept copies.
+pub fn split_paragraph_component<V: ParaView>(cfg: &Config, v: &V, comp: &[u32]) -> Vec<Cluster> {
+    let mut ranked = comp.to_vec();
+    ranked.sort_by_key(|&i| (v.in_removed_doc(i), rank(cfg.keep, &v.copy(i))));
+    // Near a paragraph: its exact group, and the exact groups of the representatives
+    // verified against its own.
+    let near = |a: u32, out: &mut Vec<u32>| {
+        let g = v.group(a);
+        let mut add = |rep: u32| match v.group_members(rep) {
+            Some(ms) => out.extend_from_slice(ms),
+            None => out.push(rep),
+        };
+        add(g);
+        for &h in v.neighbours(g) {
+            add(h);
+        }
+    };
+    split_around_kept(&ranked, near, |a, b| {
+        if v.group(a) == v.group(b) {
+            return Some((1.0, false));
+        }
+        verify::copy_verdict(v.tokens(a), v.tokens(b), cfg.threshold)
+            .map(|v| (v.similarity, v.containment))
+    })
+}
+
+/// Paragraph facts of the whole run, by global id.
+pub(in crate::pipeline) struct RunView<'a> {
+    pub(in crate::pipeline) paras: &'a [(&'a ParaFacts, u32, u32)],
+    pub(in crate::pipeline) group_of: &'a [u32],
+    pub(in crate::pipeline) group_members: &'a BTreeMap<u32, Vec<u32>>,
+    pub(in crate::pipeline) neighbours: &'a Lists,
+    pub(in crate::pipeline) doc_is_removed: &'a [bool],
+    /// Key tokens of the component being split (read back from the spill file).
+    pub(in crate::pipeline) tokens: HashMap<u32, Vec<u32>>,
+}
+
+impl ParaView for RunView<'_> {
+    fn copy(&self, i: u32) -> Copy {
+        let p = self.paras[i as usize].0;
+        Copy {
+            order: i,
+            masks: p.masks,
+            key_chars: p.key.key_chars,
+        }
+    }
+    fn in_removed_doc(&self, i: u32) -> bool {
+        self.doc_is_removed[self.paras[i as usize].2 as usize]
+    }
+    fn group(&self, i: u32) -> u32 {
+        self.group_of[i as usize]
+    }
+    fn group_members(&self, rep: u32) -> Option<&[u32]> {
+        self.group_members.get(&rep).map(|v| v.as_slice())
+    }
+    fn neighbours(&self, rep: u32) -> &[u32] {
+        self.neighbours.get(rep)
+    }
+    fn tokens(&self, i: u32) -> &[u32] {
+        self.tokens.get(&i).map_or(&[], |v| v.as_slice())
+    }
+}
