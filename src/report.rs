@@ -271,6 +271,35 @@ pub struct Options {
     pub excludes: Vec<String>,
 }
 
+impl Options {
+    /// The options of `cfg` as `summary.json` echoes them (`bands` × `rows` in force).
+    /// The Spark job's batch parameters are built from the same values.
+    pub fn of(cfg: &crate::Config, (bands, rows): (usize, usize)) -> Options {
+        Options {
+            shingle: cfg.shingle.to_string(),
+            num_perm: cfg.num_perm,
+            bands,
+            rows,
+            threshold: cfg.threshold,
+            doc_threshold: cfg.doc_threshold,
+            min_chars: cfg.min_chars,
+            max_partners: cfg.max_partners,
+            seed: cfg.seed,
+            keep: format!("{:?}", cfg.keep).to_lowercase(),
+            mask_style: format!("{:?}", cfg.mask_style).to_lowercase(),
+            fold: format!("{:?}", cfg.fold).to_lowercase(),
+            script: cfg
+                .script
+                .map_or("keep", crate::script::Script::name)
+                .to_string(),
+            keep_boilerplate: cfg.keep_boilerplate,
+            encoding: cfg.encoding.map(|e| e.name().to_string()),
+            exts: cfg.exts.clone(),
+            excludes: cfg.excludes.clone(),
+        }
+    }
+}
+
 /// What varies between runs of the same input.
 #[derive(Clone, Debug, Serialize, Deserialize, Default)]
 pub struct RunInfo {

@@ -252,32 +252,34 @@ impl Engine {
                 .map(|b| format!("{:016x}", xxh3_64(&b)))
                 .unwrap_or_default()
         });
+        // The options summary.json echoes, as the batches carry them: keys in name
+        // order, `max_partners` and `script` only when asked for, so the params of a
+        // default run stay what they were (they are hashed into `params_id`).
+        let o = zhclean::report::Options::of(&cfg, (bands, rows));
         let mut params = json!({
             "schema_version": SCHEMA_VERSION,
             "scheme": SCHEME,
             "zhclean": env!("CARGO_PKG_VERSION"),
-            "shingle": cfg.shingle.to_string(),
-            "num_perm": cfg.num_perm,
-            "seed": cfg.seed,
-            "bands": bands,
-            "rows": rows,
-            "threshold": cfg.threshold,
-            "doc_threshold": cfg.doc_threshold,
-            "min_chars": cfg.min_chars,
-            "fold": format!("{:?}", cfg.fold).to_lowercase(),
-            "keep": format!("{:?}", cfg.keep).to_lowercase(),
-            "mask_style": format!("{:?}", cfg.mask_style).to_lowercase(),
-            "keep_boilerplate": cfg.keep_boilerplate,
+            "shingle": o.shingle,
+            "num_perm": o.num_perm,
+            "seed": o.seed,
+            "bands": o.bands,
+            "rows": o.rows,
+            "threshold": o.threshold,
+            "doc_threshold": o.doc_threshold,
+            "min_chars": o.min_chars,
+            "fold": o.fold,
+            "keep": o.keep,
+            "mask_style": o.mask_style,
+            "keep_boilerplate": o.keep_boilerplate,
             "boilerplate_rules": rules,
-            "encoding": cfg.encoding.map(|e| e.name()),
+            "encoding": o.encoding,
         });
-        if cfg.max_partners != zhclean::lsh::MAX_PARTNERS {
-            // Only when asked for, so the params of a default run stay what they were.
-            params["max_partners"] = cfg.max_partners.into();
+        if o.max_partners != zhclean::lsh::MAX_PARTNERS {
+            params["max_partners"] = o.max_partners.into();
         }
-        if let Some(s) = cfg.script {
-            // Only when asked for, so the params of a default run stay what they were.
-            params["script"] = s.name().into();
+        if cfg.script.is_some() {
+            params["script"] = o.script.into();
         }
         let params = params.to_string();
         let params_id = xxh3_64(params.as_bytes());
@@ -817,7 +819,7 @@ impl Engine {
                             o.placeholders,
                             Some(serde_json::to_string(&o.counts).map_err(value_err)?),
                         ),
-                        Err(s) => (false, Some(s.reason), Vec::new(), Vec::new(), None),
+                        Err(e) => (false, Some(e.kind.to_string()), Vec::new(), Vec::new(), None),
                     },
                 );
             }

@@ -191,6 +191,31 @@ def test_signatures_and_band_keys_are_stable(tmp_path):
     assert all(len(k) == params["bands"] for k in keys)
 
 
+def test_params_stay_what_they_were(tmp_path):
+    # The params string is hashed into params_id, which batches and saved band keys
+    # carry: these are the strings of the version that first built them from the
+    # summary's options echo (the same values, the same keys).
+    args = [str(FIXTURES / "seeds"), "--out", str(tmp_path / "o")]
+    common = (
+        '"min_chars":20,"num_perm":128,"rows":4,"schema_version":1,'
+        '"scheme":"xxh3-32/minhash-affine-u32/lsh-band-key-1/t2s-1",'
+    )
+    assert Engine(args).params == (
+        '{"bands":32,"boilerplate_rules":null,"doc_threshold":0.8,"encoding":null,'
+        '"fold":"entities","keep":"best","keep_boilerplate":false,'
+        '"mask_style":"conventional",' + common + '"seed":1,"shingle":"word:3",'
+        '"threshold":0.7,"zhclean":"0.1.0"}'
+    )
+    flags = ["--max-partners", "8", "--script", "simplified", "--encoding", "gbk",
+             "--keep", "longest", "--fold", "none"]
+    assert Engine(args + flags).params == (
+        '{"bands":32,"boilerplate_rules":null,"doc_threshold":0.8,"encoding":"GBK",'
+        '"fold":"none","keep":"longest","keep_boilerplate":false,'
+        '"mask_style":"conventional","max_partners":8,' + common + '"script":"simplified",'
+        '"seed":1,"shingle":"word:3","threshold":0.7,"zhclean":"0.1.0"}'
+    )
+
+
 def test_rules_file_travels_as_an_absolute_path():
     got = zspark.absolute_rules(["in", "--boilerplate-rules", "r.txt", "--boilerplate-rules=s"])
     assert got[:2] == ["in", "--boilerplate-rules"]

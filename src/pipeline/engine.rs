@@ -86,7 +86,7 @@ pub(super) fn read_decode(
     src: &Unit,
     forced: Option<&'static encoding_rs::Encoding>,
     stage_ns: &mut StageNs,
-) -> std::result::Result<ReadBytes, Analyzed> {
+) -> std::result::Result<ReadBytes, FileError> {
     let (bytes, read_ns) = prefetch::timed(|| input.read(src));
     stage_ns[Stage::Read] += read_ns;
     decode_read(src, bytes, forced, stage_ns)
@@ -98,21 +98,16 @@ pub(super) fn decode_read(
     bytes: std::io::Result<Vec<u8>>,
     forced: Option<&'static encoding_rs::Encoding>,
     stage_ns: &mut StageNs,
-) -> std::result::Result<ReadBytes, Analyzed> {
-    let bytes = bytes.map_err(|e| {
-        Analyzed::Failed(Skipped {
-            file: src.rel_path.clone(),
-            reason: e.to_string(),
-        })
-    })?;
+) -> std::result::Result<ReadBytes, FileError> {
+    let error = |kind| FileError {
+        file: src.rel_path.clone(),
+        kind,
+    };
+    let bytes = bytes.map_err(|e| error(FileErrorKind::Read(e.to_string())))?;
     let t = Instant::now();
     let (hash, len) = (xxh3_64(&bytes), bytes.len() as u64);
-    let dec = decode::decode_owned(bytes, forced).map_err(|NotText::Binary| {
-        Analyzed::Skipped(Skipped {
-            file: src.rel_path.clone(),
-            reason: walk::BINARY.into(),
-        })
-    })?;
+    let dec = decode::decode_owned(bytes, forced)
+        .map_err(|NotText::Binary| error(FileErrorKind::Binary))?;
     stage_ns[Stage::Decode] += ns(t);
     Ok(ReadBytes { hash, len, dec })
 }
@@ -235,7 +230,8 @@ impl Engine {
         let mut stage_ns = StageNs::default();
         stage_ns[Stage::Read] = read_ns;
         let _big = release::Big::new(bytes.as_ref().map_or(0, |b| b.len() as u64));
-        let mut read = decode_read(src, bytes, self.cfg.encoding, &mut stage_ns)?;
+        let mut read =
+            decode_read(src, bytes, self.cfg.encoding, &mut stage_ns).map_err(Analyzed::from)?;
         let t = Instant::now();
         let lines = split_lines(&std::mem::take(&mut read.dec.text));
         let prep = prepare_lines(lines, &self.boiler, self.cfg.keep_boilerplate);

@@ -210,11 +210,74 @@ pub struct FileRef<'a> {
 }
 
 impl FileRef<'_> {
-    /// The file, failed for `reason`.
-    pub(super) fn skipped(&self, reason: String) -> Skipped {
-        Skipped {
+    /// The file, failed for `kind`.
+    pub(super) fn error(&self, kind: FileErrorKind) -> FileError {
+        FileError {
             file: self.rel_path.to_string(),
-            reason,
+            kind,
+        }
+    }
+}
+
+/// Why a file could not be cleaned, or was passed over. Its `Display` is the reason
+/// `summary.json` lists (see [`FileError::listed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileErrorKind {
+    /// Not text: passed over, and counted among the files.
+    Binary,
+    /// Reading it failed (the system's message).
+    Read(String),
+    /// Its bytes differ between the analyze and the write phase.
+    Changed,
+    /// Its cleaned text could not be written (the message).
+    Write(String),
+    /// The temporary spill file could not take its tokens (the message).
+    Spill(String),
+    /// Two phases disagree about it: a bug.
+    Internal(&'static str),
+}
+
+impl std::fmt::Display for FileErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileErrorKind::Binary => f.write_str(walk::BINARY),
+            FileErrorKind::Read(e) | FileErrorKind::Write(e) => f.write_str(e),
+            FileErrorKind::Changed => f.write_str("file changed during the run"),
+            FileErrorKind::Spill(e) => write!(f, "cannot write the temporary spill file: {e}"),
+            FileErrorKind::Internal(what) => write!(f, "internal: {what}"),
+        }
+    }
+}
+
+/// A file that could not be cleaned, or was passed over, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub file: String,
+    pub kind: FileErrorKind,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.kind)
+    }
+}
+
+impl FileError {
+    /// The entry `summary.json` lists it as (under `skipped` when it is binary, else
+    /// under `failed`).
+    pub fn listed(&self) -> Skipped {
+        Skipped {
+            file: self.file.clone(),
+            reason: self.kind.to_string(),
+        }
+    }
+}
+
+impl From<FileError> for Analyzed {
+    fn from(e: FileError) -> Analyzed {
+        match e.kind {
+            FileErrorKind::Binary => Analyzed::Skipped(e.listed()),
+            _ => Analyzed::Failed(e.listed()),
         }
     }
 }

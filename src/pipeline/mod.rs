@@ -205,9 +205,9 @@ fn run_in_pool(
         let mut a = engine.finish_analysis(src, read, sc);
         if let Analyzed::Done(f) = &mut a {
             if let Err(e) = spill.spill(f) {
-                a = Analyzed::Failed(Skipped {
+                a = Analyzed::from(FileError {
                     file: src.rel_path.clone(),
-                    reason: format!("cannot write the temporary spill file: {e}"),
+                    kind: FileErrorKind::Spill(e.to_string()),
                 });
             }
         }
@@ -324,7 +324,7 @@ fn run_in_pool(
             places.finish()
         });
         for (ci, chunk) in files.chunks_mut(WRITE_CHUNK).enumerate() {
-            let written: Vec<std::result::Result<FileOutput, Skipped>> = chunk
+            let written: Vec<std::result::Result<FileOutput, FileError>> = chunk
                 .par_iter_mut()
                 .enumerate()
                 .map(|(k, f)| {
@@ -352,7 +352,7 @@ fn run_in_pool(
                         totals.file(&f.summary(cfg.min_chars), &o.counts);
                         outs.push(o);
                     }
-                    Err(s) => totals.failed(s),
+                    Err(e) => totals.failed(e.listed()),
                 }
             }
             if tx.send(outs).is_err() {

@@ -120,25 +120,7 @@ impl Totals {
                 .iter()
                 .filter(|s| s.reason == walk::BINARY)
                 .count();
-        summary.options = report::Options {
-            shingle: cfg.shingle.to_string(),
-            num_perm: cfg.num_perm,
-            bands,
-            rows,
-            threshold: cfg.threshold,
-            doc_threshold: cfg.doc_threshold,
-            min_chars: cfg.min_chars,
-            max_partners: cfg.max_partners,
-            seed: cfg.seed,
-            keep: format!("{:?}", cfg.keep).to_lowercase(),
-            mask_style: format!("{:?}", cfg.mask_style).to_lowercase(),
-            fold: format!("{:?}", cfg.fold).to_lowercase(),
-            script: cfg.script.map_or("keep", script::Script::name).to_string(),
-            keep_boilerplate: cfg.keep_boilerplate,
-            encoding: cfg.encoding.map(|e| e.name().to_string()),
-            exts: cfg.exts.clone(),
-            excludes: cfg.excludes.clone(),
-        };
+        summary.options = report::Options::of(cfg, (bands, rows));
         summary.run = run;
         summary
     }

@@ -350,3 +350,44 @@ fn spilled_tokens_read_back_as_they_were() {
         }
     }
 }
+
+#[test]
+fn file_errors_print_the_reasons_summary_json_has_always_listed() {
+    let e = |kind| FileError {
+        file: "a/b.txt".into(),
+        kind,
+    };
+    let listed = |kind| e(kind).listed().reason;
+    assert_eq!(listed(FileErrorKind::Binary), "binary");
+    assert_eq!(
+        listed(FileErrorKind::Changed),
+        "file changed during the run"
+    );
+    assert_eq!(
+        listed(FileErrorKind::Spill("No space left on device".into())),
+        "cannot write the temporary spill file: No space left on device"
+    );
+    assert_eq!(
+        listed(FileErrorKind::Internal(
+            "paragraph count differs between phases"
+        )),
+        "internal: paragraph count differs between phases"
+    );
+    assert_eq!(
+        listed(FileErrorKind::Read(
+            "Permission denied (os error 13)".into()
+        )),
+        "Permission denied (os error 13)"
+    );
+    assert_eq!(
+        e(FileErrorKind::Changed).to_string(),
+        "a/b.txt: file changed during the run"
+    );
+    assert!(
+        matches!(Analyzed::from(e(FileErrorKind::Binary)), Analyzed::Skipped(s) if s.reason == "binary")
+    );
+    assert!(matches!(
+        Analyzed::from(e(FileErrorKind::Changed)),
+        Analyzed::Failed(_)
+    ));
+}

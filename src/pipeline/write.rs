@@ -48,7 +48,7 @@ impl Engine {
         f: FileRef,
         para_removed: &[Option<u32>],
         doc_removed: &[Option<u32>],
-    ) -> std::result::Result<FileOutput, Skipped> {
+    ) -> std::result::Result<FileOutput, FileError> {
         self.write_again(input, out, f, None, para_removed, doc_removed)
     }
 
@@ -62,9 +62,8 @@ impl Engine {
         marks: Option<&Marks>,
         para_removed: &[Option<u32>],
         doc_removed: &[Option<u32>],
-    ) -> std::result::Result<FileOutput, Skipped> {
+    ) -> std::result::Result<FileOutput, FileError> {
         let cfg = &self.cfg;
-        let fail = |reason: String| f.skipped(reason);
         let src = input.unit(f.rel_path);
         let mut stage_ns = StageNs::default();
         // The analyze phase already chose the encoding: no second detection. (UTF-8 is
@@ -74,13 +73,10 @@ impl Engine {
                 .then(|| encoding_rs::Encoding::for_label(f.encoding.as_bytes()))
                 .flatten()
         });
-        let (hash, decoded) = match read_decode(input, &src, forced, &mut stage_ns) {
-            Ok(r) => (r.hash, r.dec),
-            Err(Analyzed::Failed(s) | Analyzed::Skipped(s)) => return Err(s),
-            Err(Analyzed::Done(_)) => unreachable!("read_decode never returns Done"),
-        };
+        let r = read_decode(input, &src, forced, &mut stage_ns)?;
+        let (hash, decoded) = (r.hash, r.dec);
         if hash != f.hash {
-            return Err(fail("file changed during the run".into()));
+            return Err(f.error(FileErrorKind::Changed));
         }
         let keep = cfg.keep_boilerplate;
         let _big = release::Big::new(decoded.text.len() as u64);
@@ -104,18 +100,17 @@ impl Engine {
         prep: &Prepared,
         para_removed: &[Option<u32>],
         doc_removed: &[Option<u32>],
-    ) -> std::result::Result<FileOutput, Skipped> {
+    ) -> std::result::Result<FileOutput, FileError> {
         let cfg = &self.cfg;
         let boiler = &self.boiler;
-        let fail = |reason: String| f.skipped(reason);
         let _big = release::Big::new(prep.paras.iter().map(|p| p.text.len() as u64).sum());
         if prep.paras.len() != f.paragraphs
             || para_removed.len() != prep.paras.len()
             || doc_removed.len() != prep.docs.len()
         {
-            return Err(fail(
-                "internal: paragraph count differs between phases".into(),
-            ));
+            return Err(f.error(FileErrorKind::Internal(
+                "paragraph count differs between phases",
+            )));
         }
         // fates -> clean text -> placeholder lines -> removed runs -> counts
         let fates = fates(prep, para_removed, doc_removed);
@@ -124,7 +119,7 @@ impl Engine {
         let wrote = !clean.is_empty();
         if wrote {
             out.clean(f.rel_path, clean.as_bytes())
-                .map_err(|e| fail(e.to_string()))?;
+                .map_err(|e| f.error(FileErrorKind::Write(e.to_string())))?;
         }
         drop(clean);
         let runs = removed_runs(prep, &fates, f.rel_path, boiler, cfg.keep_boilerplate);
