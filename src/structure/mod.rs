@@ -14,6 +14,10 @@ use crate::boilerplate::RuleId;
 use crate::lines::Line;
 use crate::segment::ends_sentence;
 
+mod layout;
+use self::layout::*;
+pub use self::layout::{layout, Layout, Measure};
+
 /// A paragraph: text and the original lines it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Paragraph {
@@ -188,189 +192,9 @@ fn compilation_headers(lines: &[Line], content: &[usize]) -> Vec<bool> {
     out
 }
 
-/// How a wrapper counts a line's length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Measure {
-    /// Characters.
-    Chars,
-    /// Display columns: a wide character (CJK, full-width forms) is two, one of
-    /// ambiguous width (curly quotes, ×, ○) one, as a Western terminal counts.
-    Columns,
-    /// Display columns with ambiguous characters two, as a CJK terminal counts.
-    CjkColumns,
-}
-
-impl Measure {
-    const ALL: [Measure; 3] = [Measure::Chars, Measure::Columns, Measure::CjkColumns];
-}
-
-/// How a file lays out its paragraphs, decided from its line lengths.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Layout {
-    /// One paragraph a line (a line the page broke is the exception).
-    Lines,
-    /// Hard-wrapped: every line of a paragraph but the last reaches `width`.
-    Wrapped { width: u32, measure: Measure },
-}
-
-impl std::fmt::Display for Layout {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Layout::Lines => write!(f, "one paragraph a line"),
-            Layout::Wrapped { width, measure } => {
-                let unit = match measure {
-                    Measure::Chars => "characters",
-                    Measure::Columns => "columns",
-                    Measure::CjkColumns => "columns (ambiguous characters wide)",
-                };
-                write!(f, "hard-wrapped at {width} {unit}")
-            }
-        }
-    }
-}
-
-/// Shortest line whose length can show a wrap width.
-const WRAP_MIN_WIDTH: u32 = 16;
-/// Lines at the width (within [`wrap_slack`] below it, one above) needed to call a file
-/// wrapped, and the share of its long lines they must be.
-const WRAP_MIN_LINES: usize = 3;
-const WRAP_MIN_SHARE: f64 = 0.2;
-/// Share of the lines in the width's band that are the width itself (or, in columns,
-/// one less): what tells a wrapper's lines from lines of like lengths.
-const WRAP_EXACT_SHARE: f64 = 0.4;
-/// How far past the width a full line may run: closing punctuation a typesetter keeps
-/// off the next line's start (`。”`).
-const WRAP_OVER: u32 = 2;
 /// Longest closed bracket group at the end of a line that makes the line complete
 /// (a byline, photo credit or note: `（本报记者 XX）`, `（完）`).
 const CLOSING_GROUP_MAX_CHARS: usize = 40;
-
-/// How far below the width a full line may stop: counted in columns, a wide character
-/// that does not fit in the last column goes to the next line. (Above the width, a
-/// line may hold the closing punctuation a typesetter pulls up from the next.)
-fn wrap_slack(m: Measure) -> u32 {
-    u32::from(m != Measure::Chars)
-}
-
-/// A line's length as a wrapper counts it, in each [`Measure`] (indexed by it), with
-/// the white space the lines stage trimmed at either end (indentation, and the space a
-/// wrapper left before the break). One pass over the text; ideographs and printable
-/// ASCII, most of it, skip the width tables.
-fn measures(line: &Line) -> [u32; 3] {
-    use unicode_width::UnicodeWidthChar;
-    let (mut chars, mut cols, mut cjk) = (0u32, 0u32, 0u32);
-    for c in line.text.chars() {
-        chars += 1;
-        let (w, wc) = if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
-            (2, 2)
-        } else if (' '..='~').contains(&c) {
-            (1, 1)
-        } else {
-            (c.width().unwrap_or(0), c.width_cjk().unwrap_or(0))
-        };
-        cols += w as u32;
-        cjk += wc as u32;
-    }
-    let total = chars as usize + line.removed.len();
-    let lead = line
-        .removed
-        .iter()
-        .enumerate()
-        .take_while(|&(k, &c)| k as u32 == c)
-        .count();
-    let trail = line
-        .removed
-        .iter()
-        .rev()
-        .enumerate()
-        .take_while(|&(k, &c)| c as usize + k + 1 == total)
-        .count();
-    let edge = u32::from(line.edge_cols[0]) + u32::from(line.edge_cols[1]);
-    [chars + (lead + trail) as u32, cols + edge, cjk + edge]
-}
-
-/// [`measures`] in one measure.
-fn measure(line: &Line, m: Measure) -> u32 {
-    measures(line)[m as usize]
-}
-
-/// The line opens with indentation: two columns of white space or more (a lone
-/// space is a wrapper's leftover, not an indent).
-fn indented(line: &Line) -> bool {
-    line.edge_cols[0] >= 2
-}
-
-/// Decide a file's layout from the lengths of its content lines (`lines` picks them).
-///
-/// A wrapped page has many lines of one length, the width, and next to none longer;
-/// most of those full lines stop mid-sentence. A page of one paragraph a line has
-/// lengths all over the place, and its long lines end sentences.
-pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
-    let complete: Vec<bool> = lines.iter().map(|&i| ends_complete(&all[i].text)).collect();
-    let lengths: Vec<[u32; 3]> = lines.iter().map(|&i| measures(&all[i])).collect();
-    let mut best: Option<(usize, Layout)> = None;
-    for m in Measure::ALL {
-        let slack = wrap_slack(m);
-        // Long lines by length, with how many of the first k stop open: every band
-        // below is then two binary searches, not a pass over the lines.
-        let mut lens: Vec<(u32, bool)> = lengths
-            .iter()
-            .zip(&complete)
-            .map(|(l, &c)| (l[m as usize], c))
-            .filter(|&(n, _)| n >= WRAP_MIN_WIDTH - slack)
-            .collect();
-        if lens.len() < WRAP_MIN_LINES {
-            continue;
-        }
-        lens.sort_unstable();
-        let mut open_before = Vec::with_capacity(lens.len() + 1);
-        open_before.push(0usize);
-        for &(_, c) in &lens {
-            open_before.push(open_before.last().copied().unwrap_or(0) + usize::from(!c));
-        }
-        // (length, lines of that length), ascending.
-        let runs: Vec<(u32, usize)> = lens
-            .chunk_by(|a, b| a.0 == b.0)
-            .map(|r| (r[0].0, r.len()))
-            .collect();
-        // The width: the band of lengths [w - slack, w + WRAP_OVER] that holds the most
-        // lines (a full line is the width, one or two more where the typesetter pulled
-        // closing punctuation up to it, one less in columns where a wide character did
-        // not fit), snapped to the commonest length in it.
-        for &(w, _) in runs.iter().filter(|r| r.0 >= WRAP_MIN_WIDTH) {
-            let lo = lens.partition_point(|l| l.0 + slack < w);
-            let hi = lens.partition_point(|l| l.0 <= w + WRAP_OVER);
-            let near = hi - lo;
-            let over = lens.len() - hi;
-            let open = open_before[hi] - open_before[lo];
-            let ok = near >= WRAP_MIN_LINES
-                && near as f64 >= WRAP_MIN_SHARE * lens.len() as f64
-                && over * 4 <= near
-                && open * 2 >= near;
-            if !ok || best.is_some_and(|(n, _)| near <= n) {
-                continue;
-            }
-            let band = &runs[runs.partition_point(|r| r.0 + slack < w)
-                ..runs.partition_point(|r| r.0 <= w + WRAP_OVER)];
-            let width = band
-                .iter()
-                .max_by_key(|r| (r.1, std::cmp::Reverse(r.0)))
-                .map_or(w, |r| r.0);
-            // A wrapper makes most full lines exactly the width: lines that only happen
-            // to be of like lengths (a page of reviews) are not wrapped.
-            let exact: usize = band
-                .iter()
-                .filter(|r| r.0 <= width && r.0 + slack >= width)
-                .map(|r| r.1)
-                .sum();
-            if exact < WRAP_MIN_LINES || (exact as f64) < WRAP_EXACT_SHARE * near as f64 {
-                continue;
-            }
-            best = Some((near, Layout::Wrapped { width, measure: m }));
-        }
-    }
-    best.map_or(Layout::Lines, |b| b.1)
-}
 
 /// The line is complete as it stands: it ends a sentence (closing quotes and brackets
 /// after the end included), ends in a colon, or ends in a short closed bracket group
