@@ -43,130 +43,10 @@ const SCHEME: &str = "xxh3-32/minhash-affine-u32/lsh-band-key-1/t2s-1";
 
 type Batch = PyArrowType<RecordBatch>;
 
-fn value_err(e: impl std::fmt::Display) -> PyErr {
-    PyValueError::new_err(e.to_string())
-}
-
-// ---- reading batches ----
-
-fn column<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a ArrayRef> {
-    b.column_by_name(name)
-        .ok_or_else(|| value_err(format!("batch has no column '{name}'")))
-}
-
-fn no_nulls(a: &dyn Array, name: &str) -> PyResult<()> {
-    if a.null_count() > 0 {
-        return Err(value_err(format!("column '{name}' has nulls")));
-    }
-    Ok(())
-}
-
-fn prim<'a, P: arrow_array::ArrowPrimitiveType>(
-    b: &'a RecordBatch,
-    name: &str,
-) -> PyResult<&'a [P::Native]> {
-    let a = column(b, name)?;
-    no_nulls(a, name)?;
-    a.as_primitive_opt::<P>()
-        .map(|p| p.values().as_ref())
-        .ok_or_else(|| value_err(format!("column '{name}' must be {}", P::DATA_TYPE)))
-}
-
-fn u32s<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a [u32]> {
-    prim::<UInt32Type>(b, name)
-}
-
-fn u64s<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a [u64]> {
-    prim::<UInt64Type>(b, name)
-}
-
-fn f64s<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a [f64]> {
-    prim::<Float64Type>(b, name)
-}
-
-fn bools<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a BooleanArray> {
-    let a = column(b, name)?;
-    no_nulls(a, name)?;
-    a.as_boolean_opt()
-        .ok_or_else(|| value_err(format!("column '{name}' must be bool")))
-}
-
-fn strs<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a StringArray> {
-    let a = column(b, name)?;
-    no_nulls(a, name)?;
-    a.as_string_opt::<i32>()
-        .ok_or_else(|| value_err(format!("column '{name}' must be utf8")))
-}
-
-/// A `list<T>` column read row by row as slices (a null list reads as empty).
-#[derive(Clone, Copy)]
-struct Lists<'a, T> {
-    offsets: &'a [i32],
-    values: &'a [T],
-}
-
-impl<T> Lists<'_, T> {
-    fn row(&self, i: usize) -> &[T] {
-        &self.values[self.offsets[i] as usize..self.offsets[i + 1] as usize]
-    }
-}
-
-fn lists<'a, P: arrow_array::ArrowPrimitiveType>(
-    b: &'a RecordBatch,
-    name: &str,
-) -> PyResult<Lists<'a, P::Native>> {
-    let a = column(b, name)?;
-    let l: &ListArray = a
-        .as_list_opt::<i32>()
-        .ok_or_else(|| value_err(format!("column '{name}' must be a list")))?;
-    let values = l
-        .values()
-        .as_primitive_opt::<P>()
-        .ok_or_else(|| value_err(format!("column '{name}' has the wrong item type")))?;
-    no_nulls(values, name)?;
-    // Offsets index the child array from its start; the child's own offset is already
-    // applied by `values()`.
-    Ok(Lists {
-        offsets: l.value_offsets(),
-        values: values.values().as_ref(),
-    })
-}
-
-// ---- building batches ----
-
-fn u32_col(v: Vec<u32>) -> ArrayRef {
-    Arc::new(UInt32Array::from(v))
-}
-
-fn u64_col(v: Vec<u64>) -> ArrayRef {
-    Arc::new(UInt64Array::from(v))
-}
-
-fn list_col<P: arrow_array::ArrowPrimitiveType>(
-    rows: &[Option<&[P::Native]>],
-    item: DataType,
-) -> ArrayRef
-where
-    arrow_array::PrimitiveArray<P>: From<Vec<P::Native>>,
-{
-    let mut offsets = Vec::with_capacity(rows.len() + 1);
-    let mut values = Vec::new();
-    offsets.push(0i32);
-    for r in rows {
-        values.extend_from_slice(r.unwrap_or(&[]));
-        offsets.push(values.len() as i32);
-    }
-    let nulls = rows
-        .iter()
-        .any(|r| r.is_none())
-        .then(|| NullBuffer::from(rows.iter().map(|r| r.is_some()).collect::<Vec<_>>()));
-    Arc::new(ListArray::new(
-        Arc::new(Field::new_list_field(item, false)),
-        OffsetBuffer::new(ScalarBuffer::from(offsets)),
-        Arc::new(arrow_array::PrimitiveArray::<P>::from(values)),
-        nulls,
-    ))
-}
+mod arrow;
+mod run;
+use arrow::*;
+use run::{Staging, Totals};
 
 // ---- the engine ----
 
@@ -819,7 +699,13 @@ impl Engine {
                             o.placeholders,
                             Some(serde_json::to_string(&o.counts).map_err(value_err)?),
                         ),
-                        Err(e) => (false, Some(e.kind.to_string()), Vec::new(), Vec::new(), None),
+                        Err(e) => (
+                            false,
+                            Some(e.kind.to_string()),
+                            Vec::new(),
+                            Vec::new(),
+                            None,
+                        ),
                     },
                 );
             }
@@ -997,141 +883,6 @@ impl ParaView for BatchView<'_> {
     }
     fn tokens(&self, i: u32) -> &[u32] {
         self.cols.tokens.row(self.row(i))
-    }
-}
-
-/// The output folder being written: `clean/` and `report/` appear on `commit`.
-#[pyclass(module = "zhclean._core")]
-struct Staging {
-    inner: Mutex<Option<report::Staging>>,
-    dir: PathBuf,
-}
-
-#[pymethods]
-impl Staging {
-    /// Check the engine's input and output folders and open a staging folder in OUT.
-    #[new]
-    fn new(engine: &Engine, force: bool) -> PyResult<Self> {
-        let cfg = engine.core.config();
-        let s =
-            report::Staging::create(&cfg.input, &cfg.out, force || cfg.force).map_err(value_err)?;
-        let dir = s.dir().to_path_buf();
-        Ok(Staging {
-            inner: Mutex::new(Some(s)),
-            dir,
-        })
-    }
-
-    #[getter]
-    fn dir(&self) -> PathBuf {
-        self.dir.clone()
-    }
-
-    #[getter]
-    fn clean_root(&self) -> PathBuf {
-        self.dir.join("clean")
-    }
-
-    #[getter]
-    fn report_root(&self) -> PathBuf {
-        self.dir.join("report")
-    }
-
-    /// Move `clean/` and `report/` into place.
-    fn commit(&self) -> PyResult<()> {
-        let s = self
-            .inner
-            .lock()
-            .map_err(|_| PyRuntimeError::new_err("staging lock poisoned"))?
-            .take()
-            .ok_or_else(|| PyRuntimeError::new_err("already committed"))?;
-        s.commit().map_err(value_err)
-    }
-
-    /// Remove the staging folder without committing.
-    fn discard(&self) -> PyResult<()> {
-        let s = self
-            .inner
-            .lock()
-            .map_err(|_| PyRuntimeError::new_err("staging lock poisoned"))?
-            .take();
-        drop(s);
-        Ok(())
-    }
-}
-
-/// `summary.json`, fed file by file in file order.
-#[pyclass(module = "zhclean._core")]
-struct Totals {
-    inner: Mutex<Option<pipeline::Totals>>,
-}
-
-#[derive(serde::Deserialize)]
-struct WalkState {
-    skipped: Vec<Skipped>,
-    failed: Vec<Skipped>,
-    other_files: usize,
-}
-
-impl Totals {
-    fn with<R>(&self, f: impl FnOnce(&mut pipeline::Totals) -> R) -> PyResult<R> {
-        let mut g = self
-            .inner
-            .lock()
-            .map_err(|_| PyRuntimeError::new_err("totals lock poisoned"))?;
-        let t = g
-            .as_mut()
-            .ok_or_else(|| PyRuntimeError::new_err("totals already finished"))?;
-        Ok(f(t))
-    }
-}
-
-#[pymethods]
-impl Totals {
-    /// Start from `Engine.walk`'s state JSON.
-    #[new]
-    fn new(walk_state: &str) -> PyResult<Self> {
-        let w: WalkState = serde_json::from_str(walk_state).map_err(value_err)?;
-        Ok(Totals {
-            inner: Mutex::new(Some(pipeline::Totals::new(
-                w.skipped,
-                w.failed,
-                w.other_files,
-            ))),
-        })
-    }
-
-    fn skipped(&self, file: String, reason: String) -> PyResult<()> {
-        self.with(|t| t.skipped(Skipped { file, reason }))
-    }
-
-    fn failed(&self, file: String, reason: String) -> PyResult<()> {
-        self.with(|t| t.failed(Skipped { file, reason }))
-    }
-
-    /// A written file: its `summary` (from `analyze`) and `counts` (from `write`).
-    fn file(&self, summary: &str, counts: &str) -> PyResult<()> {
-        let s: pipeline::FileSummary = serde_json::from_str(summary).map_err(value_err)?;
-        let c: pipeline::FileCounts = serde_json::from_str(counts).map_err(value_err)?;
-        self.with(|t| t.file(&s, &c))
-    }
-
-    /// `summary.json` bytes and the number of failures (files failed or with decoding
-    /// errors). `group` is JSON `{candidate_pairs, verified_pairs, clusters:
-    /// {paragraph, document}}`; `run` is JSON `{threads, wall_seconds, phase_seconds,
-    /// stage_cpu_seconds}`.
-    fn finish(&self, engine: &Engine, group: &str, run: &str) -> PyResult<(Vec<u8>, usize)> {
-        let g: GroupCounts = serde_json::from_str(group).map_err(value_err)?;
-        let r: RunInfo = serde_json::from_str(run).map_err(value_err)?;
-        let t = self
-            .inner
-            .lock()
-            .map_err(|_| PyRuntimeError::new_err("totals lock poisoned"))?
-            .take()
-            .ok_or_else(|| PyRuntimeError::new_err("totals already finished"))?;
-        let s = t.finish(&engine.core, &g, r);
-        let failed = s.failed.len() + s.decode_errors.len();
-        Ok((pipeline::summary_json(&s), failed))
     }
 }
 

@@ -1,0 +1,128 @@
+//! Reading columns of Arrow batches as slices, and building columns.
+
+use super::*;
+
+pub(crate) fn value_err(e: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+// ---- reading batches ----
+
+pub(crate) fn column<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a ArrayRef> {
+    b.column_by_name(name)
+        .ok_or_else(|| value_err(format!("batch has no column '{name}'")))
+}
+
+pub(crate) fn no_nulls(a: &dyn Array, name: &str) -> PyResult<()> {
+    if a.null_count() > 0 {
+        return Err(value_err(format!("column '{name}' has nulls")));
+    }
+    Ok(())
+}
+
+pub(crate) fn prim<'a, P: arrow_array::ArrowPrimitiveType>(
+    b: &'a RecordBatch,
+    name: &str,
+) -> PyResult<&'a [P::Native]> {
+    let a = column(b, name)?;
+    no_nulls(a, name)?;
+    a.as_primitive_opt::<P>()
+        .map(|p| p.values().as_ref())
+        .ok_or_else(|| value_err(format!("column '{name}' must be {}", P::DATA_TYPE)))
+}
+
+pub(crate) fn u32s<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a [u32]> {
+    prim::<UInt32Type>(b, name)
+}
+
+pub(crate) fn u64s<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a [u64]> {
+    prim::<UInt64Type>(b, name)
+}
+
+pub(crate) fn f64s<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a [f64]> {
+    prim::<Float64Type>(b, name)
+}
+
+pub(crate) fn bools<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a BooleanArray> {
+    let a = column(b, name)?;
+    no_nulls(a, name)?;
+    a.as_boolean_opt()
+        .ok_or_else(|| value_err(format!("column '{name}' must be bool")))
+}
+
+pub(crate) fn strs<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a StringArray> {
+    let a = column(b, name)?;
+    no_nulls(a, name)?;
+    a.as_string_opt::<i32>()
+        .ok_or_else(|| value_err(format!("column '{name}' must be utf8")))
+}
+
+/// A `list<T>` column read row by row as slices (a null list reads as empty).
+#[derive(Clone, Copy)]
+pub(crate) struct Lists<'a, T> {
+    offsets: &'a [i32],
+    values: &'a [T],
+}
+
+impl<T> Lists<'_, T> {
+    pub(crate) fn row(&self, i: usize) -> &[T] {
+        &self.values[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+}
+
+pub(crate) fn lists<'a, P: arrow_array::ArrowPrimitiveType>(
+    b: &'a RecordBatch,
+    name: &str,
+) -> PyResult<Lists<'a, P::Native>> {
+    let a = column(b, name)?;
+    let l: &ListArray = a
+        .as_list_opt::<i32>()
+        .ok_or_else(|| value_err(format!("column '{name}' must be a list")))?;
+    let values = l
+        .values()
+        .as_primitive_opt::<P>()
+        .ok_or_else(|| value_err(format!("column '{name}' has the wrong item type")))?;
+    no_nulls(values, name)?;
+    // Offsets index the child array from its start; the child's own offset is already
+    // applied by `values()`.
+    Ok(Lists {
+        offsets: l.value_offsets(),
+        values: values.values().as_ref(),
+    })
+}
+
+// ---- building batches ----
+
+pub(crate) fn u32_col(v: Vec<u32>) -> ArrayRef {
+    Arc::new(UInt32Array::from(v))
+}
+
+pub(crate) fn u64_col(v: Vec<u64>) -> ArrayRef {
+    Arc::new(UInt64Array::from(v))
+}
+
+pub(crate) fn list_col<P: arrow_array::ArrowPrimitiveType>(
+    rows: &[Option<&[P::Native]>],
+    item: DataType,
+) -> ArrayRef
+where
+    arrow_array::PrimitiveArray<P>: From<Vec<P::Native>>,
+{
+    let mut offsets = Vec::with_capacity(rows.len() + 1);
+    let mut values = Vec::new();
+    offsets.push(0i32);
+    for r in rows {
+        values.extend_from_slice(r.unwrap_or(&[]));
+        offsets.push(values.len() as i32);
+    }
+    let nulls = rows
+        .iter()
+        .any(|r| r.is_none())
+        .then(|| NullBuffer::from(rows.iter().map(|r| r.is_some()).collect::<Vec<_>>()));
+    Arc::new(ListArray::new(
+        Arc::new(Field::new_list_field(item, false)),
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Arc::new(arrow_array::PrimitiveArray::<P>::from(values)),
+        nulls,
+    ))
+}
