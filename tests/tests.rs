@@ -1082,3 +1082,35 @@ fn a_cleaner_over_texts_in_memory_writes_what_the_command_writes_for_the_folder(
         assert!(got[k] == *v, "{k} differs");
     }
 }
+
+#[test]
+fn a_cleaner_run_twice_gives_the_same_outputs() {
+    // The second run starts from a reset state (memos, budgets): what the first run
+    // learned changes nothing it writes.
+    let units: Vec<(String, String)> = seeds()
+        .into_iter()
+        .map(|(p, t)| (p.file_name().unwrap().to_string_lossy().into_owned(), t))
+        .collect();
+    let input = zhclean::source::Memory::new(units);
+    let cleaner = zhclean::Cleaner::new(&zhclean::Config::new("unused", "unused")).unwrap();
+    let outputs = |out: &zhclean::sink::Memory| {
+        let clean: Vec<(String, Option<String>)> = out
+            .units()
+            .into_iter()
+            .map(|u| (u.clone(), out.clean_text(&u)))
+            .collect();
+        let reports: Vec<Option<Vec<u8>>> =
+            ["clusters.jsonl", "removed.jsonl", "placeholders.jsonl"]
+                .iter()
+                .map(|n| out.report_bytes(n))
+                .collect();
+        (clean, reports)
+    };
+    let first = zhclean::sink::Memory::new().unwrap();
+    cleaner.run(&input, &first).unwrap();
+    let second = zhclean::sink::Memory::new().unwrap();
+    cleaner.run(&input, &second).unwrap();
+    let (a, b) = (outputs(&first), outputs(&second));
+    assert!(!a.0.is_empty() && a.1.iter().all(Option::is_some));
+    assert_eq!(a, b);
+}

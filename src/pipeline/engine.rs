@@ -15,6 +15,15 @@ pub struct Engine {
     pub(super) hasher: MinHasher,
     pub(super) bands: usize,
     pub(super) rows: usize,
+    /// What a run learns and spends as it goes; the fields above are fixed once built.
+    pub(super) state: RunState,
+}
+
+/// The part of an [`Engine`] that a run changes as it goes: memos of what it has seen
+/// (caches of deterministic results: they change the time a run takes, never its
+/// outputs) and the memory budgets for what the analyze phase keeps for the write phase.
+/// A [`super::Cleaner`] starts each run from [`RunState::reset`].
+pub(super) struct RunState {
     /// Fingerprints by xxh3-128 of the normalised paragraph text, so a paragraph that
     /// recurs verbatim in the corpus (the same speech posted again and again) is
     /// segmented and hashed once (`None`: off, in tests).
@@ -26,6 +35,33 @@ pub struct Engine {
     pub(super) keep_left: AtomicU64,
     /// Bytes of [`Marks`] of other files it may still keep.
     pub(super) marks_left: AtomicU64,
+}
+
+impl RunState {
+    fn new() -> RunState {
+        RunState {
+            memo: Some(Memo::new(MEMO_SHARDS, MEMO_BYTES)),
+            word_memo: Some(WordMemo::new(MEMO_SHARDS, WORD_MEMO_BYTES)),
+            keep_left: AtomicU64::new(0),
+            marks_left: AtomicU64::new(0),
+        }
+    }
+
+    /// As a new run finds it: empty memos, no budgets.
+    pub(super) fn reset(&self) {
+        self.clear_memo();
+        self.keep_left.store(0, Ordering::Relaxed);
+        self.marks_left.store(0, Ordering::Relaxed);
+    }
+
+    fn clear_memo(&self) {
+        if let Some(m) = &self.memo {
+            m.clear();
+        }
+        if let Some(m) = &self.word_memo {
+            m.clear();
+        }
+    }
 }
 
 /// Memory for files' text stages kept from the analyze phase for the write phase, so
@@ -137,30 +173,22 @@ impl Engine {
             hasher: MinHasher::new(cfg.num_perm, cfg.seed),
             bands,
             rows,
-            memo: Some(Memo::new(MEMO_SHARDS, MEMO_BYTES)),
-            word_memo: Some(WordMemo::new(MEMO_SHARDS, WORD_MEMO_BYTES)),
-            keep_left: AtomicU64::new(0),
-            marks_left: AtomicU64::new(0),
+            state: RunState::new(),
         })
     }
 
     /// Forget the paragraphs and clauses seen so far (their memory is wanted
     /// elsewhere).
     pub fn clear_memo(&self) {
-        if let Some(m) = &self.memo {
-            m.clear();
-        }
-        if let Some(m) = &self.word_memo {
-            m.clear();
-        }
+        self.state.clear_memo();
     }
 
     /// Let the analyze phase keep up to `bytes` of prepared files in their facts for
     /// the write phase ([`Engine::write_prepared`]), and up to `marks` bytes of the
     /// [`Marks`] of the others; none by default.
     pub fn keep_prepared(&self, bytes: u64, marks: u64) {
-        self.keep_left.store(bytes, Ordering::Relaxed);
-        self.marks_left.store(marks, Ordering::Relaxed);
+        self.state.keep_left.store(bytes, Ordering::Relaxed);
+        self.state.marks_left.store(marks, Ordering::Relaxed);
     }
 
     /// jieba, loaded now if it was not yet (`None` when the options need no words).
@@ -247,17 +275,17 @@ impl Engine {
     /// made only once their budget has room for them.
     pub(super) fn keep(&self, prep: Prepared) -> Option<Kept> {
         let prep = prep.for_writing();
-        if take_budget(&self.keep_left, prep.heap_bytes()) {
+        if take_budget(&self.state.keep_left, prep.heap_bytes()) {
             return Some(Kept::Prepared(Box::new(prep)));
         }
         let spans = prep.spans.iter().map(Vec::len).sum();
         let size = Marks::bytes(prep.furniture.len(), spans, prep.paras.len());
-        if !take_budget(&self.marks_left, size) {
+        if !take_budget(&self.state.marks_left, size) {
             return None;
         }
         let marks = Marks::of(&prep);
         if marks.is_none() {
-            self.marks_left.fetch_add(size, Ordering::Relaxed);
+            self.state.marks_left.fetch_add(size, Ordering::Relaxed);
         }
         marks.map(|m| Kept::Marks(Box::new(m)))
     }
@@ -314,7 +342,7 @@ impl Engine {
             stage_ns[Stage::Placeholders] += ns(t);
             let text_hash = xxh3_128(sc.norm.as_bytes());
             let (tokens_at, keys_at) = (file_tokens.len(), band_keys.len());
-            if let Some(key) = self.memo.as_ref().and_then(|m| {
+            if let Some(key) = self.state.memo.as_ref().and_then(|m| {
                 m.get(text_hash, |f| {
                     file_tokens.extend_from_slice(&f.tokens);
                     band_keys.extend_from_slice(&f.band_keys);
@@ -331,7 +359,7 @@ impl Engine {
                 Some(seg) => seg.classed(
                     &sc.norm,
                     self.cfg.fold == Fold::Entities,
-                    self.word_memo.as_ref(),
+                    self.state.word_memo.as_ref(),
                     &mut words,
                 ),
                 None => words.push((sc.norm.as_str(), "")),
@@ -364,7 +392,7 @@ impl Engine {
                 tokens[1] = sc.fp.tokens.len() as u32;
                 stage_ns[Stage::Minhash] += ns(t);
             }
-            if let Some(m) = &self.memo {
+            if let Some(m) = &self.state.memo {
                 let (tokens, band_keys) = (&file_tokens[tokens_at..], &band_keys[keys_at..]);
                 m.put(
                     text_hash,

@@ -159,6 +159,7 @@ impl Cleaner {
     /// [`Staging`] does) is the caller's to commit.
     pub fn run(&self, input: &dyn Source, out: &dyn Sink) -> Result<Outcome> {
         let threads = self.pool.current_num_threads();
+        self.engine.state.reset();
         self.pool
             .install(|| run_in_pool(&self.engine, input, out, threads))
     }

@@ -114,8 +114,8 @@ fn memo_gives_what_fingerprinting_gives() {
     let src = input.unit("a.txt");
     let with = Engine::new(&cfg).unwrap();
     let mut without = Engine::new(&cfg).unwrap();
-    without.memo = None;
-    without.word_memo = None;
+    without.state.memo = None;
+    without.state.word_memo = None;
     let facts = |e: &Engine| match e.analyze(&input, &src, &mut Scratch::default()) {
         Analyzed::Done(f) => {
             let f = *f;
@@ -140,7 +140,7 @@ fn memo_gives_what_fingerprinting_gives() {
         a.2.len()
     );
     assert_eq!(a, b);
-    let stored = with.memo.as_ref().unwrap().len();
+    let stored = with.state.memo.as_ref().unwrap().len();
     assert!(
         stored < a.0.len(),
         "repeats are looked up, not stored again"
@@ -150,9 +150,9 @@ fn memo_gives_what_fingerprinting_gives() {
     // The word memo alone (a paragraph changed in one clause is found clause by
     // clause) gives the same.
     let mut words_only = Engine::new(&cfg).unwrap();
-    words_only.memo = None;
+    words_only.state.memo = None;
     assert_eq!(facts(&words_only), b);
-    assert!(words_only.word_memo.as_ref().unwrap().len() > 100);
+    assert!(words_only.state.word_memo.as_ref().unwrap().len() > 100);
     assert_eq!(facts(&words_only), b);
 }
 
@@ -198,8 +198,8 @@ fn kept_text_stages_write_what_reading_again_writes() {
         };
     let left = || {
         (
-            engine.keep_left.load(Ordering::Relaxed),
-            engine.marks_left.load(Ordering::Relaxed),
+            engine.state.keep_left.load(Ordering::Relaxed),
+            engine.state.marks_left.load(Ordering::Relaxed),
         )
     };
     // Nothing is kept unless the run gives a budget.
