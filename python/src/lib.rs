@@ -272,7 +272,8 @@ impl Engine {
         let mut p_keys: Vec<Option<&[u64]>> = Vec::new();
         for (fi, r) in idx.iter().zip(&results) {
             match r {
-                Analyzed::Done(f) => {
+                Analyzed::Done(a) => {
+                    let f = &a.facts;
                     status.push("ok");
                     reason.push(None);
                     hash.push(f.hash);
@@ -306,7 +307,7 @@ impl Engine {
                         p_col1.push(p.cols.map(|c| c[1]));
                         if searched {
                             p_tokens.push(f.para_tokens(p));
-                            p_keys.push(f.band_keys_in_memory().map(|v| &v[k..k + bands]));
+                            p_keys.push(a.band_keys_in_memory().map(|v| &v[k..k + bands]));
                             k += bands;
                         } else {
                             p_tokens.push(None);

@@ -409,39 +409,41 @@ impl Engine {
         // Pushed one at a time, the vectors may hold up to twice their length.
         band_keys.shrink_to_fit();
         file_tokens.shrink_to_fit();
-        Analyzed::Done(Box::new(FileFacts {
-            rel_path: src.rel_path.clone(),
-            hash: r.hash,
-            bytes: r.len,
-            encoding: dec.encoding,
-            decode_issue: (dec.bad_bytes > 0).then(|| DecodeIssue {
-                file: src.rel_path.clone(),
-                encoding: dec.encoding.to_string(),
-                bad_bytes: dec.bad_bytes,
-                first_bad_line: dec.first_bad_line,
-            }),
-            n_lines: lines.len(),
-            docs: docs
-                .iter()
-                .map(|d| {
-                    let trad = d
-                        .paras
-                        .clone()
-                        .filter(|&p| facts[p].script == script::Script::Traditional)
-                        .count();
-                    DocFacts {
-                        lines: [lines[d.first].no, lines[d.last].no],
-                        script: script::Script::of_counts(
-                            trad as u32,
-                            (d.paras.len() - trad) as u32,
-                        ),
-                    }
-                })
-                .collect(),
-            paras: facts,
+        Analyzed::Done(Box::new(AnalyzedFile {
+            facts: FileFacts {
+                rel_path: src.rel_path.clone(),
+                hash: r.hash,
+                bytes: r.len,
+                encoding: dec.encoding,
+                decode_issue: (dec.bad_bytes > 0).then(|| DecodeIssue {
+                    file: src.rel_path.clone(),
+                    encoding: dec.encoding.to_string(),
+                    bad_bytes: dec.bad_bytes,
+                    first_bad_line: dec.first_bad_line,
+                }),
+                n_lines: lines.len(),
+                docs: docs
+                    .iter()
+                    .map(|d| {
+                        let trad = d
+                            .paras
+                            .clone()
+                            .filter(|&p| facts[p].script == script::Script::Traditional)
+                            .count();
+                        DocFacts {
+                            lines: [lines[d.first].no, lines[d.last].no],
+                            script: script::Script::of_counts(
+                                trad as u32,
+                                (d.paras.len() - trad) as u32,
+                            ),
+                        }
+                    })
+                    .collect(),
+                paras: facts,
+                tokens: FileTokens::Memory(file_tokens),
+                stage_ns,
+            },
             band_keys: FileKeys::Memory(band_keys),
-            tokens: FileTokens::Memory(file_tokens),
-            stage_ns,
             kept: self.keep(prep),
         }))
     }

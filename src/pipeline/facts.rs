@@ -122,15 +122,34 @@ pub struct FileFacts {
     pub n_lines: usize,
     pub docs: Vec<DocFacts>,
     pub paras: Vec<ParaFacts>,
-    /// Band keys of the searched paragraphs, `bands` per paragraph, in paragraph order.
-    pub band_keys: FileKeys,
     /// Key tokens of the searched paragraphs, one after another.
     pub tokens: FileTokens,
     pub(super) stage_ns: StageNs,
+}
+
+/// What the analyze phase hands on for a file: its facts, which the later phases only
+/// read, and what moves on by value: its band keys, to the candidate search (which
+/// drops them once it has the candidates: they are a quarter of the memory of a run),
+/// and its kept text stages, to the write phase.
+#[derive(Debug)]
+pub struct AnalyzedFile {
+    pub facts: FileFacts,
+    /// Band keys of the searched paragraphs, `bands` per paragraph, in paragraph order.
+    pub band_keys: FileKeys,
     /// The file's text stages, or their furniture and masks, kept for the write phase
     /// while the run's budgets for them last (see [`Engine::keep_prepared`]);
     /// otherwise it reads and prepares the file again.
     pub(super) kept: Option<Kept>,
+}
+
+impl AnalyzedFile {
+    /// The file's band keys, if they are in memory.
+    pub fn band_keys_in_memory(&self) -> Option<&[u64]> {
+        match &self.band_keys {
+            FileKeys::Memory(v) => Some(v),
+            FileKeys::Spilled(_) => None,
+        }
+    }
 }
 
 /// A file's key tokens: in memory, or spilled to a [`Spill`] (the local run keeps all
@@ -161,14 +180,6 @@ impl FileFacts {
                 Some(&v[p.tokens[0] as usize..(p.tokens[0] + p.tokens[1]) as usize])
             }
             FileTokens::Spilled(_) => None,
-        }
-    }
-
-    /// The file's band keys, if they are in memory.
-    pub fn band_keys_in_memory(&self) -> Option<&[u64]> {
-        match &self.band_keys {
-            FileKeys::Memory(v) => Some(v),
-            FileKeys::Spilled(_) => None,
         }
     }
 
@@ -296,7 +307,7 @@ pub struct FileSummary {
 
 /// The result of analysing one file.
 pub enum Analyzed {
-    Done(Box<FileFacts>),
+    Done(Box<AnalyzedFile>),
     /// Passed over (binary).
     Skipped(Skipped),
     /// Could not be read.

@@ -254,13 +254,23 @@ fn run_in_pool(
     engine.clear_memo();
     // The write phase finds files again by their facts' relative paths.
     drop(w.sources);
+    // What moves on by value leaves the facts here, so no later phase changes them.
     let mut files: Vec<FileFacts> = Vec::with_capacity(analyzed.len());
+    let mut keys: Vec<FileKeys> = Vec::with_capacity(analyzed.len());
+    let mut kept: Vec<Option<Kept>> = Vec::with_capacity(analyzed.len());
     let mut stage_ns = StageNs::default();
     for a in analyzed {
         match a {
             Analyzed::Done(f) => {
-                stage_ns.add(&f.stage_ns);
-                files.push(*f);
+                let AnalyzedFile {
+                    facts,
+                    band_keys,
+                    kept: k,
+                } = *f;
+                stage_ns.add(&facts.stage_ns);
+                files.push(facts);
+                keys.push(band_keys);
+                kept.push(k);
             }
             Analyzed::Skipped(s) => totals.skipped(s),
             Analyzed::Failed(s) => totals.failed(s),
@@ -270,13 +280,6 @@ fn run_in_pool(
 
     // group
     let t = Instant::now();
-    // Each file's band keys move out of its facts (the vectors themselves, no copy),
-    // so the group phase can drop them once it has the candidates: they are a quarter
-    // of the memory of a run.
-    let keys: Vec<FileKeys> = files
-        .iter_mut()
-        .map(|f| std::mem::replace(&mut f.band_keys, FileKeys::Memory(Vec::new())))
-        .collect();
     let mut dec = group(engine, &files, keys, &spill, out.scratch())?;
     phase.insert("3_group".to_string(), t.elapsed().as_secs_f64());
 
@@ -324,16 +327,20 @@ fn run_in_pool(
             removed.finish()?;
             places.finish()
         });
-        for (ci, chunk) in files.chunks_mut(WRITE_CHUNK).enumerate() {
+        let mut kept = kept.into_iter();
+        for (ci, chunk) in files.chunks(WRITE_CHUNK).enumerate() {
+            // Each file's kept text stages, by value: dropped as soon as it is written.
+            let kept_here: Vec<Option<Kept>> = kept.by_ref().take(chunk.len()).collect();
             let written: Vec<std::result::Result<FileOutput, FileError>> = chunk
-                .par_iter_mut()
+                .par_iter()
+                .zip(kept_here)
                 .enumerate()
-                .map(|(k, f)| {
+                .map(|(k, (f, kept))| {
                     let i = ci * WRITE_CHUNK + k;
                     let (p0, d0) = (para_base[i], doc_base[i]);
                     let paras = &dec.para_removed[p0..p0 + f.paras.len()];
                     let docs = &dec.doc_removed[d0..d0 + f.docs.len()];
-                    let r = match f.kept.take() {
+                    let r = match kept {
                         Some(Kept::Prepared(prep)) => {
                             engine.write_prepared(clean, f.file_ref(), &prep, paras, docs)
                         }

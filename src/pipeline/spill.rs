@@ -61,10 +61,10 @@ impl Spill {
 
     /// Move `f`'s key tokens and band keys from memory into the spill file, each
     /// unless it fits in what is left of its memory budget.
-    pub fn spill(&self, f: &mut FileFacts) -> std::io::Result<()> {
-        if let FileTokens::Memory(v) = &f.tokens {
+    pub fn spill(&self, f: &mut AnalyzedFile) -> std::io::Result<()> {
+        if let FileTokens::Memory(v) = &f.facts.tokens {
             if !take_budget(&self.token_budget, v.len() as u64 * 4) {
-                f.tokens = FileTokens::Spilled(self.append(&le_bytes(v, u32::to_le_bytes))?);
+                f.facts.tokens = FileTokens::Spilled(self.append(&le_bytes(v, u32::to_le_bytes))?);
             }
         }
         if let FileKeys::Memory(v) = &f.band_keys {

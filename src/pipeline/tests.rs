@@ -23,10 +23,8 @@ fn facts(tokens: Vec<u32>, paras: &[[u32; 2]]) -> FileFacts {
                 tokens: t,
             })
             .collect(),
-        band_keys: FileKeys::Memory(Vec::new()),
         tokens: FileTokens::Memory(tokens),
         stage_ns: StageNs::default(),
-        kept: None,
     }
 }
 
@@ -120,12 +118,13 @@ fn memo_gives_what_fingerprinting_gives() {
         Analyzed::Done(f) => {
             let f = *f;
             let paras: Vec<_> = f
+                .facts
                 .paras
                 .iter()
                 .map(|p| (p.doc, p.lines, p.masks, p.key, p.tokens))
                 .collect();
             let keys = f.band_keys_in_memory().unwrap().to_vec();
-            let FileTokens::Memory(tokens) = f.tokens else {
+            let FileTokens::Memory(tokens) = f.facts.tokens else {
                 panic!("tokens in memory")
             };
             (paras, tokens, keys)
@@ -219,24 +218,24 @@ fn kept_text_stages_write_what_reading_again_writes() {
             panic!("{name}: text stages not kept")
         };
         assert_eq!(left(), (u64::MAX - kept.heap_bytes(), 0), "{name}");
-        assert!(kept.heap_bytes() > f.bytes, "{name}");
+        assert!(kept.heap_bytes() > f.facts.bytes, "{name}");
         engine.keep_prepared(0, u64::MAX);
         let Some(Kept::Marks(marks)) = analyze(&name).kept else {
             panic!("{name}: marks not kept")
         };
         assert_eq!(left(), (0, u64::MAX - marks.heap_bytes()), "{name}");
-        assert!(marks.heap_bytes() * 4 < f.bytes, "{name}");
+        assert!(marks.heap_bytes() * 4 < f.facts.bytes, "{name}");
         // Every third paragraph and the last document removed, as by a cluster.
-        let paras: Vec<Option<u32>> = (0..f.paras.len())
+        let paras: Vec<Option<u32>> = (0..f.facts.paras.len())
             .map(|i| (i % 3 == 1).then_some(7))
             .collect();
-        let mut docs = vec![None; f.docs.len()];
+        let mut docs = vec![None; f.facts.docs.len()];
         if let Some(d) = docs.last_mut() {
             *d = Some(9);
         }
         let roots = ["kept", "marked", "again"].map(|r| out.path().join(r));
         let sinks = roots.clone().map(crate::sink::CleanDir);
-        let f_ref = f.file_ref();
+        let f_ref = f.facts.file_ref();
         let outputs = [
             engine.write_prepared(&sinks[0], f_ref, &kept, &paras, &docs),
             engine.write_again(&input, &sinks[1], f_ref, Some(&marks), &paras, &docs),
@@ -302,8 +301,11 @@ fn band_columns_are_the_same_in_memory_and_on_disk() {
         let spill = Spill::new(dir.path(), u64::MAX, budget).unwrap();
         let mut keys = Vec::new();
         for v in file_keys() {
-            let mut f = facts(Vec::new(), &[]);
-            f.band_keys = FileKeys::Memory(v);
+            let mut f = AnalyzedFile {
+                facts: facts(Vec::new(), &[]),
+                band_keys: FileKeys::Memory(v),
+                kept: None,
+            };
             spill.spill(&mut f).unwrap();
             keys.push(f.band_keys);
         }
@@ -332,15 +334,22 @@ fn spilled_tokens_read_back_as_they_were() {
     for (budget, a_spilled, b_at) in [(0, true, 20), (20, false, 0)] {
         let dir = tempfile::tempdir().unwrap();
         let spill = Spill::new(dir.path(), budget, u64::MAX).unwrap();
-        let mut a = facts(vec![1, 2, 3, 4, 5], &[[0, 2], [2, 0], [2, 3]]);
-        let mut b = facts(vec![u32::MAX, 7, 0x0102_0304], &[[0, 3]]);
+        let a = facts(vec![1, 2, 3, 4, 5], &[[0, 2], [2, 0], [2, 3]]);
+        let b = facts(vec![u32::MAX, 7, 0x0102_0304], &[[0, 3]]);
         let before: Vec<Vec<u32>> = [&a, &a, &a, &b]
             .iter()
             .zip([0, 1, 2, 0])
             .map(|(f, i)| f.para_tokens(&f.paras[i]).unwrap().to_vec())
             .collect();
-        spill.spill(&mut a).unwrap();
-        spill.spill(&mut b).unwrap();
+        let analyzed = |facts| AnalyzedFile {
+            facts,
+            band_keys: FileKeys::Memory(Vec::new()),
+            kept: None,
+        };
+        let (mut fa, mut fb) = (analyzed(a), analyzed(b));
+        spill.spill(&mut fa).unwrap();
+        spill.spill(&mut fb).unwrap();
+        let (a, b) = (fa.facts, fb.facts);
         assert!(matches!(b.tokens, FileTokens::Spilled(at) if at == b_at));
         assert_eq!(a.para_tokens(&a.paras[0]).is_none(), a_spilled);
         let (mut out, mut bytes) = (Vec::new(), Vec::new());
