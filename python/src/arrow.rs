@@ -126,3 +126,136 @@ where
         nulls,
     ))
 }
+
+/// A column type of an input batch.
+#[derive(Clone, Copy)]
+pub(crate) enum Col {
+    U32,
+    U64,
+    F64,
+    Bool,
+    Str,
+    ListU32,
+    ListF64,
+}
+
+impl Col {
+    fn data_type(self) -> DataType {
+        let list = |t: DataType| DataType::List(Arc::new(Field::new_list_field(t, true)));
+        match self {
+            Col::U32 => DataType::UInt32,
+            Col::U64 => DataType::UInt64,
+            Col::F64 => DataType::Float64,
+            Col::Bool => DataType::Boolean,
+            Col::Str => DataType::Utf8,
+            Col::ListU32 => list(DataType::UInt32),
+            Col::ListF64 => list(DataType::Float64),
+        }
+    }
+}
+
+/// The input batches of the engine's methods, the one definition of them: the driver
+/// casts Spark's columns to these (`Engine.inputs`) and the methods read them by these
+/// names. See `docs/arrow-schemas.md`.
+pub(crate) const INPUTS: &[(&str, &[(&str, Col)])] = {
+    use Col::*;
+    &[
+        ("analyze", &[("file_idx", U32), ("rel_path", Str)]),
+        ("signatures", &[("tokens", ListU32), ("params_id", U64)]),
+        ("bucket_pairs", &[("ids", ListU32)]),
+        (
+            "verify",
+            &[
+                ("a", U32),
+                ("b", U32),
+                ("a_tokens", ListU32),
+                ("b_tokens", ListU32),
+                ("params_id", U64),
+            ],
+        ),
+        (
+            "gap_cover",
+            &[
+                ("d", U32),
+                ("e", U32),
+                ("id", U32),
+                ("group", U32),
+                ("key_chars", U32),
+                ("tokens", ListU32),
+                ("near", ListU32),
+                ("params_id", U64),
+            ],
+        ),
+        (
+            "paragraph_clusters",
+            &[
+                ("component", U32),
+                ("id", U32),
+                ("group", U32),
+                ("masks", U32),
+                ("key_chars", U32),
+                ("in_removed_doc", Bool),
+                ("tokens", ListU32),
+                ("neighbours", ListU32),
+                ("params_id", U64),
+            ],
+        ),
+        (
+            "document_clusters",
+            &[
+                ("component", U32),
+                ("doc", U32),
+                ("masks", U64),
+                ("key_chars", U64),
+                ("covers", ListU32),
+                ("coverage", ListF64),
+            ],
+        ),
+        (
+            "records",
+            &[
+                ("cluster", U32),
+                ("kept", U32),
+                ("member", U32),
+                ("level", Str),
+                ("file", Str),
+                ("first_line", U32),
+                ("last_line", U32),
+                ("similarity", F64),
+                ("containment", Bool),
+                ("traditional", Bool),
+                ("first_col", U32),
+                ("last_col", U32),
+            ],
+        ),
+        (
+            "write",
+            &[
+                ("file_idx", U32),
+                ("rel_path", Str),
+                ("hash", U64),
+                ("encoding", Str),
+                ("n_paras", U32),
+                ("n_docs", U32),
+                ("removed_paras", ListU32),
+                ("removed_para_clusters", ListU32),
+                ("removed_docs", ListU32),
+                ("removed_doc_clusters", ListU32),
+                ("params_id", U64),
+            ],
+        ),
+    ]
+};
+
+/// The input schema of `method`.
+pub(crate) fn input_schema(method: &str) -> PyResult<Schema> {
+    let (_, cols) = INPUTS
+        .iter()
+        .find(|(m, _)| *m == method)
+        .ok_or_else(|| value_err(format!("no engine method named {method}")))?;
+    Ok(Schema::new(
+        cols.iter()
+            .map(|(n, c)| Field::new(*n, c.data_type(), true))
+            .collect::<Vec<_>>(),
+    ))
+}

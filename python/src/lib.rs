@@ -203,6 +203,12 @@ impl Engine {
         self.core.config().max_partners
     }
 
+    /// The input batch of the engine method `method` (its columns, their types): the
+    /// one definition the driver casts Spark's columns to.
+    fn inputs(&self, method: &str) -> PyResult<PyArrowType<Schema>> {
+        input_schema(method).map(PyArrowType)
+    }
+
     /// Documents tried for each document under `--doc-threshold` by the gap coverage
     /// (`zhclean::gaps::GAP_PARTNERS`), as the local run does.
     #[getter]

@@ -216,6 +216,22 @@ def test_params_stay_what_they_were(tmp_path):
     )
 
 
+def test_input_schemas_come_from_the_engine(tmp_path):
+    # The driver casts Spark's columns to what the Rust module says each method reads.
+    e = Engine([str(FIXTURES / "seeds"), "--out", str(tmp_path / "o")])
+    s = e.inputs("verify")
+    assert s.names == ["a", "b", "a_tokens", "b_tokens", "params_id"]
+    assert s.field("a").type == pa.uint32()
+    assert s.field("a_tokens").type == pa.list_(pa.uint32())
+    assert s.field("params_id").type == pa.uint64()
+    for method in ["analyze", "signatures", "bucket_pairs", "gap_cover", "paragraph_clusters",
+                   "document_clusters", "records", "write"]:
+        assert len(e.inputs(method).names) > 0, method
+        assert hasattr(e, method), method
+    with pytest.raises(ValueError, match="no engine method"):
+        e.inputs("nope")
+
+
 def test_rules_file_travels_as_an_absolute_path():
     got = zspark.absolute_rules(["in", "--boilerplate-rules", "r.txt", "--boilerplate-rules=s"])
     assert got[:2] == ["in", "--boilerplate-rules"]

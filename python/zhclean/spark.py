@@ -26,8 +26,6 @@ import pyarrow as pa
 from zhclean import Engine, Staging, Totals
 from zhclean._arrow import to_rust, to_spark, to_spark_array, whole_groups
 
-U32, U64, F64, STR = pa.uint32(), pa.uint64(), pa.float64(), pa.string()
-LU32, LU64, LF64 = pa.list_(pa.uint32()), pa.list_(pa.uint64()), pa.list_(pa.float64())
 
 _ENGINES = {}
 
@@ -80,8 +78,9 @@ def _nest(parent_counts, child, names):
 def analyze_partition(args, root):
     def run(batches):
         e = engine(args, root)
+        types = input_types(e, "analyze")
         for b in batches:
-            files, docs, paras = e.analyze(to_rust(b, {"file_idx": U32, "rel_path": STR}))
+            files, docs, paras = e.analyze(to_rust(b, types))
             out = to_spark(files)
             n_docs = files.column("n_docs").to_pylist()
             n_paras = files.column("n_paras").to_pylist()
@@ -100,42 +99,24 @@ def analyze_partition(args, root):
     return run
 
 
-def partition(args, root, method, types, group=None, extra=()):
+def input_types(e, method):
+    """The columns of ``Engine.<method>``'s input batch and their Arrow types, as the
+    Rust module defines them (``Engine.inputs``)."""
+    return {f.name: f.type for f in e.inputs(method)}
+
+
+def partition(args, root, method, group=None, extra=()):
     """A ``mapInArrow`` function calling ``Engine.<method>(*extra, batch)`` on each batch
-    read as ``types``; with ``group``, batches are re-cut so no group spans two."""
+    read as the method's input schema; with ``group``, batches are re-cut so no group
+    spans two."""
 
     def run(batches):
-        call = getattr(engine(args, root), method)
+        e = engine(args, root)
+        call, types = getattr(e, method), input_types(e, method)
         for b in whole_groups(batches, group) if group else batches:
             yield to_spark(call(*extra, to_rust(b, types)))
 
     return run
-
-
-BUCKET_TYPES = {"ids": LU32}
-VERIFY_TYPES = {"a": U32, "b": U32, "a_tokens": LU32, "b_tokens": LU32, "params_id": U64}
-PARA_CLUSTER_TYPES = {
-    "component": U32, "id": U32, "group": U32, "masks": U32, "key_chars": U32,
-    "in_removed_doc": pa.bool_(), "tokens": LU32, "neighbours": LU32, "params_id": U64,
-}
-DOC_CLUSTER_TYPES = {
-    "component": U32, "doc": U32, "masks": U64, "key_chars": U64,
-    "covers": LU32, "coverage": LF64,
-}
-GAP_TYPES = {
-    "d": U32, "e": U32, "id": U32, "group": U32, "key_chars": U32, "tokens": LU32,
-    "near": LU32, "params_id": U64,
-}
-RECORD_TYPES = {
-    "cluster": U32, "kept": U32, "member": U32, "level": STR, "file": STR,
-    "first_line": U32, "last_line": U32, "similarity": F64, "containment": pa.bool_(),
-    "traditional": pa.bool_(), "first_col": U32, "last_col": U32,
-}
-WRITE_TYPES = {
-    "file_idx": U32, "rel_path": STR, "hash": U64, "encoding": STR, "n_paras": U32,
-    "n_docs": U32, "removed_paras": LU32, "removed_para_clusters": LU32,
-    "removed_docs": LU32, "removed_doc_clusters": LU32, "params_id": U64,
-}
 
 
 # ---- graph steps in Spark ----
@@ -345,7 +326,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
     )
     # A pair turns up once in each band whose bucket pairs it: the count is its bands.
     cands = (
-        buckets.mapInArrow(partition(args, root, "bucket_pairs", BUCKET_TYPES), PAIRS_SCHEMA)
+        buckets.mapInArrow(partition(args, root, "bucket_pairs"), PAIRS_SCHEMA)
         .groupBy("a", "b")
         .agg(F.count("*").alias("hits"))
         .persist(disk)
@@ -380,7 +361,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         .repartition(parts, "a")
         .sortWithinPartitions("a", "b")
     )
-    verified = pairs.mapInArrow(partition(args, root, "verify", VERIFY_TYPES), PAIRS_SCHEMA).persist(disk)
+    verified = pairs.mapInArrow(partition(args, root, "verify"), PAIRS_SCHEMA).persist(disk)
     verified_pairs = verified.count()
 
     # paragraph components: exact groups and verified pairs
@@ -448,7 +429,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         own.unionByName(theirs)
         .repartition(parts, "d")
         .sortWithinPartitions("d", "e", "id")
-        .mapInArrow(partition(args, root, "gap_cover", GAP_TYPES, "d"), GAINS_SCHEMA)
+        .mapInArrow(partition(args, root, "gap_cover", "d"), GAINS_SCHEMA)
         .withColumnRenamed("chars", "gained")
     )
     doc_edges = (
@@ -481,16 +462,16 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         )
     )
 
-    def split(rows, method, types, member):
+    def split(rows, method, member):
         # The rows of a component meet in one partition, in member order.
         return (
             rows.repartition(parts, "component")
             .sortWithinPartitions("component", member)
-            .mapInArrow(partition(args, root, method, types, "component"), CLUSTERS_SCHEMA)
+            .mapInArrow(partition(args, root, method, "component"), CLUSTERS_SCHEMA)
             .persist(disk)
         )
 
-    doc_clusters = split(doc_rows, "document_clusters", DOC_CLUSTER_TYPES, "doc")
+    doc_clusters = split(doc_rows, "document_clusters", "doc")
     removed_docs = doc_clusters.where("member != kept").select(F.col("member").alias("doc"))
 
     # paragraph clusters around kept copies; copies inside removed documents rank last
@@ -509,7 +490,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
             "params_id",
         )
     )
-    para_clusters = split(para_rows, "paragraph_clusters", PARA_CLUSTER_TYPES, "id")
+    para_clusters = split(para_rows, "paragraph_clusters", "id")
 
     # stable ids: paragraph clusters by first member, then document clusters likewise
     para_ids = number_clusters(spark, para_clusters, 0).persist(disk)
@@ -533,7 +514,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         .sortWithinPartitions("cluster", "member")
     )
     records = records_in.mapInArrow(
-        partition(args, root, "records", RECORD_TYPES, "cluster"), RECORDS_SCHEMA
+        partition(args, root, "records", "cluster"), RECORDS_SCHEMA
     )
     with open(os.path.join(staging.report_root, "clusters.jsonl"), "w", encoding="utf-8") as f:
         for r in records.orderBy("cluster").toLocalIterator():
@@ -568,7 +549,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         .repartition(parts)
     )
     written = write_in.mapInArrow(
-        partition(args, root, "write", WRITE_TYPES, extra=(staging.clean_root,)),
+        partition(args, root, "write", extra=(staging.clean_root,)),
         WRITTEN_SCHEMA,
     )
     report = staging.report_root
