@@ -232,6 +232,24 @@ def test_input_schemas_come_from_the_engine(tmp_path):
         e.inputs("nope")
 
 
+def test_output_schemas_are_read_off_the_engine(tmp_path):
+    # The Spark DDL of what comes back, from the batches the engine returns for empty
+    # inputs: the types the Arrow contract gives, as Spark reads them.
+    e = Engine([str(FIXTURES / "seeds"), "--out", str(tmp_path / "o")])
+    ddl = zspark.output_schemas(e, str(tmp_path / "clean"))
+    assert ddl["pairs"] == "a bigint, b bigint"
+    assert ddl["gains"] == "d bigint, e bigint, chars bigint"
+    assert ddl["records"] == "cluster bigint, json string"
+    assert ddl["clusters"] == (
+        "component bigint, first bigint, kept bigint, member bigint, similarity double, "
+        "containment boolean"
+    )
+    assert "removed binary" in ddl["written"]
+    assert "tokens:array<int>, band_keys:array<bigint>" in ddl["files"]
+    assert ddl["files"].startswith("file_idx bigint, rel_path string, status string")
+    assert not (tmp_path / "clean").exists()
+
+
 def test_rules_file_travels_as_an_absolute_path():
     got = zspark.absolute_rules(["in", "--boilerplate-rules", "r.txt", "--boilerplate-rules=s"])
     assert got[:2] == ["in", "--boilerplate-rules"]

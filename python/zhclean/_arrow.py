@@ -22,6 +22,32 @@ def _to_spark_type(t):
     return t, None
 
 
+_DDL = {
+    pa.int64(): "bigint", pa.int32(): "int", pa.float64(): "double", pa.bool_(): "boolean",
+    pa.string(): "string", pa.binary(): "binary",
+}
+
+
+def spark_type(t):
+    """The Spark SQL type (DDL) that a Rust column of Arrow type ``t`` travels as."""
+    s, _ = _to_spark_type(t)
+    if pa.types.is_list(s):
+        return "array<%s>" % spark_type(s.value_type)
+    return _DDL[s]
+
+
+def spark_ddl(schema, drop=()):
+    """The Spark DDL of a Rust batch schema (the columns in ``drop`` left out)."""
+    return ", ".join("%s %s" % (f.name, spark_type(f.type)) for f in schema if f.name not in drop)
+
+
+def spark_struct(schema, drop=()):
+    """A Rust batch schema as one Spark ``struct<…>`` (the columns in ``drop`` left out)."""
+    return "struct<%s>" % ", ".join(
+        "%s:%s" % (f.name, spark_type(f.type)) for f in schema if f.name not in drop
+    )
+
+
 def to_spark_array(a):
     """One Rust column as Spark reads it."""
     t, how = _to_spark_type(a.type)

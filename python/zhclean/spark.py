@@ -24,7 +24,9 @@ import time
 import pyarrow as pa
 
 from zhclean import Engine, Staging, Totals
-from zhclean._arrow import to_rust, to_spark, to_spark_array, whole_groups
+from zhclean._arrow import (
+    spark_ddl, spark_struct, to_rust, to_spark, to_spark_array, whole_groups,
+)
 
 
 _ENGINES = {}
@@ -42,27 +44,26 @@ def engine(args, root):
 
 # ---- Spark schemas of the hand-offs (Rust schema with unsigned types widened) ----
 
-FILES_SCHEMA = (
-    "file_idx bigint, rel_path string, status string, reason string, hash bigint, "
-    "encoding string, n_docs bigint, n_paras bigint, summary string, params_id bigint, "
-    "docs array<struct<doc:bigint, first_line:bigint, last_line:bigint, "
-    "traditional:boolean>>, "
-    "paragraphs array<struct<para:bigint, doc:bigint, first_line:bigint, "
-    "last_line:bigint, masks:bigint, key_chars:bigint, key_hash:bigint, searched:boolean, "
-    "traditional:boolean, first_col:bigint, last_col:bigint, tokens:array<int>, "
-    "band_keys:array<bigint>, params_id:bigint>>"
-)
-PAIRS_SCHEMA = "a bigint, b bigint"
-GAINS_SCHEMA = "d bigint, e bigint, chars bigint"
-CLUSTERS_SCHEMA = (
-    "component bigint, first bigint, kept bigint, member bigint, similarity double, "
-    "containment boolean"
-)
-RECORDS_SCHEMA = "cluster bigint, json string"
-WRITTEN_SCHEMA = (
-    "file_idx bigint, ok boolean, reason string, removed binary, placeholders binary, "
-    "counts string"
-)
+def output_schemas(e, clean_root):
+    """The Spark DDL of every batch the engine hands back, read off the batches its
+    methods return for empty inputs: the Rust module is the one definition of them."""
+
+    def empty(method):
+        return pa.RecordBatch.from_pylist([], schema=e.inputs(method))
+
+    files, docs, paras = e.analyze(empty("analyze"))
+    nested = "docs array<%s>, paragraphs array<%s>" % (
+        spark_struct(docs.schema, drop=("file_idx",)),
+        spark_struct(paras.schema, drop=("file_idx",)),
+    )
+    out = {"files": spark_ddl(files.schema) + ", " + nested}
+    for name, method, extra in [
+        ("pairs", "bucket_pairs", ()), ("edges", "verify", ()), ("gains", "gap_cover", ()),
+        ("clusters", "document_clusters", ()), ("records", "records", ()),
+        ("written", "write", (clean_root,)),
+    ]:
+        out[name] = spark_ddl(getattr(e, method)(*extra, empty(method)).schema)
+    return out
 
 
 def _nest(parent_counts, child, names):
@@ -84,12 +85,9 @@ def analyze_partition(args, root):
             out = to_spark(files)
             n_docs = files.column("n_docs").to_pylist()
             n_paras = files.column("n_paras").to_pylist()
-            docs_col = _nest(n_docs, docs, ["doc", "first_line", "last_line", "traditional"])
-            para_names = [
-                "para", "doc", "first_line", "last_line", "masks", "key_chars",
-                "key_hash", "searched", "traditional", "first_col", "last_col", "tokens",
-                "band_keys", "params_id",
-            ]
+            # Nested without their file_idx, which the file row holds (see output_schemas).
+            docs_col = _nest(n_docs, docs, [n for n in docs.schema.names if n != "file_idx"])
+            para_names = [n for n in paras.schema.names if n != "file_idx"]
             paras_col = _nest(n_paras, paras, para_names)
             yield pa.RecordBatch.from_arrays(
                 list(out.columns) + [docs_col, paras_col],
@@ -253,13 +251,14 @@ def run(spark, args, partitions=0, log=print):
 def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, phases, log,
          F, StorageLevel):
     disk = StorageLevel.MEMORY_AND_DISK
+    ddl = output_schemas(e, staging.clean_root)
 
     # analyze
     t = time.time()
     files_in = spark.createDataFrame(
         list(enumerate(paths)), "file_idx bigint, rel_path string"
     ).repartition(parts)
-    analyzed = files_in.mapInArrow(analyze_partition(args, root), FILES_SCHEMA).persist(disk)
+    analyzed = files_in.mapInArrow(analyze_partition(args, root), ddl["files"]).persist(disk)
     for r in (
         analyzed.where("status != 'ok'").select("rel_path", "status", "reason")
         .orderBy("file_idx").toLocalIterator()
@@ -326,7 +325,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
     )
     # A pair turns up once in each band whose bucket pairs it: the count is its bands.
     cands = (
-        buckets.mapInArrow(partition(args, root, "bucket_pairs"), PAIRS_SCHEMA)
+        buckets.mapInArrow(partition(args, root, "bucket_pairs"), ddl["pairs"])
         .groupBy("a", "b")
         .agg(F.count("*").alias("hits"))
         .persist(disk)
@@ -361,7 +360,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         .repartition(parts, "a")
         .sortWithinPartitions("a", "b")
     )
-    verified = pairs.mapInArrow(partition(args, root, "verify"), PAIRS_SCHEMA).persist(disk)
+    verified = pairs.mapInArrow(partition(args, root, "verify"), ddl["edges"]).persist(disk)
     verified_pairs = verified.count()
 
     # paragraph components: exact groups and verified pairs
@@ -429,7 +428,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         own.unionByName(theirs)
         .repartition(parts, "d")
         .sortWithinPartitions("d", "e", "id")
-        .mapInArrow(partition(args, root, "gap_cover", "d"), GAINS_SCHEMA)
+        .mapInArrow(partition(args, root, "gap_cover", "d"), ddl["gains"])
         .withColumnRenamed("chars", "gained")
     )
     doc_edges = (
@@ -467,7 +466,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         return (
             rows.repartition(parts, "component")
             .sortWithinPartitions("component", member)
-            .mapInArrow(partition(args, root, method, "component"), CLUSTERS_SCHEMA)
+            .mapInArrow(partition(args, root, method, "component"), ddl["clusters"])
             .persist(disk)
         )
 
@@ -514,7 +513,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         .sortWithinPartitions("cluster", "member")
     )
     records = records_in.mapInArrow(
-        partition(args, root, "records", "cluster"), RECORDS_SCHEMA
+        partition(args, root, "records", "cluster"), ddl["records"]
     )
     with open(os.path.join(staging.report_root, "clusters.jsonl"), "w", encoding="utf-8") as f:
         for r in records.orderBy("cluster").toLocalIterator():
@@ -550,7 +549,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
     )
     written = write_in.mapInArrow(
         partition(args, root, "write", extra=(staging.clean_root,)),
-        WRITTEN_SCHEMA,
+        ddl["written"],
     )
     report = staging.report_root
     with open(os.path.join(report, "removed.jsonl"), "wb") as rm, open(
