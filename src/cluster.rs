@@ -74,13 +74,15 @@ pub type Cluster = (u32, Vec<Member>);
 /// Members of `component` grouped into `(kept, [(member, similarity, containment)])`
 /// clusters. `ranked` lists the component in keep-policy order (best first); `near`
 /// lists the ids that may be copies of an id (its neighbours in the graph of verified
-/// pairs and exact copies; others are not tried); `sim` says whether a member is a copy
-/// of a kept one (`None`: not a copy), and how similar. Each member is checked against
-/// the kept copy itself, so a bridge cannot chain unrelated members together. Clusters
-/// of one member are dropped.
+/// pairs and exact copies); `sim` says whether a member is a copy of a kept one
+/// (`None`: not a copy), and how similar. A kept copy tries its neighbours, then the
+/// neighbours of those that joined (two hops; others are not tried). Each member is
+/// checked against the kept copy itself, so a bridge cannot chain unrelated members
+/// together. Clusters of one member are dropped.
 ///
-/// The work is one `sim` call per edge of the graph, not per pair of the component: a
-/// component chained through thousands of members costs no more than its edges.
+/// The work is at most two `sim` calls per edge of the graph, not one per pair of the
+/// component: a component chained through thousands of members costs no more than its
+/// edges.
 pub fn split_around_kept(
     ranked: &[u32],
     mut near: impl FnMut(u32, &mut Vec<u32>),
@@ -99,6 +101,8 @@ pub fn split_around_kept(
             .map(|k| pos[k].1 as usize)
     };
     let mut free = vec![true; ranked.len()];
+    // The round (kept copy's rank) in which each member was last tried.
+    let mut tried = vec![u32::MAX; ranked.len()];
     let mut out = Vec::new();
     let mut cands: Vec<u32> = Vec::new();
     let mut at: Vec<usize> = Vec::new();
@@ -120,6 +124,32 @@ pub fn split_around_kept(
         at.dedup();
         let mut members = vec![(kept, 1.0, false)];
         for &q in &at {
+            tried[q] = p as u32;
+            if let Some((s, c)) = sim(kept, ranked[q]) {
+                members.push((ranked[q], s, c));
+                free[q] = false;
+            }
+        }
+        // Second hop: the neighbours of those that joined, against the kept copy too.
+        // A copy that the partner cap (or a band miss) kept from being paired with the
+        // kept copy is still checked against it, so N near-copies make one cluster, not
+        // one per cap's worth of partners. Each member joins once, so over all rounds
+        // this tries no more than the edges of the members that joined.
+        at.clear();
+        for &(m, _, _) in &members[1..] {
+            cands.clear();
+            near(m, &mut cands);
+            at.extend(
+                cands
+                    .iter()
+                    .filter_map(|&x| rank_of(x))
+                    .filter(|&q| free[q] && tried[q] != p as u32),
+            );
+        }
+        at.sort_unstable();
+        at.dedup();
+        for &q in &at {
+            tried[q] = p as u32;
             if let Some((s, c)) = sim(kept, ranked[q]) {
                 members.push((ranked[q], s, c));
                 free[q] = false;
@@ -176,13 +206,38 @@ mod tests {
         assert_eq!(c[0].1.len(), 3);
         let c = split_around_kept(&[0, 1, 2], all, sim);
         assert_eq!(c, vec![(0, vec![(0, 1.0, false), (1, 4.0 / 6.0, false)])]);
-        // Without the edge 1 - 2, 2 is not tried against 1 and stays alone.
+        // Without the edge 1 - 2, 2 is still tried against 1, through 0 that joined
+        // 1 (two hops), and joins: it is a copy of the kept copy itself.
         let path = |a: u32, out: &mut Vec<u32>| match a {
             1 => out.push(0),
             0 => out.extend([1, 2]),
             _ => out.push(0),
         };
         let c = split_around_kept(&[1, 0, 2], path, sim);
-        assert_eq!(c, vec![(1, vec![(1, 1.0, false), (0, 4.0 / 6.0, false)])]);
+        let two = 4.0 / 6.0;
+        assert_eq!(
+            c,
+            vec![(1, vec![(1, 1.0, false), (0, two, false), (2, two, false)])]
+        );
+    }
+
+    #[test]
+    fn copies_two_hops_away_join_the_kept_copy_and_three_hops_do_not() {
+        // Five copies of one text, verified only along the path 0 - 1 - 2 - 3 - 4 (as
+        // when the partner cap keeps a copy's first partners only).
+        let path = |a: u32, out: &mut Vec<u32>| {
+            out.extend([a.wrapping_sub(1), a + 1].into_iter().filter(|&x| x < 5))
+        };
+        let mut calls = 0;
+        let sim = |_: u32, _: u32| {
+            calls += 1;
+            Some((1.0, false))
+        };
+        let c = split_around_kept(&[0, 1, 2, 3, 4], path, sim);
+        let ids = |c: &Cluster| c.1.iter().map(|m| m.0).collect::<Vec<_>>();
+        assert_eq!(c.len(), 2);
+        assert_eq!((c[0].0, ids(&c[0])), (0, vec![0, 1, 2]));
+        assert_eq!((c[1].0, ids(&c[1])), (3, vec![3, 4]));
+        assert_eq!(calls, 3, "one try per member reached");
     }
 }
