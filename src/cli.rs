@@ -176,11 +176,13 @@ pub struct CleanArgs {
     pub min_chars: usize,
 
     /// Candidate partners a paragraph is verified against on its own account: a pair is
-    /// verified when either side is among the other's first N candidates, those that
-    /// share the most LSH bands with it first (then the lowest ids), so a text that
-    /// recurs in thousands of places costs about N per copy. What is skipped is counted
-    /// in summary.json (`candidate_pairs_skipped`).
-    #[arg(long, value_name = "N", default_value = "64")]
+    /// verified when either side is among the other's first N candidates: those that
+    /// share the most LSH bands with it (counted up to half of what a pair at
+    /// --threshold shares; past that they rank alike), then those in the document that
+    /// shares the most candidates with its own, then the lowest ids. A text that recurs
+    /// in thousands of places costs about N per copy. What is skipped is counted in
+    /// summary.json (`candidate_pairs_skipped`).
+    #[arg(long, value_name = "N", default_value = "16")]
     pub max_partners: std::num::NonZeroUsize,
 
     /// Share of a document's text that must be copies of one other document for it to

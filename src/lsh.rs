@@ -156,16 +156,30 @@ pub fn pairs_from_sorted(entries: &[(u64, u32)], out: &mut Vec<(u32, u32)>) {
 
 /// Most candidate partners a paragraph is verified against on its own account, by
 /// default (`--max-partners`).
-pub const MAX_PARTNERS: usize = 64;
+pub const MAX_PARTNERS: usize = 16;
+
+/// Shared bands from which partners rank alike in [`cap_partners`]: half of what a
+/// pair at `threshold` shares on average (`bands × threshold^rows / 2`), at least 1.
+pub fn strong_bands(bands: usize, rows: usize, threshold: f64) -> u16 {
+    let expected = bands as f64 * threshold.powi(rows as i32);
+    ((expected / 2.0).ceil() as u16).max(1)
+}
 
 /// Bound the candidate pairs by paragraph: a pair stays when either side is among the
-/// other's first `max` partners, the partners that share the most bands with it first
-/// (ties: the lower id). A text that recurs in N places gives each copy N - 1
-/// candidates, N² in all; this keeps at most 2·max·N, every copy tied to the copies
-/// whose signatures agree with its own the most. `cands` is sorted and stays so;
-/// returns how many pairs were dropped. Nothing is dropped when no paragraph has more
-/// than `max` partners.
-pub fn cap_partners(cands: &mut Vec<Candidate>, max: usize) -> usize {
+/// other's first `max` partners. A text that recurs in N places gives each copy N - 1
+/// candidates, N² in all; this keeps at most 2·max·N. Nothing is dropped when no
+/// paragraph has more than `max` partners; `cands` is sorted and stays so; returns how
+/// many pairs were dropped.
+///
+/// A paragraph's partners are ranked by
+/// 1. the bands they share with it, counted up to `strong` (see [`strong_bands`]):
+///    every partner whose signature agrees as a pair at the threshold would is as good
+///    as another, since beyond that the count is noise;
+/// 2. then the candidate pairs the two units (`unit_of`: documents) share: the copies of
+///    one document pick the same partner documents for all their paragraphs, so a
+///    document copy stays covered by whole documents, not by a few paragraphs of many;
+/// 3. then the lower id.
+pub fn cap_partners(cands: &mut Vec<Candidate>, max: usize, unit_of: &[u32], strong: u16) -> usize {
     let top = cands
         .iter()
         .map(|&(a, b, _)| a.max(b))
@@ -176,21 +190,49 @@ pub fn cap_partners(cands: &mut Vec<Candidate>, max: usize) -> usize {
         degree[a as usize] += 1;
         degree[b as usize] += 1;
     }
-    if degree.iter().all(|&d| d as usize <= max) {
+    // Only pairs with an end over the cap are ranked; the others all stay.
+    let over =
+        |a: u32, b: u32| degree[a as usize] as usize > max || degree[b as usize] as usize > max;
+    if !cands.iter().any(|c| over(c.0, c.1)) {
         return 0;
     }
-    // Each pair from both ends, in (node, most bands, partner) order: a node's first
-    // `max` rows.
-    type End = (u32, std::cmp::Reverse<u16>, u32, u32);
-    let mut ends: Vec<End> = Vec::with_capacity(2 * cands.len());
-    for (k, &(a, b, hits)) in cands.iter().enumerate() {
-        let h = std::cmp::Reverse(hits);
-        ends.push((a, h, b, k as u32));
-        ends.push((b, h, a, k as u32));
+    // Candidates shared by the pair's two units: all pairs sorted by unit pair.
+    let mut unit_pairs: Vec<(u32, u32, u32)> = cands
+        .iter()
+        .enumerate()
+        .map(|(k, &(a, b, _))| {
+            let (x, y) = (unit_of[a as usize], unit_of[b as usize]);
+            (x.min(y), x.max(y), k as u32)
+        })
+        .collect();
+    unit_pairs.par_sort_unstable();
+    let mut shared = vec![0u32; cands.len()];
+    for run in unit_pairs.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+        for &(.., k) in run {
+            shared[k as usize] = run.len() as u32;
+        }
     }
+    drop(unit_pairs);
+    // Each ranked pair from both ends, in (node, rank, partner) order: a node's first
+    // `max` rows. The node and its rank are one key: the node in the top 32 bits, then
+    // 255 less the strong bands (8 bits), then 2^24 - 1 less the shared pairs (24 bits).
+    let key = |node: u32, hits: u16, shared: u32| {
+        let strong = u64::from(hits.min(strong).min(255));
+        let shared = u64::from(shared.min((1 << 24) - 1));
+        (u64::from(node) << 32) | ((255 - strong) << 24) | ((1 << 24) - 1 - shared)
+    };
+    let ranked = cands.iter().filter(|c| over(c.0, c.1)).count();
+    let mut ends: Vec<(u64, u32, u32)> = Vec::with_capacity(2 * ranked);
+    for (k, &(a, b, hits)) in cands.iter().enumerate() {
+        if over(a, b) {
+            ends.push((key(a, hits, shared[k]), b, k as u32));
+            ends.push((key(b, hits, shared[k]), a, k as u32));
+        }
+    }
+    drop(shared);
     ends.par_sort_unstable();
-    let mut keep = vec![false; cands.len()];
-    for run in ends.chunk_by(|x, y| x.0 == y.0) {
+    let mut keep: Vec<bool> = cands.iter().map(|c| !over(c.0, c.1)).collect();
+    for run in ends.chunk_by(|x, y| x.0 >> 32 == y.0 >> 32) {
         for &(.., k) in run.iter().take(max) {
             keep[k as usize] = true;
         }
@@ -216,8 +258,11 @@ mod tests {
             .flat_map(|a| (a + 1..10).map(move |b| (a, b, if b == 9 { 5 } else { 1 })))
             .collect();
         let all = cands.clone();
-        assert_eq!(cap_partners(&mut cands.clone(), 9), 0);
-        let dropped = cap_partners(&mut cands, 3);
+        // Each paragraph its own unit, and bands counted in full: the ranking is by
+        // bands, then id.
+        let units: Vec<u32> = (0..10).collect();
+        assert_eq!(cap_partners(&mut cands.clone(), 9, &units, u16::MAX), 0);
+        let dropped = cap_partners(&mut cands, 3, &units, u16::MAX);
         assert_eq!(dropped + cands.len(), all.len());
         assert!(cands
             .windows(2)
@@ -244,8 +289,48 @@ mod tests {
         assert!(!cands.contains(&(3, 4, 1)));
         // No paragraph over the cap: nothing changes.
         let mut small = vec![(0, 1, 1), (1, 2, 1), (5, 9, 2)];
-        assert_eq!(cap_partners(&mut small, 2), 0);
+        assert_eq!(cap_partners(&mut small, 2, &units, u16::MAX), 0);
         assert_eq!(small, [(0, 1, 1), (1, 2, 1), (5, 9, 2)]);
+    }
+
+    #[test]
+    fn partners_rank_alike_past_the_strong_bands_then_by_the_units_sharing_the_most() {
+        // Four copies of a three-paragraph document (unit u holds paragraphs 3u..3u+3)
+        // and three stray one-paragraph units 12, 13, 14 that each pair with paragraph 0
+        // of every copy. Paragraph k of a copy pairs with paragraph k of the others,
+        // sharing 5 to 8 bands by noise; the strays share 9.
+        let units: Vec<u32> = (0..12).map(|i| i / 3).chain([4, 5, 6]).collect();
+        let mut cands: Vec<Candidate> = Vec::new();
+        for k in 0..3u32 {
+            for u in 0..4u32 {
+                for v in u + 1..4 {
+                    let noise = ((u * 7 + v * 3 + k * 5) % 4) as u16;
+                    cands.push((3 * u + k, 3 * v + k, 5 + noise));
+                }
+            }
+        }
+        for u in 0..4u32 {
+            for s in 12..15 {
+                cands.push((3 * u, s, 9));
+            }
+        }
+        cands.sort_unstable();
+        let copies = |c: &[Candidate]| c.iter().filter(|p| p.1 < 12).count();
+        let strays = |c: &[Candidate]| c.iter().filter(|p| p.1 >= 12).count();
+        assert_eq!((copies(&cands), strays(&cands)), (18, 12));
+        // Bands counted in full: paragraph 0 of every copy takes the strays first, and
+        // the copies' paragraph-0 pairs are lost (each side took three strays).
+        let mut by_bands = cands.clone();
+        assert_eq!(cap_partners(&mut by_bands, 3, &units, u16::MAX), 6);
+        assert_eq!((copies(&by_bands), strays(&by_bands)), (12, 12));
+        // Strong from 5 bands: all partners rank alike, and the copies (three shared
+        // candidate pairs between two copies, against one with a stray) come first.
+        // Every copy pair stays; a stray keeps the three copies of the lowest ids.
+        let mut by_units = cands.clone();
+        assert_eq!(cap_partners(&mut by_units, 3, &units, 5), 3);
+        assert_eq!((copies(&by_units), strays(&by_units)), (18, 9));
+        assert!(!by_units.iter().any(|&(a, b, _)| a == 9 && b >= 12));
+        assert!(strong_bands(32, 4, 0.7) == 4 && strong_bands(1, 8, 0.1) == 1);
     }
 
     proptest::proptest! {

@@ -203,6 +203,14 @@ impl Engine {
         self.core.config().max_partners
     }
 
+    /// Shared bands from which candidate partners rank alike under the cap
+    /// (`zhclean::lsh::strong_bands`), as the local run computes them.
+    #[getter]
+    fn strong_bands(&self) -> u16 {
+        let (bands, rows) = self.core.bands_rows();
+        zhclean::lsh::strong_bands(bands, rows, self.core.config().threshold)
+    }
+
     /// The input batch of the engine method `method` (its columns, their types): the
     /// one definition the driver casts Spark's columns to.
     fn inputs(&self, method: &str) -> PyResult<PyArrowType<Schema>> {

@@ -333,14 +333,29 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
     candidate_pairs = cands.count()
     # Bounded partners, as the local run (zhclean::lsh::cap_partners): a pair stays when
     # either side is among the other's first --max-partners partners, those sharing the
-    # most bands first, then the lowest ids.
+    # most bands (counted up to strong_bands) first, then those in the document sharing
+    # the most candidate pairs with its own, then the lowest ids.
     from pyspark.sql import Window
 
-    ends = cands.select(F.col("a").alias("x"), F.col("b").alias("y"), "hits").union(
-        cands.select(F.col("b").alias("x"), F.col("a").alias("y"), "hits")
+    doc_of = sp.select("pid", "doc")
+    with_docs = (
+        cands.join(doc_of.select(F.col("pid").alias("a"), F.col("doc").alias("da")), "a")
+        .join(doc_of.select(F.col("pid").alias("b"), F.col("doc").alias("db")), "b")
+        .withColumn("u1", F.least("da", "db"))
+        .withColumn("u2", F.greatest("da", "db"))
+    )
+    shared = with_docs.groupBy("u1", "u2").agg(F.count("*").alias("shared"))
+    ranked = with_docs.join(shared, ["u1", "u2"]).select(
+        "a", "b", F.least(F.col("hits"), F.lit(e.strong_bands)).alias("strong"), "shared"
+    )
+    ends = ranked.select(F.col("a").alias("x"), F.col("b").alias("y"), "strong", "shared").union(
+        ranked.select(F.col("b").alias("x"), F.col("a").alias("y"), "strong", "shared")
     )
     first = ends.withColumn(
-        "r", F.row_number().over(Window.partitionBy("x").orderBy(F.desc("hits"), "y"))
+        "r",
+        F.row_number().over(
+            Window.partitionBy("x").orderBy(F.desc("strong"), F.desc("shared"), "y")
+        ),
     )
     capped = (
         first.where(F.col("r") <= e.max_partners)

@@ -27,7 +27,7 @@ pub(super) fn group(
     spill_dir: &Path,
 ) -> Result<Decisions> {
     let cfg = engine.config();
-    let (bands, _) = engine.bands_rows();
+    let (bands, rows) = engine.bands_rows();
     let mut run_ids = ids(files, cfg.min_chars, bands);
     let mut exact = exact_groups(&run_ids);
     let reps = std::mem::take(&mut exact.reps);
@@ -36,8 +36,12 @@ pub(super) fn group(
     run_ids.keys_of = Vec::new();
     let candidate_pairs = cands.len();
     // A text that recurs in N places gives each copy N - 1 candidates: verify each
-    // paragraph against a bounded number of them, so the work follows the copies.
-    let candidate_pairs_skipped = lsh::cap_partners(&mut cands, cfg.max_partners);
+    // paragraph against a bounded number of them, so the work follows the copies; the
+    // copies of one document keep the same partner documents.
+    let doc_of: Vec<u32> = run_ids.paras.iter().map(|&(_, _, d)| d).collect();
+    let strong = lsh::strong_bands(bands, rows, cfg.threshold);
+    let candidate_pairs_skipped = lsh::cap_partners(&mut cands, cfg.max_partners, &doc_of, strong);
+    drop(doc_of);
     // Tokens are read back from the spill file.
     let paras = &run_ids.paras;
     let read = |i: u32, out: &mut Vec<u32>, bytes: &mut Vec<u8>| -> Result<()> {
