@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The Spark equality test: builds the wheel with maturin, installs it with PySpark in a
-# virtualenv, and runs python/tests against the release `zhclean` binary.
-# Needs Java 17+ and Python 3.9+ (both on the CI machine); everything else comes from PyPI.
+# The Spark equality test and the review page's browser test: builds the wheel with
+# maturin, installs it with PySpark and Playwright in a virtualenv, and runs python/tests
+# against the release `zhclean` binary. Needs Java 17+, Python 3.9+ and Chromium (.ci/run
+# installs Debian's); everything else comes from PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${ZHCLEAN_SPARK_VENV:-target/spark-venv}
@@ -10,7 +11,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/pip" install -q --disable-pip-version-check \
-  "pyspark>=4.0,<5" numpy "pandas<3" "pyarrow>=14" "maturin>=1.9,<2" pytest
+  "pyspark>=4.0,<5" numpy "pandas<3" "pyarrow>=14" "maturin>=1.9,<2" pytest "playwright>=1.40,<2"
 cargo build --release --bin zhclean
 rm -rf target/wheels
 "$VENV/bin/maturin" build --release -m python/Cargo.toml -o target/wheels -q

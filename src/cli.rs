@@ -30,6 +30,9 @@ pub enum Command {
     Synth(SynthArgs),
     /// Score a report folder against a synth corpus's truth.json.
     Eval(EvalArgs),
+    /// Write OUT/review/index.html: a finished run's clusters, diffs, furniture and
+    /// masks as one self-contained page (and a page per file) to check the run with.
+    Review(ReviewArgs),
 }
 
 /// Which copy of a duplicate group stays.
@@ -413,4 +416,28 @@ pub struct EvalArgs {
     /// corpus/ folder next to TRUTH, when there is one).
     #[arg(long, value_name = "DIR")]
     pub corpus: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The output folder of a finished `zhclean clean` run.
+    pub out: PathBuf,
+
+    /// The run's input folder (default: the one summary.json names as run.input).
+    #[arg(long, value_name = "DIR")]
+    pub input: Option<PathBuf>,
+
+    /// Show N clusters of each similarity band (1.0, 0.9-1.0, 0.8-0.9, below 0.8) and N
+    /// files, chosen by a seeded hash, so the page stays small on a big run. The counts
+    /// and charts still cover the whole run.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<std::num::NonZeroUsize>,
+
+    /// Seed of --sample.
+    #[arg(long, value_name = "N", default_value = "1")]
+    pub seed: u64,
+
+    /// Open the page in the default browser once written.
+    #[arg(long)]
+    pub open: bool,
 }

@@ -57,6 +57,7 @@ pub mod placeholders;
 pub mod prefetch;
 pub mod release;
 pub mod report;
+pub mod review;
 pub mod script;
 pub mod segment;
 pub mod sink;

@@ -11,7 +11,9 @@ use clap::Parser;
 use serde::Serialize;
 
 use zhclean::boilerplate::Boilerplate;
-use zhclean::cli::{Cli, Command, EvalArgs, Level, NormalizeArgs, SegmentArgs, SynthArgs};
+use zhclean::cli::{
+    Cli, Command, EvalArgs, Level, NormalizeArgs, ReviewArgs, SegmentArgs, SynthArgs,
+};
 use zhclean::placeholders::{self, Kind};
 use zhclean::report::Summary;
 use zhclean::segment::{self, Segmenter};
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Normalize(args) => normalize_cmd(args).map(|_| 0),
         Command::Synth(args) => synth_cmd(args).map(|_| 0),
         Command::Eval(args) => eval_cmd(args).map(|_| 0),
+        Command::Review(args) => review_cmd(args).map(|_| 0),
     };
     match res {
         Ok(code) => ExitCode::from(code),
@@ -378,6 +381,41 @@ fn synth_cmd(args: SynthArgs) -> Result<()> {
         stats.furniture_lines,
         if opts.truth { "; truth.json" } else { "" }
     );
+    Ok(())
+}
+
+fn review_cmd(args: ReviewArgs) -> Result<()> {
+    let t = std::time::Instant::now();
+    let w = zhclean::review::build(&zhclean::review::Options {
+        out: args.out,
+        input: args.input,
+        sample: args.sample.map(|n| n.get()),
+        seed: args.seed,
+    })?;
+    eprintln!(
+        "wrote {} ({} pages, {} KiB; {} of {} clusters, {} of {} files) in {:.2} s",
+        w.index.display(),
+        w.pages,
+        w.bytes.div_ceil(1024),
+        w.clusters_shown,
+        w.clusters,
+        w.files_shown,
+        w.files,
+        t.elapsed().as_secs_f64()
+    );
+    if args.open {
+        let opener = if cfg!(target_os = "macos") {
+            "open"
+        } else {
+            "xdg-open"
+        };
+        if let Err(e) = std::process::Command::new(opener).arg(&w.index).spawn() {
+            eprintln!(
+                "could not open it with {opener} ({e}): open {} yourself",
+                w.index.display()
+            );
+        }
+    }
     Ok(())
 }
 

@@ -303,6 +303,10 @@ impl Options {
 /// What varies between runs of the same input.
 #[derive(Clone, Debug, Serialize, Deserialize, Default)]
 pub struct RunInfo {
+    /// The input folder, made absolute (added for `zhclean review`); absent for a
+    /// source that is not a folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
     pub threads: usize,
     pub wall_seconds: f64,
     /// Wall time of each phase, in order.

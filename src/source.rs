@@ -29,6 +29,12 @@ pub trait Source: Sync {
 
     /// The unit of the listing named `rel_path`, to read it again.
     fn unit(&self, rel_path: &str) -> Unit;
+
+    /// The folder the units' relative paths are relative to, for a source that has one
+    /// (`summary.json` names it as `run.input`, where `zhclean review` finds the text).
+    fn root(&self) -> Option<&Path> {
+        None
+    }
 }
 
 /// The files of a folder tree whose names end in one of the extensions (see
@@ -62,6 +68,10 @@ impl Dir {
 }
 
 impl Source for Dir {
+    fn root(&self) -> Option<&Path> {
+        Some(&self.root)
+    }
+
     fn list(&self) -> Walk {
         walk::walk(&self.root, &self.exts, &self.excludes)
     }

@@ -376,6 +376,10 @@ fn run_in_pool(
     phase.insert("4_write".to_string(), t.elapsed().as_secs_f64());
 
     let run = RunInfo {
+        input: input
+            .root()
+            .map(|r| std::path::absolute(r).unwrap_or_else(|_| r.to_path_buf()))
+            .map(|r| r.to_string_lossy().into_owned()),
         threads,
         wall_seconds: t_all.elapsed().as_secs_f64(),
         phase_seconds: phase,
