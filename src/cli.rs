@@ -185,7 +185,7 @@ pub struct CleanArgs {
     /// shares the most candidates with its own, then the lowest ids. A text that recurs
     /// in thousands of places costs about N per copy. What is skipped is counted in
     /// summary.json (`candidate_pairs_skipped`).
-    #[arg(long, value_name = "N", default_value = "16")]
+    #[arg(long, value_name = "N", default_value = "64")]
     pub max_partners: std::num::NonZeroUsize,
 
     /// Share of a document's text that must be copies of one other document for it to

@@ -156,7 +156,7 @@ pub fn pairs_from_sorted(entries: &[(u64, u32)], out: &mut Vec<(u32, u32)>) {
 
 /// Most candidate partners a paragraph is verified against on its own account, by
 /// default (`--max-partners`).
-pub const MAX_PARTNERS: usize = 16;
+pub const MAX_PARTNERS: usize = 64;
 
 /// Shared bands from which partners rank alike in [`cap_partners`]: half of what a
 /// pair at `threshold` shares on average (`bands × threshold^rows / 2`), at least 1.
