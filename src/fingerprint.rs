@@ -179,7 +179,7 @@ fn slot_token(c: char, fold: Fold) -> u32 {
 }
 
 /// Is this jieba tag a name that `--fold entities` folds (person, place, organisation)?
-fn is_name_tag(tag: &str) -> bool {
+pub fn is_name_tag(tag: &str) -> bool {
     tag.starts_with("nr") || tag == "ns" || tag == "nt"
 }
 

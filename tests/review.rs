@@ -62,7 +62,11 @@ fn the_seeds_review_shows_every_cluster_rule_and_file() {
     }
     // Differences are marked: the seeds' copies differ in masks and edits somewhere.
     assert!(index.contains("class=\"only-a") && index.contains("class=\"only-b"));
-    assert!(index.contains("near copy") || index.contains("containment"));
+    assert!(
+        index.contains("name\">习近平"),
+        "names folded by --fold entities"
+    );
+    assert!(index.contains("near copy: the mask-aware alignment of their key tokens scores 0.9709"));
     // The seeds' copies at similarity 1 differ in width or masks only.
     assert!(index.contains("the same key text once masks"));
     // No network: nothing that would load from elsewhere.

@@ -48,6 +48,7 @@ svg text{font-size:12px;fill:#333}
 .only-a{background:#ffd7d5;text-decoration:line-through}
 .only-b{background:#c9f2cf}
 .fold{text-decoration:underline dotted #2b7bb9;text-underline-offset:3px}
+.name{border-bottom:2px solid #e08a00}
 .mask{outline:2px solid #8a5cd1;background:#eadcff}
 .kept{color:#2a7a2a;font-weight:600}
 .removed{color:#b03a2e;font-weight:600}

@@ -835,7 +835,8 @@ impl Ctx<'_> {
              is on the left. <span class=\"only-a\">only in the kept copy</span><span \
              class=\"only-b\">only in the removed copy</span><span class=\"fold\">the same \
              once folded (width, traditional and simplified)</span><span class=\"mask\">a \
-             mask</span></p><div class=\"filters\"><label>level <select id=\"f-level\">\
+             mask</span><span class=\"name\">a name the fingerprints fold \
+             (--fold entities)</span></p><div class=\"filters\"><label>level <select id=\"f-level\">\
              <option value=\"\">all</option><option>paragraph</option><option>document\
              </option></select></label><label>at least <input id=\"f-size\" type=\"number\" \
              min=\"2\" value=\"2\" style=\"width:4em\"> copies</label><label>least \
@@ -1005,9 +1006,11 @@ impl Ctx<'_> {
                     .to_string()
             };
         }
+        // The similarity reported is the verdict's alignment score (verify::copy_verdict).
         format!(
-            "near copy: shingle Jaccard or the mask-aware alignment ≥ {t} (alignment also \
-             ≥ 0.85)"
+            "near copy: the mask-aware alignment of their key tokens scores {:.4}, at least \
+             the threshold {t}",
+            m.similarity
         )
     }
 
@@ -1055,7 +1058,11 @@ impl Ctx<'_> {
         }
         let mut folder = crate::script::Folder::new();
         let (ra, ro) = char_diff_folded(&a, &o, |c| folder.fold(fold_width(c)));
-        (chars_html(&a, &ra, "only-a"), chars_html(&o, &ro, "only-b"))
+        let names = self.run.summary["options"]["fold"].as_str() == Some("entities");
+        (
+            chars_html(&a, &ra, "only-a", names),
+            chars_html(&o, &ro, "only-b", names),
+        )
     }
 
     /// A file's page: its lines, paragraphs boxed, removals struck through.
@@ -1204,36 +1211,52 @@ fn line_with_masks(b: &mut String, line: &str, masks: &[Mask]) {
 
 /// Characters with the runs that only this side has marked, and masks (as the
 /// placeholder rules detect them in this text) in their own colour.
-fn chars_html(c: &[char], side: &Side, only: &str) -> String {
+fn chars_html(c: &[char], side: &Side, only: &str, names: bool) -> String {
     let text: String = c.iter().collect();
-    let mut in_mask = vec![false; c.len()];
+    // Per character: 1 a mask, 2 a name that `--fold entities` folds (jieba's tags).
+    let mut kind = vec![0u8; c.len()];
     for s in crate::placeholders::detect(&text) {
-        for x in in_mask.iter_mut().take(s.end.min(c.len())).skip(s.start) {
-            *x = true;
+        for x in kind.iter_mut().take(s.end.min(c.len())).skip(s.start) {
+            *x |= 1;
+        }
+    }
+    if names {
+        let mut at = 0;
+        for (word, tag) in crate::segment::shared().tagged(&text, true) {
+            let n = word.chars().count();
+            if crate::fingerprint::is_name_tag(tag) {
+                for x in kind.iter_mut().take((at + n).min(c.len())).skip(at) {
+                    *x |= 2;
+                }
+            }
+            at += n;
         }
     }
     let mut b = String::from("<div class=\"txt\">");
     for &(mark, start, end) in side {
         let mut i = start;
         while i < end {
-            let m = in_mask[i];
+            let k = kind[i];
             let mut j = i + 1;
-            while j < end && in_mask[j] == m {
+            while j < end && kind[j] == k {
                 j += 1;
             }
-            let class = match (mark, m) {
-                (Mark::Only, true) => format!("{only} mask"),
-                (Mark::Only, false) => only.to_string(),
-                (Mark::Folded, true) => "fold mask".to_string(),
-                (Mark::Folded, false) => "fold".to_string(),
-                (Mark::Same, true) => "mask".to_string(),
-                (Mark::Same, false) => String::new(),
-            };
+            let mut class: Vec<&str> = Vec::new();
+            match mark {
+                Mark::Only => class.push(only),
+                Mark::Folded => class.push("fold"),
+                Mark::Same => {}
+            }
+            if k & 1 != 0 {
+                class.push("mask");
+            } else if k & 2 != 0 {
+                class.push("name");
+            }
             let piece: String = c[i..j].iter().collect();
             if class.is_empty() {
                 escape_into(&mut b, &piece);
             } else {
-                let _ = write!(b, "<span class=\"{class}\">");
+                let _ = write!(b, "<span class=\"{}\">", class.join(" "));
                 escape_into(&mut b, &piece);
                 b.push_str("</span>");
             }
@@ -1308,8 +1331,8 @@ mod tests {
         let kept: Vec<char> = "<b>今年XX县投资12亿元".chars().collect();
         let removed: Vec<char> = "<b>今年某某县投资15亿元".chars().collect();
         let (ra, rb) = diff::char_diff(&kept, &removed);
-        let left = chars_html(&kept, &ra, "only-a");
-        let right = chars_html(&removed, &rb, "only-b");
+        let left = chars_html(&kept, &ra, "only-a", false);
+        let right = chars_html(&removed, &rb, "only-b", false);
         assert!(left.starts_with("<div class=\"txt\">&lt;b&gt;"), "{left}");
         assert!(
             left.contains("<span class=\"only-a mask\">XX</span>"),
@@ -1321,6 +1344,16 @@ mod tests {
         );
         assert!(left.contains("<span class=\"only-a\">2</span>"), "{left}");
         assert!(right.contains("<span class=\"only-b\">5</span>"), "{right}");
+        // Names that --fold entities folds are marked when asked for.
+        let t: Vec<char> = "今天张三来到北京市。".chars().collect();
+        let same = vec![(Mark::Same, 0, t.len())];
+        let html = chars_html(&t, &same, "only-b", true);
+        assert!(html.contains("<span class=\"name\">张三</span>"), "{html}");
+        assert!(
+            html.contains("<span class=\"name\">北京市</span>"),
+            "{html}"
+        );
+        assert!(!chars_html(&t, &same, "only-b", false).contains("name"));
         let mut line = String::new();
         let m = Mask {
             file: "f".into(),
