@@ -160,12 +160,14 @@ impl Text {
         out
     }
 
-    fn chars_of(&self, lines: [u32; 2], cols: Option<[u32; 2]>) -> u64 {
+    /// Characters and UTF-8 bytes of those lines (of the columns, when given).
+    fn size_of(&self, lines: [u32; 2], cols: Option<[u32; 2]>) -> [u64; 2] {
+        let size = |s: &str| [s.chars().count() as u64, s.len() as u64];
         match cols {
-            Some(_) => self.span(lines, cols).chars().count() as u64,
+            Some(_) => size(&self.span(lines, cols)),
             None => (lines[0]..=lines[1])
-                .map(|n| self.line(n).chars().count() as u64)
-                .sum(),
+                .map(|n| size(self.line(n)))
+                .fold([0, 0], |a, b| [a[0] + b[0], a[1] + b[1]]),
         }
     }
 }
@@ -448,17 +450,22 @@ pub fn build(opts: &Options) -> Result<Written> {
         .map(String::as_str)
         .filter(|f| needed.contains(f) || removed_of.contains_key(f))
         .collect();
-    type Read = (std::result::Result<Text, String>, BTreeMap<String, u64>);
+    type Read = (
+        std::result::Result<Text, String>,
+        BTreeMap<String, [u64; 2]>,
+    );
     let read: Vec<(&str, Read)> = to_read
         .par_iter()
         .map(|&f| {
             // Paragraphs only for the file pages: cluster members need lines alone.
             let text = read_text(&run.input, f, &run.summary, page_of.contains_key(f));
-            let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
+            let mut by_reason: BTreeMap<String, [u64; 2]> = BTreeMap::new();
             if let Ok(t) = &text {
                 for r in removed_of.get(f).map_or(&[][..], |v| v.as_slice()) {
-                    *by_reason.entry(reason_label(r, &level_of)).or_default() +=
-                        t.chars_of(r.lines, r.cols);
+                    let [c, b] = t.size_of(r.lines, r.cols);
+                    let e = by_reason.entry(reason_label(r, &level_of)).or_default();
+                    e[0] += c;
+                    e[1] += b;
                 }
             }
             let text = if needed.contains(f) {
@@ -472,11 +479,13 @@ pub fn build(opts: &Options) -> Result<Written> {
             (f, (text, by_reason))
         })
         .collect();
-    let mut removed_chars: BTreeMap<String, u64> = BTreeMap::new();
+    let mut removed_size: BTreeMap<String, [u64; 2]> = BTreeMap::new();
     let mut texts: BTreeMap<&str, std::result::Result<Text, String>> = BTreeMap::new();
     for (f, (text, by_reason)) in read {
-        for (k, v) in by_reason {
-            *removed_chars.entry(k).or_default() += v;
+        for (k, [c, b]) in by_reason {
+            let e = removed_size.entry(k).or_default();
+            e[0] += c;
+            e[1] += b;
         }
         if needed.contains(f) {
             texts.insert(f, text);
@@ -502,7 +511,7 @@ pub fn build(opts: &Options) -> Result<Written> {
         .tempdir_in(&opts.out)
         .map_err(|e| Error::io(&opts.out, e))?;
     let mut bytes = 0u64;
-    let index = ctx.index(&shown, &files_shown, &removed_chars, opts);
+    let index = ctx.index(&shown, &files_shown, &removed_size, opts);
     bytes += write(&tmp.path().join("index.html"), &index)?;
     let files_dir = tmp.path().join("files");
     std::fs::create_dir_all(&files_dir).map_err(|e| Error::io(&files_dir, e))?;
@@ -617,7 +626,7 @@ impl Ctx<'_> {
         &self,
         shown: &[&Cluster],
         files_shown: &[String],
-        removed_chars: &BTreeMap<String, u64>,
+        removed_size: &BTreeMap<String, [u64; 2]>,
         opts: &Options,
     ) -> String {
         let s = &self.run.summary;
@@ -710,9 +719,9 @@ impl Ctx<'_> {
         }
         b.push_str("</table>");
         // Removed characters by reason, masks, encodings.
-        let mut bars: Vec<(String, f64, &str)> = removed_chars
+        let mut bars: Vec<(String, f64, &str)> = removed_size
             .iter()
-            .map(|(k, v)| {
+            .map(|(k, &[v, _])| {
                 let class = if k.starts_with("duplicate document") {
                     "doc"
                 } else if k.starts_with("duplicate") {
@@ -722,14 +731,27 @@ impl Ctx<'_> {
                 } else {
                     "empty"
                 };
-                (k.clone(), *v as f64, class)
+                (k.clone(), v as f64, class)
             })
             .collect();
         bars.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         b.push_str("<div class=\"charts\">");
+        let mut table = String::from(
+            "<table><tr><th>reason</th><th>characters</th><th>bytes (UTF-8)</th></tr>",
+        );
+        for (k, [chars, bytes]) in removed_size {
+            let _ = write!(
+                table,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                escape(k),
+                thousands(*chars),
+                thousands(*bytes)
+            );
+        }
+        table.push_str("</table>");
         let _ = write!(
             b,
-            "<figure><figcaption>Removed characters by reason</figcaption>{}</figure>",
+            "<figure><figcaption>Removed characters by reason</figcaption>{}{table}</figure>",
             bar_chart(&bars, "chars")
         );
         let masks: Vec<(String, f64, &str)> = c["placeholders"]
@@ -1310,7 +1332,8 @@ mod tests {
         assert_eq!(t.span([1, 2], None), "第一行第二行内容");
         assert_eq!(t.span([2, 2], Some([1, 3])), "二行");
         assert_eq!(t.span([1, 2], Some([2, 2])), "第一行第二");
-        assert_eq!(t.chars_of([1, 2], None), 11);
+        assert_eq!(t.size_of([1, 2], None), [11, 27]);
+        assert_eq!(t.size_of([2, 2], Some([1, 3])), [2, 6]);
         // A line past the end is empty, not a panic.
         assert_eq!(t.span([2, 9], None), "第二行内容");
     }
