@@ -189,3 +189,37 @@ fn sample_input_and_bad_folders() {
     assert!(err.contains("no report/summary.json"), "{err}");
     assert!(!moved.join("review").exists());
 }
+
+/// A text that recurs many times: the least similar copies are shown beside the kept
+/// one, up to a bound, and the rest are listed by place.
+#[test]
+fn a_big_cluster_shows_a_bounded_number_of_pairs() {
+    let (_d, input) = input_dir();
+    let text = "各级党组织要把学习贯彻会议精神作为当前和今后一个时期的重要政治任务，认真组织学习，深刻领会精神实质。";
+    for i in 0..25 {
+        fs::write(input.join(format!("{i:02}.txt")), format!("{text}\n")).unwrap();
+    }
+    let run = clean(&input, &[]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let st = review(&run.out(), &[]);
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let index = read(&run.out().join("review/index.html"));
+    let clusters = run.jsonl("clusters.jsonl");
+    let members: usize = clusters
+        .iter()
+        .filter(|c| c["level"] == "paragraph")
+        .map(|c| c["members"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(members, 25);
+    let para = &index[index.find("data-level=\"paragraph\"").unwrap()..];
+    let para = &para[..para.find("</section>").unwrap()];
+    assert_eq!(para.matches("class=\"pair\"").count(), 20);
+    assert!(
+        para.contains("4 more removed copies, not shown side by side"),
+        "{para}"
+    );
+}

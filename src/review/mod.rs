@@ -65,6 +65,13 @@ pub const MAX_CLUSTERS: usize = 1000;
 /// Most file pages written without `--sample` (the first, in path order).
 pub const MAX_FILES: usize = 1000;
 
+/// Most removed copies of one cluster shown beside the kept one (the least similar);
+/// the others are listed.
+pub const MAX_PAIRS: usize = 20;
+
+/// Longest document (in characters, either side) shown whole in a document diff.
+pub const MAX_DOC_CHARS: usize = 30_000;
+
 /// Prefix of the folder a review is built in before it is renamed to `review/`.
 pub const BUILD_PREFIX: &str = ".zhclean-review-";
 
@@ -939,10 +946,17 @@ impl Ctx<'_> {
         if cl.level == "document" {
             self.inner_clusters(b, cl);
         }
-        for (i, m) in cl.members.iter().enumerate() {
-            if i == cl.kept {
-                continue;
-            }
+        let removed: Vec<&Member> = cl
+            .members
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != cl.kept)
+            .map(|(_, m)| m)
+            .collect();
+        // The least similar copies first: they are the ones worth a look.
+        let mut by_sim = removed.clone();
+        by_sim.sort_by(|a, b| a.similarity.total_cmp(&b.similarity));
+        for m in by_sim.iter().take(MAX_PAIRS) {
             let rule = self.rule(cl, m);
             let _ = write!(
                 b,
@@ -966,6 +980,18 @@ impl Ctx<'_> {
                 script_note(m),
                 m.similarity,
                 escape(&rule)
+            );
+        }
+        if removed.len() > MAX_PAIRS {
+            let rest: Vec<String> = by_sim[MAX_PAIRS..]
+                .iter()
+                .map(|m| self.place(&m.file, m.lines, ""))
+                .collect();
+            let _ = write!(
+                b,
+                "<p class=\"note\">{} more removed copies, not shown side by side: {}</p>",
+                rest.len(),
+                rest.join(" ")
             );
         }
         b.push_str("</details></section>");
@@ -1062,9 +1088,15 @@ impl Ctx<'_> {
                 .map(String::as_str)
                 .filter(|l| !l.is_empty())
                 .collect();
-            if a.len() > MAX_LINE_DIFF || o.len() > MAX_LINE_DIFF {
-                let msg =
-                    "<p class=\"note\">too long to diff here: open the files.</p>".to_string();
+            let chars = |v: &[&str]| v.iter().map(|l| l.chars().count()).sum::<usize>();
+            if a.len() > MAX_LINE_DIFF
+                || o.len() > MAX_LINE_DIFF
+                || chars(&a) > MAX_DOC_CHARS
+                || chars(&o) > MAX_DOC_CHARS
+            {
+                let msg = "<p class=\"note\">too long to show here: open the file pages, and \
+                           the paragraph clusters above.</p>"
+                    .to_string();
                 return (msg.clone(), msg);
             }
             let (ra, ro) = line_diff(&a, &o);
