@@ -14,6 +14,17 @@ fn review(out: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `zhclean clean INPUT`, then `zhclean review` of it: the run and its index page.
+fn reviewed(input: &Path) -> (crate::util::Run, String) {
+    let run = clean(input, &[]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let st = review(&run.out(), &[]);
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(st.status.success(), "{err}");
+    let index = read(&run.out().join("review/index.html"));
+    (run, index)
+}
+
 fn read(p: &Path) -> String {
     fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
@@ -23,15 +34,7 @@ fn read(p: &Path) -> String {
 /// named, and each file has a page with its removed lines struck through.
 #[test]
 fn the_seeds_review_shows_every_cluster_rule_and_file() {
-    let run = clean(&fixtures().join("seeds"), &[]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
-    let st = review(&run.out(), &[]);
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-    let index = read(&run.out().join("review/index.html"));
+    let (run, index) = reviewed(&fixtures().join("seeds"));
     let clusters = run.jsonl("clusters.jsonl");
     assert_eq!(clusters.len(), 21);
     for c in &clusters {
@@ -113,16 +116,9 @@ fn markup_in_the_input_is_shown_as_text() {
     )
     .unwrap();
     fs::write(input.join("b.txt"), format!("标题<b>\n{evil}\n")).unwrap();
-    let run = clean(&input, &[]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let (run, index) = reviewed(&input);
     assert!(!run.jsonl("clusters.jsonl").is_empty());
-    let st = review(&run.out(), &[]);
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-    let mut pages = vec![read(&run.out().join("review/index.html"))];
+    let mut pages = vec![index];
     for e in fs::read_dir(run.out().join("review/files")).unwrap() {
         pages.push(read(&e.unwrap().path()));
     }
@@ -199,15 +195,7 @@ fn a_big_cluster_shows_a_bounded_number_of_pairs() {
     for i in 0..25 {
         fs::write(input.join(format!("{i:02}.txt")), format!("{text}\n")).unwrap();
     }
-    let run = clean(&input, &[]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
-    let st = review(&run.out(), &[]);
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-    let index = read(&run.out().join("review/index.html"));
+    let (run, index) = reviewed(&input);
     let clusters = run.jsonl("clusters.jsonl");
     let members: usize = clusters
         .iter()
