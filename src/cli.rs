@@ -130,7 +130,8 @@ fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
 
 #[derive(Debug, Args)]
 pub struct CleanArgs {
-    /// Folder of scraped files (walked recursively).
+    /// Folder of scraped files (walked recursively), or a JSON Lines file or folder of
+    /// them (see --input-format).
     pub input: PathBuf,
 
     /// Output folder; receives clean/ and report/.
@@ -238,9 +239,43 @@ pub struct CleanArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_budget)]
     pub spill_budget: Option<u64>,
 
+    /// What INPUT is: auto (a .jsonl/.jsonl.gz/.jsonl.zst file, or a folder holding
+    /// such files and no files of --ext, is JSON Lines; anything else a folder of text
+    /// files), text, or jsonl. Each JSON Lines record is cleaned as a file is, and
+    /// clean/ holds the same files with the text of each record cleaned.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input_format: InputFormatArg,
+
+    /// The field of a JSON Lines record that holds its text.
+    #[arg(long, value_name = "NAME", default_value = "text")]
+    pub text_field: String,
+
+    /// The field of a JSON Lines record that names it in the reports (a string or a
+    /// number); by default its position, the 0-based line index in its file.
+    #[arg(long, value_name = "NAME")]
+    pub id_field: Option<String>,
+
+    /// Write records that keep no text with an empty text, instead of dropping them.
+    #[arg(long, conflicts_with = "annotate")]
+    pub keep_empty: bool,
+
+    /// Write every record with its original text and a `zhclean` field saying what a
+    /// clean would do (its clusters, whether it is the copy kept, the lines removed and
+    /// why, its masks), instead of cleaning the text.
+    #[arg(long)]
+    pub annotate: bool,
+
     /// No progress bars and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `--input-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InputFormatArg {
+    Auto,
+    Text,
+    Jsonl,
 }
 
 impl CleanArgs {
@@ -276,6 +311,22 @@ impl CleanArgs {
         c.force = self.force;
         c.spill_budget = self.spill_budget;
         c.progress = !self.quiet;
+        c.input_format = match self.input_format {
+            InputFormatArg::Auto => crate::InputFormat::Auto,
+            InputFormatArg::Text => crate::InputFormat::Text,
+            InputFormatArg::Jsonl => crate::InputFormat::Jsonl,
+        };
+        c.records = crate::records::source::RecordOptions {
+            text_field: self.text_field,
+            id_field: self.id_field,
+        };
+        c.records_out = if self.annotate {
+            crate::records::sink::RecordsOut::Annotate
+        } else if self.keep_empty {
+            crate::records::sink::RecordsOut::KeepEmpty
+        } else {
+            crate::records::sink::RecordsOut::Clean
+        };
         c
     }
 }

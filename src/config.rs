@@ -165,6 +165,65 @@ pub struct Config {
     pub spill_budget: Option<u64>,
     /// Draw progress bars (only when stderr is a terminal).
     pub progress: bool,
+    /// What `input` holds (`--input-format`).
+    pub input_format: InputFormat,
+    /// The fields records are read from (`--text-field`, `--id-field`).
+    pub records: crate::records::source::RecordOptions,
+    /// How records are written back (`--keep-empty`, `--annotate`).
+    pub records_out: crate::records::sink::RecordsOut,
+}
+
+/// What a run's input is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InputFormat {
+    /// A JSON Lines file by its name; a folder holding JSON Lines files and no text
+    /// files of `--ext`; otherwise a folder of text files.
+    #[default]
+    Auto,
+    /// A folder of text files.
+    Text,
+    /// A JSON Lines file, or a folder of them (plain, `.gz` or `.zst`).
+    Jsonl,
+}
+
+impl InputFormat {
+    /// What `auto` means for `input` (with the text endings `exts`).
+    pub fn resolve(self, input: &std::path::Path, exts: &[String]) -> InputFormat {
+        if self != InputFormat::Auto {
+            return self;
+        }
+        if input.is_file() {
+            let name = input
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            return if crate::records::is_jsonl_name(&name) {
+                InputFormat::Jsonl
+            } else {
+                InputFormat::Text
+            };
+        }
+        let holds = |pred: &dyn Fn(&str) -> bool| {
+            walkdir::WalkDir::new(input)
+                .follow_links(true)
+                .into_iter()
+                .filter_entry(|e| {
+                    e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+                })
+                .filter_map(|e| e.ok())
+                .any(|e| e.file_type().is_file() && pred(&e.file_name().to_string_lossy()))
+        };
+        let text = |n: &str| {
+            let n = n.to_lowercase();
+            exts.iter()
+                .any(|x| n.ends_with(&format!(".{}", x.to_lowercase())))
+        };
+        if !holds(&text) && holds(&|n: &str| crate::records::is_jsonl_name(n)) {
+            InputFormat::Jsonl
+        } else {
+            InputFormat::Text
+        }
+    }
 }
 
 impl Config {
@@ -194,6 +253,9 @@ impl Config {
             force: false,
             spill_budget: None,
             progress: false,
+            input_format: InputFormat::Auto,
+            records: Default::default(),
+            records_out: Default::default(),
         }
     }
 

@@ -55,6 +55,7 @@ pub mod parts;
 pub mod pipeline;
 pub mod placeholders;
 pub mod prefetch;
+pub mod records;
 pub mod release;
 pub mod report;
 pub mod review;
@@ -67,6 +68,6 @@ pub mod synth;
 pub mod verify;
 pub mod walk;
 
-pub use config::{Config, Fold, KeepPolicy, MaskStyle, ShingleKind};
+pub use config::{Config, Fold, InputFormat, KeepPolicy, MaskStyle, ShingleKind};
 pub use error::{Error, Result};
 pub use pipeline::Cleaner;

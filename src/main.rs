@@ -121,7 +121,7 @@ fn clean(args: zhclean::cli::CleanArgs) -> Result<u8> {
     }
     let s = &outcome.summary;
     for f in &s.failed {
-        eprintln!("{}: {}", f.file, f.reason);
+        eprintln!("{f}");
     }
     for d in &s.decode_errors {
         eprintln!(

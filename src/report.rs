@@ -66,6 +66,8 @@ pub fn round4(x: f64) -> f64 {
 /// One copy in a cluster.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ClusterMember {
+    /// The unit: `"file"`, and `"record"` for a record (see [`crate::records::Named`]).
+    #[serde(flatten, serialize_with = "crate::records::named")]
     pub file: String,
     pub lines: [u32; 2],
     /// Present for a part of a page-long paragraph (see [`crate::parts`]): the original
@@ -109,6 +111,8 @@ pub struct ClusterRecord {
 /// A line of `placeholders.jsonl`.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct PlaceholderRecord<'a> {
+    /// As [`ClusterMember::file`].
+    #[serde(flatten, serialize_with = "crate::records::named")]
     pub file: &'a str,
     pub line: u32,
     pub start: usize,
@@ -123,14 +127,15 @@ pub struct PlaceholderRecord<'a> {
 /// masks; its name is escaped once here rather than once a line, and the fixed keys
 /// are copied rather than serialised.
 pub struct PlaceholderLines {
-    /// `{"file":"<name>","line":`
+    /// `{"file":"<name>","line":` (with `"record"` after `"file"` for a record)
     head: Vec<u8>,
 }
 
 impl PlaceholderLines {
     pub fn new(file: &str) -> Self {
-        let mut head = br#"{"file":"#.to_vec();
-        serde_json::to_writer(&mut head, file).expect("a str serialises");
+        // `{"file":…}` or `{"file":…,"record":…}` without its `}`.
+        let mut head = serde_json::to_vec(&crate::records::Named(file)).expect("a str serialises");
+        head.pop();
         head.extend_from_slice(br#","line":"#);
         PlaceholderLines { head }
     }
@@ -165,6 +170,8 @@ impl PlaceholderLines {
 /// A line of `removed.jsonl`.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct RemovedRecord<'a> {
+    /// As [`ClusterMember::file`].
+    #[serde(flatten, serialize_with = "crate::records::named")]
     pub file: &'a str,
     pub lines: [u32; 2],
     /// As [`ClusterMember::cols`]: only this part of the lines was removed.
@@ -449,13 +456,23 @@ impl Staging {
         let input_c = input
             .canonicalize()
             .map_err(|e| Error::Config(format!("input folder {}: {e}", input.display())))?;
+        let out_c = resolve(out)?;
+        if input_c.is_file() {
+            // A record file: the output may sit beside it, but not be it.
+            if out_c == input_c {
+                return Err(Error::Config(format!(
+                    "output folder {} is the input file",
+                    out.display()
+                )));
+            }
+            return Staging::open(out, out_c, force);
+        }
         if !input_c.is_dir() {
             return Err(Error::Config(format!(
                 "input {} is not a folder",
                 input.display()
             )));
         }
-        let out_c = resolve(out)?;
         if out_c.starts_with(&input_c) {
             return Err(Error::Config(format!(
                 "output folder {} is inside the input folder {}; choose a folder outside it",
@@ -472,6 +489,11 @@ impl Staging {
                 )));
             }
         }
+        Staging::open(out, out_c, force)
+    }
+
+    /// Open a staging folder in `out_c` (`out` resolved), once the input is checked.
+    fn open(out: &Path, out_c: PathBuf, force: bool) -> Result<Staging> {
         if out_c.exists() {
             if !out_c.is_dir() {
                 return Err(Error::Config(format!(

@@ -27,10 +27,53 @@ pub struct Unit {
 pub const BINARY: &str = "binary";
 
 /// A path that was passed over, and why.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Skipped {
     pub file: String,
+    /// For a record of a JSON Lines file, its id (see [`crate::records`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    /// For a record, or a break in a record file, the line (1-based) in its file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
     pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    /// `file: reason`, `file:line: reason` or `file:line (record ID): reason`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        if let Some(r) = &self.record {
+            write!(f, " (record {r})")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+impl Skipped {
+    /// A file passed over for `reason`.
+    pub fn new(file: impl Into<String>, reason: impl Into<String>) -> Skipped {
+        Skipped {
+            file: file.into(),
+            reason: reason.into(),
+            ..Skipped::default()
+        }
+    }
+
+    /// The unit named `name` (a file, or a record: see [`crate::records::unit_name`])
+    /// passed over for `reason`.
+    pub fn unit(name: &str, reason: impl Into<String>) -> Skipped {
+        let (file, record) = crate::records::split_name(name);
+        Skipped {
+            file: file.to_string(),
+            record: record.map(str::to_string),
+            line: crate::records::position_of(name).map(|p| p + 1),
+            reason: reason.into(),
+        }
+    }
 }
 
 /// What the walk found.
@@ -119,10 +162,10 @@ pub fn walk(root: &Path, exts: &[String], excludes: &GlobSet) -> Walk {
             Ok(e) => {
                 if let Some(kind) = special_kind(&e.file_type()) {
                     // Never opened: reading a FIFO would block the run.
-                    out.skipped.push(Skipped {
-                        file: rel_string(root, e.path()),
-                        reason: format!("special file ({kind}), not read"),
-                    });
+                    out.skipped.push(Skipped::new(
+                        rel_string(root, e.path()),
+                        format!("special file ({kind}), not read"),
+                    ));
                     continue;
                 }
                 if !e.file_type().is_file() {
@@ -146,28 +189,24 @@ pub fn walk(root: &Path, exts: &[String], excludes: &GlobSet) -> Walk {
             Err(err) => {
                 let file = err.path().map(|p| rel_string(root, p)).unwrap_or_default();
                 if err.loop_ancestor().is_some() {
-                    out.skipped.push(Skipped {
-                        file,
-                        reason: "symlink loop".into(),
-                    });
+                    out.skipped.push(Skipped::new(file, "symlink loop"));
                 } else {
                     let reason = err
                         .io_error()
                         .map(|e| e.to_string())
                         .unwrap_or_else(|| err.to_string());
-                    out.failed.push(Skipped { file, reason });
+                    out.failed.push(Skipped::new(file, reason));
                 }
             }
         }
     }
-    out.skipped.extend(hidden.into_iter().map(|file| Skipped {
-        file,
-        reason: "hidden".into(),
-    }));
-    out.skipped.extend(excluded.into_iter().map(|file| Skipped {
-        file,
-        reason: "excluded".into(),
-    }));
+    out.skipped
+        .extend(hidden.into_iter().map(|file| Skipped::new(file, "hidden")));
+    out.skipped.extend(
+        excluded
+            .into_iter()
+            .map(|file| Skipped::new(file, "excluded")),
+    );
     out.sources.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
     out.skipped.sort();
     out.failed.sort();
@@ -222,12 +261,6 @@ mod tests {
         std::os::unix::fs::symlink(r.join("a"), r.join("a/loop")).unwrap();
         let w = walk(r, &["txt".to_string()], &exclude_set(&[]).unwrap());
         assert_eq!(w.sources.len(), 1);
-        assert_eq!(
-            w.skipped,
-            [Skipped {
-                file: "a/loop".into(),
-                reason: "symlink loop".into()
-            }]
-        );
+        assert_eq!(w.skipped, [Skipped::new("a/loop", "symlink loop")]);
     }
 }

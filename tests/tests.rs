@@ -5,6 +5,7 @@ mod goldens;
 mod paragraphs_labelled;
 mod placeholders_table;
 mod properties;
+mod records;
 mod review;
 mod util;
 

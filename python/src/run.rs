@@ -104,11 +104,11 @@ impl Totals {
     }
 
     fn skipped(&self, file: String, reason: String) -> PyResult<()> {
-        self.with(|t| t.skipped(Skipped { file, reason }))
+        self.with(|t| t.skipped(Skipped::new(file, reason)))
     }
 
     fn failed(&self, file: String, reason: String) -> PyResult<()> {
-        self.with(|t| t.failed(Skipped { file, reason }))
+        self.with(|t| t.failed(Skipped::new(file, reason)))
     }
 
     /// A written file: its `summary` (from `analyze`) and `counts` (from `write`).

@@ -269,7 +269,12 @@ pub struct FileError {
 
 impl std::fmt::Display for FileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.file, self.kind)
+        write!(
+            f,
+            "{}: {}",
+            crate::records::display_name(&self.file),
+            self.kind
+        )
     }
 }
 
@@ -277,10 +282,7 @@ impl FileError {
     /// The entry `summary.json` lists it as (under `skipped` when it is binary, else
     /// under `failed`).
     pub fn listed(&self) -> Skipped {
-        Skipped {
-            file: self.file.clone(),
-            reason: self.kind.to_string(),
-        }
+        Skipped::unit(&self.file, self.kind.to_string())
     }
 }
 

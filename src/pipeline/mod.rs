@@ -109,11 +109,51 @@ fn progress_bar(cfg: &Config, len: usize, msg: &'static str) -> ProgressBar {
 /// Run `zhclean clean` with `cfg`: the files of `INPUT` into `OUT` (see [`Cleaner`]).
 pub fn run(cfg: &Config) -> Result<Outcome> {
     let cleaner = Cleaner::new(cfg)?;
-    let input = crate::source::Dir::from_config(cfg)?;
+    let format = cfg.input_format.resolve(&cfg.input, &cfg.exts);
+    if format == crate::InputFormat::Jsonl && cfg.encoding.is_some() {
+        return Err(crate::Error::Config(
+            "--encoding applies to text files; a JSON Lines record's text is UTF-8".into(),
+        ));
+    }
+    if format == crate::InputFormat::Text && cfg.input.is_file() {
+        return Err(crate::Error::Config(format!(
+            "input {} is not a folder (a JSON Lines file ends in .jsonl, .jsonl.gz or .jsonl.zst; or pass --input-format jsonl)",
+            cfg.input.display()
+        )));
+    }
     let staging = Staging::create(&cfg.input, &cfg.out, cfg.force)?;
-    let mut outcome = cleaner.run(&input, &staging)?;
+    let mut outcome = match format {
+        crate::InputFormat::Jsonl => run_records(&cleaner, cfg, &staging)?,
+        _ => {
+            let input = crate::source::Dir::from_config(cfg)?;
+            cleaner.run(&input, &staging)?
+        }
+    };
     outcome.cleared = staging.cleared().to_vec();
     staging.commit()?;
+    Ok(outcome)
+}
+
+/// A clean of JSON Lines records: each record a unit, written back as records (see
+/// [`crate::records`]).
+fn run_records(cleaner: &Cleaner, cfg: &Config, staging: &Staging) -> Result<Outcome> {
+    let spool = staging.dir().join("records");
+    std::fs::create_dir(&spool).map_err(|e| crate::Error::io(&spool, e))?;
+    let input =
+        crate::records::source::Jsonl::new(&cfg.input, &cfg.excludes, cfg.records.clone(), &spool)?;
+    let out = crate::records::sink::JsonlOut::new(staging, &input, cfg.records_out);
+    let mut outcome = cleaner.run(&input, &out)?;
+    let t = Instant::now();
+    let failed = cleaner.pool.install(|| out.finish());
+    let s = &mut outcome.summary;
+    s.run
+        .phase_seconds
+        .insert("5_records".to_string(), t.elapsed().as_secs_f64());
+    outcome.failed += failed.len();
+    s.failed.extend(failed);
+    s.failed.sort();
+    s.counts.files_failed = s.failed.len();
+    staging.write_report("summary.json", &summary_json(s))?;
     Ok(outcome)
 }
 

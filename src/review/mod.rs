@@ -247,6 +247,21 @@ fn load(opts: &Options) -> Result<Run> {
             opts.out.display()
         )));
     }
+    // A run over JSON Lines records names them by file and record: not reviewed yet.
+    for name in ["clusters.jsonl", "removed.jsonl"] {
+        let path = report.join(name);
+        let Ok(f) = std::fs::File::open(&path) else {
+            continue;
+        };
+        let mut first = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(f), &mut first);
+        if first.contains(r#""record":"#) {
+            return Err(Error::Config(format!(
+                "{}: a run over JSON Lines records; `zhclean review` reads runs over text                  folders only (for now, `zhclean clean --annotate` shows per record what was found)",
+                opts.out.display()
+            )));
+        }
+    }
     let bytes = std::fs::read(&summary_path).map_err(|e| Error::io(&summary_path, e))?;
     let summary: Value = serde_json::from_slice(&bytes)
         .map_err(|e| Error::Config(format!("{}: not JSON: {e}", summary_path.display())))?;

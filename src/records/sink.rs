@@ -1,0 +1,355 @@
+//! Cleaned records written back as JSON Lines: `clean/<same name>`, same compression.
+//!
+//! The write phase hands each record's cleaned text to [`JsonlOut`] (from several
+//! threads), which appends it to a spool file of its record file in the scratch
+//! folder. [`JsonlOut::finish`] then streams each input file again and writes its
+//! records in their order, every field as it was, the text field replaced by the
+//! cleaned text; a record that kept no text is dropped (`--keep-empty`: kept, with an
+//! empty text). With `--annotate` every record keeps its text and gains a `zhclean`
+//! field instead: the clusters it belongs to, whether it is the copy kept, the lines
+//! that a clean would remove and why, and its masks (see `docs/reports.md`).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::value::{to_raw_value, RawValue};
+
+use super::source::Jsonl;
+use super::{is_blank, open_read, parse_record, Compressed, Lines};
+use crate::error::{Error, Result};
+use crate::report::Staging;
+use crate::sink::{CleanOut, ReportOut, Sink};
+use crate::walk::Skipped;
+
+/// How records are written back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RecordsOut {
+    /// The cleaned text in place of the text; records that keep no text dropped.
+    #[default]
+    Clean,
+    /// As `Clean`, records that keep no text kept with an empty text.
+    KeepEmpty,
+    /// The original text, and a `zhclean` field with what was found.
+    Annotate,
+}
+
+/// The spool of one record file's cleaned texts.
+#[derive(Default)]
+struct CleanSpool {
+    w: Option<std::io::BufWriter<File>>,
+    at: u64,
+    /// By record index: where its cleaned text is.
+    texts: HashMap<u32, (u64, u64)>,
+    error: Option<String>,
+}
+
+/// The records of a [`Jsonl`] source written back into a staging folder (see the
+/// module doc); reports go to the staging folder as for text files.
+pub struct JsonlOut<'a> {
+    staging: &'a Staging,
+    src: &'a Jsonl,
+    mode: RecordsOut,
+    spools: Vec<Mutex<CleanSpool>>,
+}
+
+impl<'a> JsonlOut<'a> {
+    pub fn new(staging: &'a Staging, src: &'a Jsonl, mode: RecordsOut) -> JsonlOut<'a> {
+        JsonlOut {
+            staging,
+            src,
+            mode,
+            spools: src.files().iter().map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    fn spool_path(&self, file: usize) -> PathBuf {
+        self.staging.dir().join(format!("clean-{file}.spool"))
+    }
+
+    /// Write every record file under the staging `clean/` (files in parallel); the
+    /// files that could not be written, and why.
+    pub fn finish(&self) -> Vec<Skipped> {
+        let notes = match self.mode {
+            RecordsOut::Annotate => match Annotations::read(self.staging.dir()) {
+                Ok(a) => Some(a),
+                Err(e) => return vec![Skipped::new("report", e.to_string())],
+            },
+            _ => None,
+        };
+        let mut failed: Vec<Skipped> = (0..self.src.files().len())
+            .into_par_iter()
+            .filter_map(|f| self.write_file(f, notes.as_ref()).err())
+            .collect();
+        failed.sort();
+        failed
+    }
+
+    fn write_file(
+        &self,
+        f: usize,
+        notes: Option<&Annotations>,
+    ) -> std::result::Result<(), Skipped> {
+        let file = &self.src.files()[f];
+        let fail = |line: Option<u64>, reason: String| Skipped {
+            file: file.rel.clone(),
+            line,
+            reason,
+            ..Skipped::default()
+        };
+        let mut spool = std::mem::take(&mut *self.spools[f].lock().expect("not poisoned"));
+        if let Some(e) = spool.error.take() {
+            return Err(fail(None, e));
+        }
+        let spool_file = match spool.w.take() {
+            None => None,
+            Some(mut w) => {
+                w.flush()
+                    .map_err(|e| fail(None, format!("cannot write the spool file: {e}")))?;
+                drop(w);
+                Some(File::open(self.spool_path(f)).map_err(|e| fail(None, e.to_string()))?)
+            }
+        };
+        let records = self.src.records(f);
+        let out_path = self.staging.clean_path(&file.rel);
+        if let Some(p) = out_path.parent() {
+            std::fs::create_dir_all(p).map_err(|e| fail(None, e.to_string()))?;
+        }
+        let out = File::create(&out_path)
+            .map_err(|e| fail(None, format!("{}: {e}", out_path.display())))?;
+        let mut out =
+            Compressed::new(out, file.compression).map_err(|e| fail(None, e.to_string()))?;
+        let mut lines = Lines::new(
+            open_read(&file.path, file.compression).map_err(|e| fail(None, e.to_string()))?,
+        );
+        let opts = self.src.options();
+        let mut buf = Vec::new();
+        let mut next = 0usize;
+        let mut line_out = Vec::new();
+        while next < records.len() {
+            let position = match lines.next_into(&mut buf) {
+                Ok(Some(p)) => p,
+                // The listing met the same end or break: it is reported already.
+                Ok(None) | Err(_) => break,
+            };
+            if is_blank(&buf) || records[next].position != position {
+                continue;
+            }
+            let r = next;
+            next += 1;
+            let mut rec = parse_record(&buf, &opts.text_field, opts.id_field.as_deref(), position)
+                .map_err(|_| fail(Some(position + 1), "file changed during the run".into()))?;
+            if xxhash_rust::xxh3::xxh3_64(rec.text.as_bytes()) != records[r].hash {
+                return Err(fail(
+                    Some(position + 1),
+                    "file changed during the run".into(),
+                ));
+            }
+            match (self.mode, spool.texts.get(&(r as u32))) {
+                (RecordsOut::Annotate, _) => {
+                    let note = notes
+                        .map(|n| n.of(&file.rel, &rec.id, spool.texts.contains_key(&(r as u32))));
+                    let raw = to_raw_value(&note).expect("annotations serialise");
+                    rec.fields.set("zhclean", raw);
+                }
+                (_, Some(&(offset, len))) => {
+                    let mut text = vec![0u8; len as usize];
+                    super::source::read_exact_at(
+                        spool_file.as_ref().expect("opened when not empty"),
+                        &mut text,
+                        offset,
+                    )
+                    .map_err(|e| fail(None, format!("cannot read the spool file: {e}")))?;
+                    let mut text = String::from_utf8(text).map_err(|_| {
+                        fail(Some(position + 1), "cleaned text is not UTF-8".into())
+                    })?;
+                    // The write phase ends every line with a newline; a text that did
+                    // not end with one gets none.
+                    if !rec.text.ends_with('\n') && text.ends_with('\n') {
+                        text.pop();
+                    }
+                    rec.fields.set(
+                        &opts.text_field,
+                        to_raw_value(&text).expect("a string serialises"),
+                    );
+                }
+                (RecordsOut::KeepEmpty, None) => {
+                    rec.fields.set(
+                        &opts.text_field,
+                        to_raw_value("").expect("a string serialises"),
+                    );
+                }
+                (RecordsOut::Clean, None) => continue,
+            }
+            line_out.clear();
+            serde_json::to_writer(&mut line_out, &rec.fields).expect("records serialise");
+            line_out.push(b'\n');
+            out.write_all(&line_out)
+                .map_err(|e| fail(None, format!("{}: {e}", out_path.display())))?;
+        }
+        out.finish()
+            .map_err(|e| fail(None, format!("{}: {e}", out_path.display())))?;
+        let _ = std::fs::remove_file(self.spool_path(f));
+        Ok(())
+    }
+}
+
+impl CleanOut for JsonlOut<'_> {
+    fn clean(&self, unit: &str, text: &[u8]) -> Result<()> {
+        let (f, r) = self
+            .src
+            .locate(unit)
+            .ok_or_else(|| Error::Config(format!("no record {}", super::display_name(unit))))?;
+        if self.mode == RecordsOut::Annotate {
+            // Annotating keeps the original text: only the fact that text was kept counts.
+            self.spools[f]
+                .lock()
+                .expect("not poisoned")
+                .texts
+                .insert(r as u32, (0, 0));
+            return Ok(());
+        }
+        let path = self.spool_path(f);
+        let mut s = self.spools[f].lock().expect("not poisoned");
+        if s.w.is_none() {
+            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            s.w = Some(std::io::BufWriter::with_capacity(1 << 16, file));
+        }
+        let at = s.at;
+        let w = s.w.as_mut().expect("just opened");
+        if let Err(e) = w.write_all(text) {
+            s.error = Some(format!(
+                "cannot write the spool file {}: {e}",
+                path.display()
+            ));
+            return Err(Error::io(&path, e));
+        }
+        s.at += text.len() as u64;
+        s.texts.insert(r as u32, (at, text.len() as u64));
+        Ok(())
+    }
+}
+
+impl Sink for JsonlOut<'_> {
+    fn scratch(&self) -> &Path {
+        self.staging.dir()
+    }
+
+    fn report<'b>(&'b self, name: &str) -> Result<Box<dyn ReportOut + 'b>> {
+        Sink::report(self.staging, name)
+    }
+
+    fn write_report(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        Sink::write_report(self.staging, name, bytes)
+    }
+}
+
+/// What `--annotate` adds to a record (the `zhclean` field).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Note {
+    /// Whether a clean keeps any of its text.
+    pub kept: bool,
+    /// The clusters it is a member of, each with whether it is the copy kept.
+    pub clusters: Vec<ClusterNote>,
+    /// The lines a clean removes, as in `removed.jsonl` (without `file`/`record`).
+    pub removed: Vec<Box<RawValue>>,
+    /// Its masks, as in `placeholders.jsonl` (without `file`/`record`).
+    pub masks: Vec<Box<RawValue>>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ClusterNote {
+    pub cluster: u32,
+    pub level: String,
+    pub kept: bool,
+}
+
+/// The reports of the run, by record: what [`Note`]s are made of. Read back from the
+/// staging folder before the records are written.
+struct Annotations {
+    by_record: HashMap<(String, String), Note>,
+}
+
+#[derive(serde::Deserialize)]
+struct MemberIn {
+    file: String,
+    record: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct ClusterIn {
+    cluster: u32,
+    level: String,
+    kept: usize,
+    members: Vec<MemberIn>,
+}
+
+impl Annotations {
+    fn read(staging: &Path) -> Result<Annotations> {
+        let mut by_record: HashMap<(String, String), Note> = HashMap::new();
+        let report = staging.join("report");
+        for_lines(&report.join("clusters.jsonl"), |line| {
+            let c: ClusterIn = serde_json::from_slice(line)?;
+            for (i, m) in c.members.into_iter().enumerate() {
+                if let Some(r) = m.record {
+                    by_record
+                        .entry((m.file, r))
+                        .or_default()
+                        .clusters
+                        .push(ClusterNote {
+                            cluster: c.cluster,
+                            level: c.level.clone(),
+                            kept: i == c.kept,
+                        });
+                }
+            }
+            Ok(())
+        })?;
+        for (name, is_mask) in [("removed.jsonl", false), ("placeholders.jsonl", true)] {
+            for_lines(&report.join(name), |line| {
+                let mut f: super::Fields = serde_json::from_slice(line)?;
+                let key = |k: &str| {
+                    f.get(k)
+                        .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
+                };
+                let (Some(file), Some(record)) = (key("file"), key("record")) else {
+                    return Ok(());
+                };
+                f.0.retain(|(k, _)| k != "file" && k != "record");
+                let raw = to_raw_value(&f).expect("fields serialise");
+                let note = by_record.entry((file, record)).or_default();
+                if is_mask {
+                    note.masks.push(raw);
+                } else {
+                    note.removed.push(raw);
+                }
+                Ok(())
+            })?;
+        }
+        Ok(Annotations { by_record })
+    }
+
+    fn of(&self, file: &str, record: &str, kept: bool) -> Note {
+        let key = (file.to_string(), record.to_string());
+        let mut n = self.by_record.get(&key).cloned().unwrap_or_default();
+        n.kept = kept;
+        n
+    }
+}
+
+/// Call `f` on each line of the JSON Lines file at `path`.
+fn for_lines(path: &Path, mut f: impl FnMut(&[u8]) -> serde_json::Result<()>) -> Result<()> {
+    let r = std::io::BufReader::new(File::open(path).map_err(|e| Error::io(path, e))?);
+    for (i, line) in r.split(b'\n').enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if is_blank(&line) {
+            continue;
+        }
+        f(&line).map_err(|e| Error::Config(format!("{} line {}: {e}", path.display(), i + 1)))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,473 @@
+//! The records of JSON Lines files as a [`Source`]: each record a unit.
+//!
+//! Listing reads every file once (files in parallel, each streamed: nothing holds a
+//! whole file) and appends each record's text to a spool file of its own in the
+//! scratch folder; reading a record then is one positioned read of the spool. A bad
+//! record (broken JSON, no text field, a text that is not a string) is reported with
+//! its file and line and passed over; a file that cannot be read or decompressed to
+//! the end (a truncated `.gz` or `.zst`) keeps the records before the break, and the
+//! break is reported.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+use super::{is_blank, open_read, parse_record, unit_name, Compression, Lines};
+use crate::error::{Error, Result};
+use crate::source::Source;
+use crate::walk::{self, Skipped, Unit, Walk};
+
+/// What a run reads from record files.
+#[derive(Clone, Debug)]
+pub struct RecordOptions {
+    /// The field holding the text (`--text-field`).
+    pub text_field: String,
+    /// The field holding the id (`--id-field`); the record's position when None.
+    pub id_field: Option<String>,
+}
+
+impl Default for RecordOptions {
+    fn default() -> Self {
+        RecordOptions {
+            text_field: "text".into(),
+            id_field: None,
+        }
+    }
+}
+
+/// One record file of the input.
+#[derive(Debug)]
+pub struct RecordFile {
+    /// Relative to the input folder (the file name, when INPUT is a file).
+    pub rel: String,
+    pub path: PathBuf,
+    pub compression: Compression,
+}
+
+/// Where a record's text is in its file's spool.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Spooled {
+    pub position: u64,
+    pub offset: u64,
+    pub len: u64,
+    /// xxh3 of the text, to tell a file that changed before it was written back.
+    pub hash: u64,
+}
+
+/// What listing a file found.
+#[derive(Debug, Default)]
+pub(super) struct Listed {
+    pub records: Vec<Spooled>,
+    pub names: Vec<String>,
+    pub failed: Vec<Skipped>,
+}
+
+/// The records of a JSON Lines file, or of a folder of them (see the module doc).
+pub struct Jsonl {
+    root: PathBuf,
+    files: Vec<RecordFile>,
+    walk_skipped: Vec<Skipped>,
+    walk_failed: Vec<Skipped>,
+    other_files: usize,
+    opts: RecordOptions,
+    spool_dir: PathBuf,
+    listed: OnceLock<Vec<Listed>>,
+    spools: Vec<OnceLock<std::io::Result<File>>>,
+    /// Every record's unit name with its file and index in that file's records, by name.
+    index: OnceLock<Vec<(String, u32, u32)>>,
+}
+
+impl Jsonl {
+    /// The JSON Lines files of `input` (a file, or a folder walked as `zhclean clean`
+    /// walks one, keeping the files whose names end as [`super::JSONL_EXTS`] say),
+    /// spooling into `spool_dir` (which must outlive the run).
+    pub fn new(
+        input: &Path,
+        excludes: &[String],
+        opts: RecordOptions,
+        spool_dir: &Path,
+    ) -> Result<Jsonl> {
+        let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
+        let (root, files, w) = if meta.is_file() {
+            let name = input
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let root = input.parent().map(Path::to_path_buf).unwrap_or_default();
+            let files = vec![RecordFile {
+                compression: Compression::of(&name),
+                rel: name,
+                path: input.to_path_buf(),
+            }];
+            (root, files, Walk::default())
+        } else {
+            let exts: Vec<String> = super::JSONL_EXTS.iter().map(|s| s.to_string()).collect();
+            let w = walk::walk(input, &exts, &walk::exclude_set(excludes)?);
+            let files = w
+                .sources
+                .iter()
+                .map(|u| RecordFile {
+                    compression: Compression::of(&u.rel_path),
+                    rel: u.rel_path.clone(),
+                    path: u.path.clone(),
+                })
+                .collect();
+            (input.to_path_buf(), files, w)
+        };
+        Ok(Jsonl {
+            spools: (0..files.len()).map(|_| OnceLock::new()).collect(),
+            root,
+            files,
+            walk_skipped: w.skipped,
+            walk_failed: w.failed,
+            other_files: w.other_files,
+            opts,
+            spool_dir: spool_dir.to_path_buf(),
+            listed: OnceLock::new(),
+            index: OnceLock::new(),
+        })
+    }
+
+    /// The record files, in unit order.
+    pub fn files(&self) -> &[RecordFile] {
+        &self.files
+    }
+
+    /// The records of file `file` that were read, in file order.
+    pub(super) fn records(&self, file: usize) -> &[Spooled] {
+        &self.listed()[file].records
+    }
+
+    /// The options records are read with.
+    pub fn options(&self) -> &RecordOptions {
+        &self.opts
+    }
+
+    fn spool_path(&self, file: usize) -> PathBuf {
+        self.spool_dir.join(format!("records-{file}.spool"))
+    }
+
+    /// Read every file into its spool (once; files in parallel on the current pool).
+    pub(super) fn listed(&self) -> &[Listed] {
+        self.listed.get_or_init(|| {
+            (0..self.files.len())
+                .into_par_iter()
+                .map(|i| self.spool_file(i))
+                .collect()
+        })
+    }
+
+    fn spool_file(&self, i: usize) -> Listed {
+        let f = &self.files[i];
+        let mut out = Listed::default();
+        let fail = |out: &mut Listed, line: Option<u64>, reason: String| {
+            out.failed.push(Skipped {
+                file: f.rel.clone(),
+                line,
+                reason,
+                ..Skipped::default()
+            })
+        };
+        let spool_path = self.spool_path(i);
+        let spool = match File::create(&spool_path) {
+            Ok(s) => s,
+            Err(e) => {
+                fail(
+                    &mut out,
+                    None,
+                    format!("cannot write the spool file {}: {e}", spool_path.display()),
+                );
+                return out;
+            }
+        };
+        let mut spool = std::io::BufWriter::with_capacity(1 << 20, spool);
+        // The spool could not take a record: none of the file's records can be read.
+        let spool_failed = |mut out: Listed, e: std::io::Error| {
+            out.records.clear();
+            out.names.clear();
+            let reason = format!("cannot write the spool file {}: {e}", spool_path.display());
+            fail(&mut out, None, reason);
+            out
+        };
+        let mut lines = match open_read(&f.path, f.compression) {
+            Ok(r) => Lines::new(r),
+            Err(e) => {
+                fail(&mut out, None, e.to_string());
+                return out;
+            }
+        };
+        let mut buf = Vec::new();
+        let mut offset = 0u64;
+        loop {
+            let position = match lines.next_into(&mut buf) {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                Err(e) => {
+                    let what = match f.compression {
+                        Compression::None => "cannot read on",
+                        _ => "truncated or corrupt compressed data; records after it are lost",
+                    };
+                    fail(&mut out, Some(lines.read() + 1), format!("{what}: {e}"));
+                    break;
+                }
+            };
+            if is_blank(&buf) {
+                continue;
+            }
+            let rec = match parse_record(
+                &buf,
+                &self.opts.text_field,
+                self.opts.id_field.as_deref(),
+                position,
+            ) {
+                Ok(r) => r,
+                Err(e) => {
+                    fail(&mut out, Some(position + 1), e.to_string());
+                    continue;
+                }
+            };
+            if let Err(e) = spool.write_all(rec.text.as_bytes()) {
+                return spool_failed(out, e);
+            }
+            out.records.push(Spooled {
+                position,
+                offset,
+                len: rec.text.len() as u64,
+                hash: xxhash_rust::xxh3::xxh3_64(rec.text.as_bytes()),
+            });
+            out.names.push(unit_name(&f.rel, position, &rec.id));
+            offset += rec.text.len() as u64;
+        }
+        match spool.flush() {
+            Ok(()) => out,
+            Err(e) => spool_failed(out, e),
+        }
+    }
+
+    fn index(&self) -> &[(String, u32, u32)] {
+        self.index.get_or_init(|| {
+            let mut v: Vec<(String, u32, u32)> = self
+                .listed()
+                .iter()
+                .enumerate()
+                .flat_map(|(f, l)| {
+                    l.names
+                        .iter()
+                        .enumerate()
+                        .map(move |(r, n)| (n.clone(), f as u32, r as u32))
+                })
+                .collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        })
+    }
+
+    /// The file and record index of a unit name.
+    pub(super) fn locate(&self, name: &str) -> Option<(usize, usize)> {
+        let idx = self.index();
+        let i = idx
+            .binary_search_by(|(n, _, _)| n.as_str().cmp(name))
+            .ok()?;
+        Some((idx[i].1 as usize, idx[i].2 as usize))
+    }
+
+    fn read_spooled(&self, file: usize, rec: &Spooled) -> std::io::Result<Vec<u8>> {
+        let f = self.spools[file].get_or_init(|| File::open(self.spool_path(file)));
+        let f = f
+            .as_ref()
+            .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))?;
+        let mut buf = vec![0u8; rec.len as usize];
+        read_exact_at(f, &mut buf, rec.offset)?;
+        Ok(buf)
+    }
+}
+
+#[cfg(unix)]
+pub(super) fn read_exact_at(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(f, buf, offset)
+}
+
+#[cfg(windows)]
+pub(super) fn read_exact_at(f: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(f, buf, offset)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Source for Jsonl {
+    fn list(&self) -> Walk {
+        let listed = self.listed();
+        let mut failed = self.walk_failed.clone();
+        failed.extend(listed.iter().flat_map(|l| l.failed.iter().cloned()));
+        Walk {
+            sources: listed
+                .iter()
+                .enumerate()
+                .flat_map(|(f, l)| {
+                    l.names.iter().map(move |n| Unit {
+                        rel_path: n.clone(),
+                        path: self.files[f].path.clone(),
+                    })
+                })
+                .collect(),
+            skipped: self.walk_skipped.clone(),
+            failed,
+            other_files: self.other_files,
+        }
+    }
+
+    fn read(&self, unit: &Unit) -> std::io::Result<Vec<u8>> {
+        let (f, r) = self
+            .locate(&unit.rel_path)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such record"))?;
+        self.read_spooled(f, &self.listed()[f].records[r])
+    }
+
+    fn unit(&self, rel_path: &str) -> Unit {
+        let path = self
+            .locate(rel_path)
+            .map(|(f, _)| self.files[f].path.clone())
+            .unwrap_or_default();
+        Unit {
+            rel_path: rel_path.to_string(),
+            path,
+        }
+    }
+
+    fn root(&self) -> Option<&Path> {
+        Some(&self.root)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{Compressed, Compression};
+
+    fn write(p: &Path, c: Compression, body: &[u8]) {
+        let mut w = Compressed::new(File::create(p).unwrap(), c).unwrap();
+        w.write_all(body).unwrap();
+        w.finish().unwrap();
+    }
+
+    #[test]
+    fn records_are_units_and_bad_ones_are_reported_with_their_line() {
+        let d = tempfile::tempdir().unwrap();
+        let input = d.path().join("in");
+        std::fs::create_dir(&input).unwrap();
+        write(
+            &input.join("a.jsonl.zst"),
+            Compression::Zstd,
+            "{\"text\":\"第一篇\",\"id\":\"x\"}\n{\"id\":\"y\"}\n\n{\"text\":\"第三篇\",\"id\":\"z\"}\n".as_bytes(),
+        );
+        write(
+            &input.join("b.jsonl"),
+            Compression::None,
+            b"{\"text\":\"b\"}\nnot json\n",
+        );
+        std::fs::write(input.join("c.txt"), "not a record file").unwrap();
+        let spool = d.path().join("spool");
+        std::fs::create_dir(&spool).unwrap();
+        let src = Jsonl::new(&input, &[], RecordOptions::default(), &spool).unwrap();
+        let w = src.list();
+        let names: Vec<String> = w
+            .sources
+            .iter()
+            .map(|u| crate::records::display_name(&u.rel_path))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "a.jsonl.zst line 1 (record 0)",
+                "a.jsonl.zst line 4 (record 3)",
+                "b.jsonl line 1 (record 0)"
+            ]
+        );
+        assert_eq!(src.read(&w.sources[1]).unwrap(), "第三篇".as_bytes());
+        assert_eq!(src.read(&src.unit(&w.sources[2].rel_path)).unwrap(), b"b");
+        assert_eq!(w.other_files, 1);
+        let failed: Vec<(String, Option<u64>, String)> = w
+            .failed
+            .iter()
+            .map(|s| (s.file.clone(), s.line, s.reason.clone()))
+            .collect();
+        assert_eq!(
+            failed[0],
+            (
+                "a.jsonl.zst".into(),
+                Some(2),
+                "the record has no \"text\" field".into()
+            )
+        );
+        assert_eq!(failed[1].0, "b.jsonl");
+        assert_eq!(failed[1].1, Some(2));
+        assert!(failed[1].2.starts_with("not a JSON object"), "{failed:?}");
+    }
+
+    #[test]
+    fn a_truncated_zstd_file_keeps_what_came_before_and_says_so() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.jsonl.zst");
+        let mut body = Vec::new();
+        // Enough text, and varied enough, for many zstd blocks (128 KiB each).
+        for i in 0..20_000u64 {
+            let n = i.wrapping_mul(2_654_435_761) % 1_000_003;
+            let line = format!("{{\"text\":\"第{i}篇讲话稿，编号{n}。\"}}\n");
+            body.extend_from_slice(line.as_bytes());
+        }
+        write(&p, Compression::Zstd, &body);
+        let full = std::fs::read(&p).unwrap();
+        std::fs::write(&p, &full[..full.len() / 2]).unwrap();
+        let src = Jsonl::new(&p, &[], RecordOptions::default(), d.path()).unwrap();
+        let w = src.list();
+        assert!(
+            !w.sources.is_empty() && w.sources.len() < 20_000,
+            "{}",
+            w.sources.len()
+        );
+        assert_eq!(w.failed.len(), 1);
+        assert!(
+            w.failed[0].reason.starts_with("truncated or corrupt"),
+            "{:?}",
+            w.failed
+        );
+        assert_eq!(w.failed[0].line, Some(w.sources.len() as u64 + 1));
+    }
+
+    #[test]
+    fn ids_come_from_the_id_field_when_asked() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.jsonl");
+        std::fs::write(
+            &p,
+            "{\"text\":\"一\",\"id\":17}\n{\"text\":\"二\",\"id\":\"b-2\"}\n",
+        )
+        .unwrap();
+        let opts = RecordOptions {
+            id_field: Some("id".into()),
+            ..RecordOptions::default()
+        };
+        let src = Jsonl::new(&p, &[], opts, d.path()).unwrap();
+        let ids: Vec<Option<String>> = src
+            .list()
+            .sources
+            .iter()
+            .map(|u| {
+                crate::records::split_name(&u.rel_path)
+                    .1
+                    .map(str::to_string)
+            })
+            .collect();
+        assert_eq!(ids, [Some("17".to_string()), Some("b-2".to_string())]);
+    }
+}
