@@ -239,19 +239,20 @@ pub struct CleanArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_budget)]
     pub spill_budget: Option<u64>,
 
-    /// What INPUT is: auto (a .jsonl/.jsonl.gz/.jsonl.zst file, or a folder holding
-    /// such files and no files of --ext, is JSON Lines; anything else a folder of text
-    /// files), text, or jsonl. Each JSON Lines record is cleaned as a file is, and
-    /// clean/ holds the same files with the text of each record cleaned.
+    /// What INPUT is: auto (a .jsonl/.jsonl.gz/.jsonl.zst or .parquet file, or a
+    /// folder holding such files and no files of --ext, is records; anything else a
+    /// folder of text files), text, jsonl or parquet. Each record (a line, a row) is
+    /// cleaned as a file is, and clean/ holds the same files with each record's text
+    /// cleaned.
     #[arg(long, value_enum, default_value = "auto")]
     pub input_format: InputFormatArg,
 
-    /// The field of a JSON Lines record that holds its text.
+    /// The field (JSON Lines) or column (Parquet) of a record that holds its text.
     #[arg(long, value_name = "NAME", default_value = "text")]
     pub text_field: String,
 
-    /// The field of a JSON Lines record that names it in the reports (a string or a
-    /// number); by default its position, the 0-based line index in its file.
+    /// The field or column of a record that names it in the reports (a string or an
+    /// integer); by default its position: the 0-based line or row in its file.
     #[arg(long, value_name = "NAME")]
     pub id_field: Option<String>,
 
@@ -273,9 +274,14 @@ pub struct CleanArgs {
 /// `--input-format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum InputFormatArg {
+    /// By what INPUT holds (see --input-format).
     Auto,
+    /// A folder of text files.
     Text,
+    /// A JSON Lines file or a folder of them (plain, .gz or .zst).
     Jsonl,
+    /// A Parquet file or a folder of Parquet shards.
+    Parquet,
 }
 
 impl CleanArgs {
@@ -315,6 +321,7 @@ impl CleanArgs {
             InputFormatArg::Auto => crate::InputFormat::Auto,
             InputFormatArg::Text => crate::InputFormat::Text,
             InputFormatArg::Jsonl => crate::InputFormat::Jsonl,
+            InputFormatArg::Parquet => crate::InputFormat::Parquet,
         };
         c.records = crate::records::source::RecordOptions {
             text_field: self.text_field,

@@ -176,14 +176,17 @@ pub struct Config {
 /// What a run's input is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum InputFormat {
-    /// A JSON Lines file by its name; a folder holding JSON Lines files and no text
-    /// files of `--ext`; otherwise a folder of text files.
+    /// A JSON Lines or Parquet file by its name; a folder holding no text files of
+    /// `--ext` but JSON Lines files (or else Parquet files); otherwise a folder of text
+    /// files.
     #[default]
     Auto,
     /// A folder of text files.
     Text,
     /// A JSON Lines file, or a folder of them (plain, `.gz` or `.zst`).
     Jsonl,
+    /// A Parquet file, or a folder of Parquet shards.
+    Parquet,
 }
 
 impl InputFormat {
@@ -197,10 +200,10 @@ impl InputFormat {
                 .file_name()
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default();
-            return if crate::records::is_jsonl_name(&name) {
-                InputFormat::Jsonl
-            } else {
-                InputFormat::Text
+            return match crate::records::Format::of(&name) {
+                Some(crate::records::Format::Jsonl) => InputFormat::Jsonl,
+                Some(crate::records::Format::Parquet) => InputFormat::Parquet,
+                None => InputFormat::Text,
             };
         }
         let holds = |pred: &dyn Fn(&str) -> bool| {
@@ -218,8 +221,13 @@ impl InputFormat {
             exts.iter()
                 .any(|x| n.ends_with(&format!(".{}", x.to_lowercase())))
         };
-        if !holds(&text) && holds(&|n: &str| crate::records::is_jsonl_name(n)) {
+        let of = |f| move |n: &str| crate::records::Format::of(n) == Some(f);
+        if holds(&text) {
+            InputFormat::Text
+        } else if holds(&of(crate::records::Format::Jsonl)) {
             InputFormat::Jsonl
+        } else if holds(&of(crate::records::Format::Parquet)) {
+            InputFormat::Parquet
         } else {
             InputFormat::Text
         }

@@ -36,15 +36,22 @@ pub struct Skipped {
     /// For a record, or a break in a record file, the line (1-based) in its file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
+    /// For a record of a Parquet file, or a break in one, the row (0-based).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
     pub reason: String,
 }
 
 impl std::fmt::Display for Skipped {
-    /// `file: reason`, `file:line: reason` or `file:line (record ID): reason`.
+    /// `file: reason`, `file:line: reason`, `file:line (record ID): reason` or
+    /// `file row N (record ID): reason`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.file)?;
         if let Some(l) = self.line {
             write!(f, ":{l}")?;
+        }
+        if let Some(r) = self.row {
+            write!(f, " row {r}")?;
         }
         if let Some(r) = &self.record {
             write!(f, " (record {r})")?;
@@ -67,11 +74,18 @@ impl Skipped {
     /// passed over for `reason`.
     pub fn unit(name: &str, reason: impl Into<String>) -> Skipped {
         let (file, record) = crate::records::split_name(name);
+        let place = match (
+            crate::records::Format::of(file),
+            crate::records::position_of(name),
+        ) {
+            (Some(f), Some(p)) => f.place(p),
+            _ => Skipped::default(),
+        };
         Skipped {
             file: file.to_string(),
             record: record.map(str::to_string),
-            line: crate::records::position_of(name).map(|p| p + 1),
             reason: reason.into(),
+            ..place
         }
     }
 }

@@ -117,6 +117,23 @@ fn as_files(lines: Vec<Value>) -> Vec<Value> {
         .collect()
 }
 
+/// The record run's reports are the text run's, a record named for its file.
+fn same_reports(files: &Run, records: &Run) {
+    for name in ["clusters.jsonl", "removed.jsonl", "placeholders.jsonl"] {
+        let got = as_files(records.jsonl(name));
+        let want = files.jsonl(name);
+        assert_eq!(got.len(), want.len(), "{name}");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g, w, "{name}");
+        }
+    }
+    let clusters = records.jsonl("clusters.jsonl");
+    assert!(!clusters.is_empty());
+    assert!(clusters
+        .iter()
+        .all(|c| c["members"][0]["record"].is_string()));
+}
+
 /// Run the corpus as text files and as records split over two record files (`names`),
 /// and check the two runs agree.
 fn records_match_files(corpus: &Path, names: [&str; 2]) {
@@ -137,18 +154,7 @@ fn records_match_files(corpus: &Path, names: [&str; 2]) {
     let run = clean(&input, &["--id-field", "id"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
 
-    for name in ["clusters.jsonl", "removed.jsonl", "placeholders.jsonl"] {
-        let got = as_files(run.jsonl(name));
-        let want = files.jsonl(name);
-        assert_eq!(got.len(), want.len(), "{name}");
-        for (g, w) in got.iter().zip(&want) {
-            assert_eq!(g, w, "{name}");
-        }
-    }
-    let clusters = run.jsonl("clusters.jsonl");
-    assert!(clusters
-        .iter()
-        .all(|c| c["members"][0]["record"].is_string()));
+    same_reports(&files, &run);
 
     // The cleaned records: in order, every field as it was but the text, which is the
     // text file's cleaned text; records that kept nothing are gone.
@@ -428,4 +434,233 @@ fn a_record_file_as_input_needs_an_output_outside_nothing_else() {
     assert!(String::from_utf8_lossy(&enc.stderr).contains("--encoding"));
     fs::remove_dir_all(input.join("out")).unwrap();
     assert_eq!(tree_digest(&input), before, "the input is untouched");
+}
+
+mod parquet_files {
+    use std::sync::Arc;
+
+    use arrow_array::cast::AsArray;
+    use arrow_array::{Array, ArrayRef, Int64Array, LargeStringArray, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::Compression;
+    use parquet::file::properties::WriterProperties;
+
+    use super::*;
+
+    /// A shard of `rows` (path, text) with an id, a score and the text column as
+    /// `text_type`; texts given as None are null.
+    fn write_shard(
+        path: &Path,
+        rows: &[(String, Option<String>)],
+        text_type: DataType,
+        c: Compression,
+    ) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let schema = Arc::new(
+            Schema::new(vec![
+                Field::new("id", DataType::Utf8, false),
+                Field::new("text", text_type.clone(), true),
+                Field::new("score", DataType::Int64, false),
+            ])
+            .with_metadata(std::collections::HashMap::from([(
+                "huggingface".to_string(),
+                r#"{"info":{}}"#.to_string(),
+            )])),
+        );
+        let ids: ArrayRef = Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.0.as_str()),
+        ));
+        let texts: Vec<Option<&str>> = rows.iter().map(|r| r.1.as_deref()).collect();
+        let text: ArrayRef = match text_type {
+            DataType::LargeUtf8 => Arc::new(LargeStringArray::from(texts)),
+            _ => Arc::new(StringArray::from(texts)),
+        };
+        let score: ArrayRef = Arc::new(Int64Array::from_iter_values(0..rows.len() as i64));
+        let batch = RecordBatch::try_new(schema.clone(), vec![ids, text, score]).unwrap();
+        let props = WriterProperties::builder()
+            .set_compression(c)
+            .set_max_row_group_row_count(Some(2))
+            .build();
+        let mut w =
+            ArrowWriter::try_new(fs::File::create(path).unwrap(), schema, Some(props)).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+
+    /// A row as the tests read it: id, text, score.
+    type Row = (String, Option<String>, i64);
+
+    /// A shard's schema, compression and rows.
+    fn read_shard(path: &Path) -> (Arc<Schema>, Compression, Vec<Row>) {
+        let b = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(path).unwrap()).unwrap();
+        let schema = b.schema().clone();
+        let c = b.metadata().row_group(0).column(0).compression();
+        let mut rows = Vec::new();
+        for batch in b.build().unwrap() {
+            let batch = batch.unwrap();
+            let text = batch.column(1);
+            for i in 0..batch.num_rows() {
+                let t = match text.data_type() {
+                    DataType::LargeUtf8 => text.as_string::<i64>().value(i).to_string(),
+                    _ => text.as_string::<i32>().value(i).to_string(),
+                };
+                rows.push((
+                    batch.column(0).as_string::<i32>().value(i).to_string(),
+                    (!text.is_null(i)).then_some(t),
+                    batch
+                        .column(2)
+                        .as_primitive::<arrow_array::types::Int64Type>()
+                        .value(i),
+                ));
+            }
+        }
+        (schema, c, rows)
+    }
+
+    #[test]
+    fn parquet_shards_give_what_the_files_give_and_keep_their_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let seeds: String = seeds().iter().map(|(_, t)| t.as_str()).collect();
+        let (_, synth) = synth(
+            dir.path(),
+            &seeds,
+            &["--seed", "5", "--docs", "30", "--varied", "--no-truth"],
+        );
+        let corpus = synth.join("corpus");
+        let texts = texts_of(&corpus);
+        let files = clean(&corpus, &[]);
+        assert_eq!(files.code(), 0, "{}", files.stderr());
+
+        let (_d, input) = input_dir();
+        let rows: Vec<(String, Option<String>)> = texts
+            .iter()
+            .map(|(r, t)| (r.clone(), Some(t.clone())))
+            .collect();
+        let half = rows.len() / 2;
+        let shards = [
+            "data/train-00000-of-00002.parquet",
+            "data/train-00001-of-00002.parquet",
+        ];
+        write_shard(
+            &input.join(shards[0]),
+            &rows[..half],
+            DataType::Utf8,
+            Compression::SNAPPY,
+        );
+        let zstd = Compression::ZSTD(Default::default());
+        write_shard(
+            &input.join(shards[1]),
+            &rows[half..],
+            DataType::LargeUtf8,
+            zstd,
+        );
+        let run = clean(&input, &["--id-field", "id"]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        same_reports(&files, &run);
+
+        let mut seen = 0;
+        for (k, shard) in shards.iter().enumerate() {
+            let (in_schema, in_c, _) = read_shard(&input.join(shard));
+            let (schema, c, got) = read_shard(&run.out().join("clean").join(shard));
+            assert_eq!(schema, in_schema, "same columns, types and metadata");
+            assert_eq!(c, in_c, "same compression");
+            let part = if k == 0 { &rows[..half] } else { &rows[half..] };
+            let want: Vec<Row> = part
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (rel, _))| {
+                    files.clean(rel).map(|t| (rel.clone(), Some(t), i as i64))
+                })
+                .collect();
+            let trim = |v: &[Row]| -> Vec<(String, String, i64)> {
+                v.iter()
+                    .map(|(a, t, s)| (a.clone(), t.clone().unwrap().trim_end().to_string(), *s))
+                    .collect()
+            };
+            assert_eq!(trim(&got), trim(&want), "{shard}");
+            seen += got.len();
+        }
+        assert!(seen >= 5, "{seen} rows kept");
+    }
+
+    #[test]
+    fn null_texts_and_a_broken_shard_are_reported_and_annotate_adds_a_column() {
+        let (_d, input) = input_dir();
+        let (texts, _) = seed_records();
+        let mut rows: Vec<(String, Option<String>)> = texts
+            .iter()
+            .map(|(r, t)| (r.clone(), Some(t.clone())))
+            .collect();
+        rows.insert(1, ("null-row".into(), None));
+        write_shard(
+            &input.join("a.parquet"),
+            &rows,
+            DataType::Utf8,
+            Compression::SNAPPY,
+        );
+        fs::write(input.join("b.parquet"), b"PAR1 this is not parquet").unwrap();
+
+        let run = clean(&input, &["--id-field", "id", "--text-field", "text"]);
+        assert_eq!(run.code(), 1, "{}", run.stderr());
+        let err = run.stderr();
+        assert!(
+            err.contains("a.parquet row 1: the \"text\" field is null"),
+            "{err}"
+        );
+        assert!(
+            err.contains("b.parquet: not a readable Parquet file"),
+            "{err}"
+        );
+        let (_, _, kept) = read_shard(&run.out().join("clean/a.parquet"));
+        assert_eq!(
+            kept.len(),
+            texts.len() - 1,
+            "the null row and the copy 000 go"
+        );
+        assert!(kept.iter().all(|r| r.0 != "null-row"));
+
+        let wrong = clean(&input, &["--text-field", "score"]);
+        assert!(
+            wrong
+                .stderr()
+                .contains("the \"score\" column is Int64, not a string column"),
+            "{}",
+            wrong.stderr()
+        );
+
+        let ann = clean(&input, &["--id-field", "id", "--annotate"]);
+        let b = ParquetRecordBatchReaderBuilder::try_new(
+            fs::File::open(ann.out().join("clean/a.parquet")).unwrap(),
+        )
+        .unwrap();
+        let names: Vec<String> = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, ["id", "text", "score", "zhclean"]);
+        let mut notes = Vec::new();
+        for batch in b.build().unwrap() {
+            let batch = batch.unwrap();
+            let z = batch.column(3).as_string::<i32>();
+            for i in 0..batch.num_rows() {
+                notes.push((
+                    batch.column(0).as_string::<i32>().value(i).to_string(),
+                    z.value(i).to_string(),
+                ));
+            }
+        }
+        assert_eq!(notes.len(), texts.len(), "every good row, the null one not");
+        let first: Value = serde_json::from_str(&notes[0].1).unwrap();
+        assert_eq!(notes[0].0, texts[0].0);
+        assert_eq!(first["kept"], false);
+        assert!(first["removed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["reason"] == "duplicate"));
+    }
 }

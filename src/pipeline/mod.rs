@@ -110,9 +110,14 @@ fn progress_bar(cfg: &Config, len: usize, msg: &'static str) -> ProgressBar {
 pub fn run(cfg: &Config) -> Result<Outcome> {
     let cleaner = Cleaner::new(cfg)?;
     let format = cfg.input_format.resolve(&cfg.input, &cfg.exts);
-    if format == crate::InputFormat::Jsonl && cfg.encoding.is_some() {
+    let records = match format {
+        crate::InputFormat::Jsonl => Some(crate::records::Format::Jsonl),
+        crate::InputFormat::Parquet => Some(crate::records::Format::Parquet),
+        _ => None,
+    };
+    if records.is_some() && cfg.encoding.is_some() {
         return Err(crate::Error::Config(
-            "--encoding applies to text files; a JSON Lines record's text is UTF-8".into(),
+            "--encoding applies to text files; a record's text is UTF-8".into(),
         ));
     }
     if format == crate::InputFormat::Text && cfg.input.is_file() {
@@ -122,9 +127,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         )));
     }
     let staging = Staging::create(&cfg.input, &cfg.out, cfg.force)?;
-    let mut outcome = match format {
-        crate::InputFormat::Jsonl => run_records(&cleaner, cfg, &staging)?,
-        _ => {
+    let mut outcome = match records {
+        Some(format) => run_records(&cleaner, cfg, format, &staging)?,
+        None => {
             let input = crate::source::Dir::from_config(cfg)?;
             cleaner.run(&input, &staging)?
         }
@@ -134,14 +139,24 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// A clean of JSON Lines records: each record a unit, written back as records (see
+/// A clean of records (JSON Lines or Parquet): each record a unit, written back as records (see
 /// [`crate::records`]).
-fn run_records(cleaner: &Cleaner, cfg: &Config, staging: &Staging) -> Result<Outcome> {
+fn run_records(
+    cleaner: &Cleaner,
+    cfg: &Config,
+    format: crate::records::Format,
+    staging: &Staging,
+) -> Result<Outcome> {
     let spool = staging.dir().join("records");
     std::fs::create_dir(&spool).map_err(|e| crate::Error::io(&spool, e))?;
-    let input =
-        crate::records::source::Jsonl::new(&cfg.input, &cfg.excludes, cfg.records.clone(), &spool)?;
-    let out = crate::records::sink::JsonlOut::new(staging, &input, cfg.records_out);
+    let input = crate::records::source::Records::new(
+        &cfg.input,
+        format,
+        &cfg.excludes,
+        cfg.records.clone(),
+        &spool,
+    )?;
+    let out = crate::records::sink::RecordsSink::new(staging, &input, cfg.records_out);
     let mut outcome = cleaner.run(&input, &out)?;
     let t = Instant::now();
     let failed = cleaner.pool.install(|| out.finish());

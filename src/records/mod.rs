@@ -15,6 +15,7 @@
 //!   that keep no text are dropped, or kept empty with `--keep-empty`), or, with
 //!   `--annotate`, the original text and a `zhclean` field saying what was found.
 
+mod parquet;
 pub mod sink;
 pub mod source;
 
@@ -50,10 +51,13 @@ pub fn position_of(name: &str) -> Option<u64> {
     rest.split_once(SEP)?.0.parse().ok()
 }
 
-/// A unit name as a person reads it: `part.jsonl line 18 (record a-17)` for a record,
-/// the path itself for a file.
+/// A unit name as a person reads it: `part.jsonl line 18 (record a-17)` or
+/// `part.parquet row 17 (record a-17)` for a record, the path itself for a file.
 pub fn display_name(name: &str) -> String {
     match (split_name(name), position_of(name)) {
+        ((file, Some(id)), Some(pos)) if Format::of(file) == Some(Format::Parquet) => {
+            format!("{file} row {pos} (record {id})")
+        }
         ((file, Some(id)), Some(pos)) => format!("{file} line {} (record {id})", pos + 1),
         ((file, _), _) => file.to_string(),
     }
@@ -78,6 +82,50 @@ impl Serialize for Named<'_> {
 /// [`Named`] as a `serialize_with` function, for a flattened `file` field.
 pub fn named<S: Serializer, T: AsRef<str> + ?Sized>(name: &T, s: S) -> Result<S::Ok, S::Error> {
     Named(name.as_ref()).serialize(s)
+}
+
+/// What a record file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// JSON Lines: a record a line (plain, `.gz` or `.zst`).
+    Jsonl,
+    /// Parquet: a record a row.
+    Parquet,
+}
+
+impl Format {
+    /// The endings of its files.
+    pub fn exts(self) -> &'static [&'static str] {
+        match self {
+            Format::Jsonl => &JSONL_EXTS,
+            Format::Parquet => &["parquet"],
+        }
+    }
+
+    /// The format a file name's ending says, if any.
+    pub fn of(name: &str) -> Option<Format> {
+        let n = name.to_lowercase();
+        [Format::Jsonl, Format::Parquet].into_iter().find(|f| {
+            f.exts()
+                .iter()
+                .any(|x| n.len() > x.len() + 1 && n.ends_with(&format!(".{x}")))
+        })
+    }
+
+    /// Where the record at `position` is, as `summary.json` gives it: a line
+    /// (1-based) of a JSON Lines file, a row (0-based) of a Parquet file.
+    pub fn place(self, position: u64) -> crate::walk::Skipped {
+        match self {
+            Format::Jsonl => crate::walk::Skipped {
+                line: Some(position + 1),
+                ..Default::default()
+            },
+            Format::Parquet => crate::walk::Skipped {
+                row: Some(position),
+                ..Default::default()
+            },
+        }
+    }
 }
 
 /// How a record file is compressed, from its name's ending.
@@ -118,10 +166,7 @@ impl Compression {
 
 /// Whether a file name ends as a JSON Lines file does.
 pub fn is_jsonl_name(name: &str) -> bool {
-    let n = name.to_lowercase();
-    JSONL_EXTS
-        .iter()
-        .any(|x| n.len() > x.len() + 1 && n.ends_with(&format!(".{x}")))
+    Format::of(name) == Some(Format::Jsonl)
 }
 
 /// The file at `path`, decompressed as `c` says, as lines to read.

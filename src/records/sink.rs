@@ -1,8 +1,8 @@
 //! Cleaned records written back as JSON Lines: `clean/<same name>`, same compression.
 //!
-//! The write phase hands each record's cleaned text to [`JsonlOut`] (from several
+//! The write phase hands each record's cleaned text to [`RecordsSink`] (from several
 //! threads), which appends it to a spool file of its record file in the scratch
-//! folder. [`JsonlOut::finish`] then streams each input file again and writes its
+//! folder. [`RecordsSink::finish`] then streams each input file again and writes its
 //! records in their order, every field as it was, the text field replaced by the
 //! cleaned text; a record that kept no text is dropped (`--keep-empty`: kept, with an
 //! empty text). With `--annotate` every record keeps its text and gains a `zhclean`
@@ -19,8 +19,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::value::{to_raw_value, RawValue};
 
-use super::source::Jsonl;
-use super::{is_blank, open_read, parse_record, Compressed, Lines};
+use super::source::{RecordFile, Records, Spooled};
+use super::{is_blank, open_read, parse_record, Compressed, Format, Lines};
 use crate::error::{Error, Result};
 use crate::report::Staging;
 use crate::sink::{CleanOut, ReportOut, Sink};
@@ -48,18 +48,18 @@ struct CleanSpool {
     error: Option<String>,
 }
 
-/// The records of a [`Jsonl`] source written back into a staging folder (see the
+/// The records of a [`Records`] source written back into a staging folder (see the
 /// module doc); reports go to the staging folder as for text files.
-pub struct JsonlOut<'a> {
+pub struct RecordsSink<'a> {
     staging: &'a Staging,
-    src: &'a Jsonl,
+    src: &'a Records,
     mode: RecordsOut,
     spools: Vec<Mutex<CleanSpool>>,
 }
 
-impl<'a> JsonlOut<'a> {
-    pub fn new(staging: &'a Staging, src: &'a Jsonl, mode: RecordsOut) -> JsonlOut<'a> {
-        JsonlOut {
+impl<'a> RecordsSink<'a> {
+    pub fn new(staging: &'a Staging, src: &'a Records, mode: RecordsOut) -> RecordsSink<'a> {
+        RecordsSink {
             staging,
             src,
             mode,
@@ -95,11 +95,10 @@ impl<'a> JsonlOut<'a> {
         notes: Option<&Annotations>,
     ) -> std::result::Result<(), Skipped> {
         let file = &self.src.files()[f];
-        let fail = |line: Option<u64>, reason: String| Skipped {
+        let fail = |position: Option<u64>, reason: String| Skipped {
             file: file.rel.clone(),
-            line,
             reason,
-            ..Skipped::default()
+            ..position.map(|p| file.format.place(p)).unwrap_or_default()
         };
         let mut spool = std::mem::take(&mut *self.spools[f].lock().expect("not poisoned"));
         if let Some(e) = spool.error.take() {
@@ -114,22 +113,49 @@ impl<'a> JsonlOut<'a> {
                 Some(File::open(self.spool_path(f)).map_err(|e| fail(None, e.to_string()))?)
             }
         };
-        let records = self.src.records(f);
+        let cleaned = Cleaned {
+            file: spool_file,
+            texts: spool.texts,
+        };
         let out_path = self.staging.clean_path(&file.rel);
         if let Some(p) = out_path.parent() {
             std::fs::create_dir_all(p).map_err(|e| fail(None, e.to_string()))?;
         }
-        let out = File::create(&out_path)
-            .map_err(|e| fail(None, format!("{}: {e}", out_path.display())))?;
-        let mut out =
-            Compressed::new(out, file.compression).map_err(|e| fail(None, e.to_string()))?;
-        let mut lines = Lines::new(
-            open_read(&file.path, file.compression).map_err(|e| fail(None, e.to_string()))?,
-        );
+        let note = |id: &str, r: usize| {
+            let n = notes.map(|n| n.of(&file.rel, id, cleaned.texts.contains_key(&(r as u32))));
+            serde_json::to_string(&n).expect("annotations serialise")
+        };
+        let records = self.src.records(f);
+        let opts = self.src.options();
+        match file.format {
+            Format::Jsonl => self.write_jsonl(file, records, &cleaned, &note, &out_path),
+            Format::Parquet => {
+                super::parquet::write(file, records, opts, self.mode, &cleaned, &note, &out_path)
+            }
+        }
+        .map_err(|(position, reason)| fail(position, reason))?;
+        let _ = std::fs::remove_file(self.spool_path(f));
+        Ok(())
+    }
+
+    fn write_jsonl(
+        &self,
+        file: &RecordFile,
+        records: &[Spooled],
+        cleaned: &Cleaned,
+        note: &dyn Fn(&str, usize) -> String,
+        out_path: &Path,
+    ) -> std::result::Result<(), (Option<u64>, String)> {
+        let io = |e: std::io::Error| (None, format!("{}: {e}", out_path.display()));
+        let out = File::create(out_path).map_err(io)?;
+        let mut out = Compressed::new(out, file.compression).map_err(io)?;
+        let input = open_read(&file.path, file.compression).map_err(|e| (None, e.to_string()))?;
+        let mut lines = Lines::new(input);
         let opts = self.src.options();
         let mut buf = Vec::new();
         let mut next = 0usize;
         let mut line_out = Vec::new();
+        let changed = |p| (Some(p), "file changed during the run".to_string());
         while next < records.len() {
             let position = match lines.next_into(&mut buf) {
                 Ok(Some(p)) => p,
@@ -142,63 +168,62 @@ impl<'a> JsonlOut<'a> {
             let r = next;
             next += 1;
             let mut rec = parse_record(&buf, &opts.text_field, opts.id_field.as_deref(), position)
-                .map_err(|_| fail(Some(position + 1), "file changed during the run".into()))?;
+                .map_err(|_| changed(position))?;
             if xxhash_rust::xxh3::xxh3_64(rec.text.as_bytes()) != records[r].hash {
-                return Err(fail(
-                    Some(position + 1),
-                    "file changed during the run".into(),
-                ));
+                return Err(changed(position));
             }
-            match (self.mode, spool.texts.get(&(r as u32))) {
+            let text = cleaned.text(r, &rec.text).map_err(|e| (None, e))?;
+            let raw = |t: &str| to_raw_value(t).expect("a string serialises");
+            match (self.mode, text) {
                 (RecordsOut::Annotate, _) => {
-                    let note = notes
-                        .map(|n| n.of(&file.rel, &rec.id, spool.texts.contains_key(&(r as u32))));
-                    let raw = to_raw_value(&note).expect("annotations serialise");
-                    rec.fields.set("zhclean", raw);
+                    let n = RawValue::from_string(note(&rec.id, r)).expect("annotations are JSON");
+                    rec.fields.set("zhclean", n);
                 }
-                (_, Some(&(offset, len))) => {
-                    let mut text = vec![0u8; len as usize];
-                    super::source::read_exact_at(
-                        spool_file.as_ref().expect("opened when not empty"),
-                        &mut text,
-                        offset,
-                    )
-                    .map_err(|e| fail(None, format!("cannot read the spool file: {e}")))?;
-                    let mut text = String::from_utf8(text).map_err(|_| {
-                        fail(Some(position + 1), "cleaned text is not UTF-8".into())
-                    })?;
-                    // The write phase ends every line with a newline; a text that did
-                    // not end with one gets none.
-                    if !rec.text.ends_with('\n') && text.ends_with('\n') {
-                        text.pop();
-                    }
-                    rec.fields.set(
-                        &opts.text_field,
-                        to_raw_value(&text).expect("a string serialises"),
-                    );
-                }
-                (RecordsOut::KeepEmpty, None) => {
-                    rec.fields.set(
-                        &opts.text_field,
-                        to_raw_value("").expect("a string serialises"),
-                    );
-                }
+                (_, Some(t)) => rec.fields.set(&opts.text_field, raw(&t)),
+                (RecordsOut::KeepEmpty, None) => rec.fields.set(&opts.text_field, raw("")),
                 (RecordsOut::Clean, None) => continue,
             }
             line_out.clear();
             serde_json::to_writer(&mut line_out, &rec.fields).expect("records serialise");
             line_out.push(b'\n');
-            out.write_all(&line_out)
-                .map_err(|e| fail(None, format!("{}: {e}", out_path.display())))?;
+            out.write_all(&line_out).map_err(io)?;
         }
-        out.finish()
-            .map_err(|e| fail(None, format!("{}: {e}", out_path.display())))?;
-        let _ = std::fs::remove_file(self.spool_path(f));
-        Ok(())
+        out.finish().map_err(io)
     }
 }
 
-impl CleanOut for JsonlOut<'_> {
+/// The cleaned texts of one record file's records, in its spool.
+pub(super) struct Cleaned {
+    file: Option<File>,
+    /// By record index: where its cleaned text is.
+    texts: HashMap<u32, (u64, u64)>,
+}
+
+impl Cleaned {
+    /// The cleaned text of record `r` (None: it kept none), whose text was `orig`.
+    pub(super) fn text(&self, r: usize, orig: &str) -> std::result::Result<Option<String>, String> {
+        let Some(&(offset, len)) = self.texts.get(&(r as u32)) else {
+            return Ok(None);
+        };
+        let Some(f) = &self.file else {
+            // Annotating: only the fact that text was kept is noted.
+            return Ok(Some(orig.to_string()));
+        };
+        let mut text = vec![0u8; len as usize];
+        super::source::read_exact_at(f, &mut text, offset)
+            .map_err(|e| format!("cannot read the spool file: {e}"))?;
+        let mut text =
+            String::from_utf8(text).map_err(|_| "cleaned text is not UTF-8".to_string())?;
+        // The write phase ends every line with a newline; a text that did not end with
+        // one gets none.
+        if !orig.ends_with('\n') && text.ends_with('\n') {
+            text.pop();
+        }
+        Ok(Some(text))
+    }
+}
+
+impl CleanOut for RecordsSink<'_> {
     fn clean(&self, unit: &str, text: &[u8]) -> Result<()> {
         let (f, r) = self
             .src
@@ -234,7 +259,7 @@ impl CleanOut for JsonlOut<'_> {
     }
 }
 
-impl Sink for JsonlOut<'_> {
+impl Sink for RecordsSink<'_> {
     fn scratch(&self) -> &Path {
         self.staging.dir()
     }

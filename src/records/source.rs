@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use super::{is_blank, open_read, parse_record, unit_name, Compression, Lines};
+use super::{is_blank, open_read, parse_record, unit_name, Compression, Format, Lines};
 use crate::error::{Error, Result};
 use crate::source::Source;
 use crate::walk::{self, Skipped, Unit, Walk};
@@ -44,6 +44,8 @@ pub struct RecordFile {
     /// Relative to the input folder (the file name, when INPUT is a file).
     pub rel: String,
     pub path: PathBuf,
+    pub format: Format,
+    /// Of a JSON Lines file (a Parquet file compresses inside).
     pub compression: Compression,
 }
 
@@ -65,8 +67,64 @@ pub(super) struct Listed {
     pub failed: Vec<Skipped>,
 }
 
-/// The records of a JSON Lines file, or of a folder of them (see the module doc).
-pub struct Jsonl {
+/// A record file's spool being written, and what its listing found.
+pub(super) struct Spooler<'a> {
+    file: &'a RecordFile,
+    w: std::io::BufWriter<File>,
+    path: PathBuf,
+    offset: u64,
+    out: Listed,
+}
+
+impl Spooler<'_> {
+    /// The record at `position` (0-based line or row) with its text and id.
+    pub(super) fn record(&mut self, position: u64, text: &str, id: &str) -> std::io::Result<()> {
+        self.w.write_all(text.as_bytes())?;
+        self.out.records.push(Spooled {
+            position,
+            offset: self.offset,
+            len: text.len() as u64,
+            hash: xxhash_rust::xxh3::xxh3_64(text.as_bytes()),
+        });
+        self.out.names.push(unit_name(&self.file.rel, position, id));
+        self.offset += text.len() as u64;
+        Ok(())
+    }
+
+    /// The record at `position` is passed over for `reason`.
+    pub(super) fn bad(&mut self, position: u64, reason: String) {
+        let s = self.file.format.place(position);
+        self.out.failed.push(Skipped {
+            file: self.file.rel.clone(),
+            reason,
+            ..s
+        });
+    }
+
+    /// The file cannot be read on after `position` records (or at all: None).
+    pub(super) fn broken(&mut self, position: Option<u64>, reason: String) {
+        let s = position
+            .map(|p| self.file.format.place(p))
+            .unwrap_or_default();
+        self.out.failed.push(Skipped {
+            file: self.file.rel.clone(),
+            reason,
+            ..s
+        });
+    }
+
+    /// The spool could not take a record: none of the file's records can be read.
+    fn spool_failed(mut self, e: std::io::Error) -> Listed {
+        self.out.records.clear();
+        self.out.names.clear();
+        let reason = format!("cannot write the spool file {}: {e}", self.path.display());
+        self.broken(None, reason);
+        self.out
+    }
+}
+
+/// The records of JSON Lines or Parquet files (see the module doc).
+pub struct Records {
     root: PathBuf,
     files: Vec<RecordFile>,
     walk_skipped: Vec<Skipped>,
@@ -80,44 +138,42 @@ pub struct Jsonl {
     index: OnceLock<Vec<(String, u32, u32)>>,
 }
 
-impl Jsonl {
-    /// The JSON Lines files of `input` (a file, or a folder walked as `zhclean clean`
-    /// walks one, keeping the files whose names end as [`super::JSONL_EXTS`] say),
-    /// spooling into `spool_dir` (which must outlive the run).
+impl Records {
+    /// The record files of `format` in `input` (a file, or a folder walked as
+    /// `zhclean clean` walks one, keeping the files whose names end as
+    /// [`Format::exts`] say), spooling into `spool_dir` (which must outlive the run).
     pub fn new(
         input: &Path,
+        format: Format,
         excludes: &[String],
         opts: RecordOptions,
         spool_dir: &Path,
-    ) -> Result<Jsonl> {
+    ) -> Result<Records> {
         let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
+        let file = |rel: String, path: PathBuf| RecordFile {
+            compression: Compression::of(&rel),
+            format,
+            rel,
+            path,
+        };
         let (root, files, w) = if meta.is_file() {
             let name = input
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let root = input.parent().map(Path::to_path_buf).unwrap_or_default();
-            let files = vec![RecordFile {
-                compression: Compression::of(&name),
-                rel: name,
-                path: input.to_path_buf(),
-            }];
-            (root, files, Walk::default())
+            (root, vec![file(name, input.to_path_buf())], Walk::default())
         } else {
-            let exts: Vec<String> = super::JSONL_EXTS.iter().map(|s| s.to_string()).collect();
+            let exts: Vec<String> = format.exts().iter().map(|s| s.to_string()).collect();
             let w = walk::walk(input, &exts, &walk::exclude_set(excludes)?);
             let files = w
                 .sources
                 .iter()
-                .map(|u| RecordFile {
-                    compression: Compression::of(&u.rel_path),
-                    rel: u.rel_path.clone(),
-                    path: u.path.clone(),
-                })
+                .map(|u| file(u.rel_path.clone(), u.path.clone()))
                 .collect();
             (input.to_path_buf(), files, w)
         };
-        Ok(Jsonl {
+        Ok(Records {
             spools: (0..files.len()).map(|_| OnceLock::new()).collect(),
             root,
             files,
@@ -162,88 +218,64 @@ impl Jsonl {
 
     fn spool_file(&self, i: usize) -> Listed {
         let f = &self.files[i];
-        let mut out = Listed::default();
-        let fail = |out: &mut Listed, line: Option<u64>, reason: String| {
-            out.failed.push(Skipped {
-                file: f.rel.clone(),
-                line,
-                reason,
-                ..Skipped::default()
-            })
-        };
         let spool_path = self.spool_path(i);
-        let spool = match File::create(&spool_path) {
-            Ok(s) => s,
+        let mut sp = match File::create(&spool_path) {
+            Ok(w) => Spooler {
+                file: f,
+                w: std::io::BufWriter::with_capacity(1 << 20, w),
+                path: spool_path,
+                offset: 0,
+                out: Listed::default(),
+            },
             Err(e) => {
-                fail(
-                    &mut out,
-                    None,
-                    format!("cannot write the spool file {}: {e}", spool_path.display()),
-                );
+                let mut out = Listed::default();
+                let reason = format!("cannot write the spool file {}: {e}", spool_path.display());
+                out.failed.push(Skipped::new(f.rel.clone(), reason));
                 return out;
             }
         };
-        let mut spool = std::io::BufWriter::with_capacity(1 << 20, spool);
-        // The spool could not take a record: none of the file's records can be read.
-        let spool_failed = |mut out: Listed, e: std::io::Error| {
-            out.records.clear();
-            out.names.clear();
-            let reason = format!("cannot write the spool file {}: {e}", spool_path.display());
-            fail(&mut out, None, reason);
-            out
+        let read = match f.format {
+            Format::Jsonl => self.spool_jsonl(&mut sp),
+            Format::Parquet => super::parquet::spool(f, &self.opts, &mut sp),
         };
+        match read.and_then(|()| sp.w.flush()) {
+            Ok(()) => sp.out,
+            Err(e) => sp.spool_failed(e),
+        }
+    }
+
+    /// The records of a JSON Lines file into its spool.
+    fn spool_jsonl(&self, sp: &mut Spooler) -> std::io::Result<()> {
+        let f = sp.file;
         let mut lines = match open_read(&f.path, f.compression) {
             Ok(r) => Lines::new(r),
             Err(e) => {
-                fail(&mut out, None, e.to_string());
-                return out;
+                sp.broken(None, e.to_string());
+                return Ok(());
             }
         };
         let mut buf = Vec::new();
-        let mut offset = 0u64;
         loop {
             let position = match lines.next_into(&mut buf) {
                 Ok(Some(p)) => p,
-                Ok(None) => break,
+                Ok(None) => return Ok(()),
                 Err(e) => {
                     let what = match f.compression {
                         Compression::None => "cannot read on",
                         _ => "truncated or corrupt compressed data; records after it are lost",
                     };
-                    fail(&mut out, Some(lines.read() + 1), format!("{what}: {e}"));
-                    break;
+                    sp.broken(Some(lines.read()), format!("{what}: {e}"));
+                    return Ok(());
                 }
             };
             if is_blank(&buf) {
                 continue;
             }
-            let rec = match parse_record(
-                &buf,
-                &self.opts.text_field,
-                self.opts.id_field.as_deref(),
-                position,
-            ) {
-                Ok(r) => r,
-                Err(e) => {
-                    fail(&mut out, Some(position + 1), e.to_string());
-                    continue;
-                }
-            };
-            if let Err(e) = spool.write_all(rec.text.as_bytes()) {
-                return spool_failed(out, e);
+            let id_field = self.opts.id_field.as_deref();
+            match parse_record(&buf, &self.opts.text_field, id_field, position) {
+                Ok(rec) => sp.record(position, &rec.text, &rec.id)?,
+                Err(e) => sp.bad(position, e.to_string()),
             }
-            out.records.push(Spooled {
-                position,
-                offset,
-                len: rec.text.len() as u64,
-                hash: xxhash_rust::xxh3::xxh3_64(rec.text.as_bytes()),
-            });
-            out.names.push(unit_name(&f.rel, position, &rec.id));
-            offset += rec.text.len() as u64;
-        }
-        match spool.flush() {
-            Ok(()) => out,
-            Err(e) => spool_failed(out, e),
         }
     }
 
@@ -304,7 +336,7 @@ pub(super) fn read_exact_at(f: &File, mut buf: &mut [u8], mut offset: u64) -> st
     Ok(())
 }
 
-impl Source for Jsonl {
+impl Source for Records {
     fn list(&self) -> Walk {
         let listed = self.listed();
         let mut failed = self.walk_failed.clone();
@@ -378,7 +410,8 @@ mod tests {
         std::fs::write(input.join("c.txt"), "not a record file").unwrap();
         let spool = d.path().join("spool");
         std::fs::create_dir(&spool).unwrap();
-        let src = Jsonl::new(&input, &[], RecordOptions::default(), &spool).unwrap();
+        let src =
+            Records::new(&input, Format::Jsonl, &[], RecordOptions::default(), &spool).unwrap();
         let w = src.list();
         let names: Vec<String> = w
             .sources
@@ -428,7 +461,7 @@ mod tests {
         write(&p, Compression::Zstd, &body);
         let full = std::fs::read(&p).unwrap();
         std::fs::write(&p, &full[..full.len() / 2]).unwrap();
-        let src = Jsonl::new(&p, &[], RecordOptions::default(), d.path()).unwrap();
+        let src = Records::new(&p, Format::Jsonl, &[], RecordOptions::default(), d.path()).unwrap();
         let w = src.list();
         assert!(
             !w.sources.is_empty() && w.sources.len() < 20_000,
@@ -457,7 +490,7 @@ mod tests {
             id_field: Some("id".into()),
             ..RecordOptions::default()
         };
-        let src = Jsonl::new(&p, &[], opts, d.path()).unwrap();
+        let src = Records::new(&p, Format::Jsonl, &[], opts, d.path()).unwrap();
         let ids: Vec<Option<String>> = src
             .list()
             .sources

@@ -1,0 +1,314 @@
+//! Parquet files as records: a record a row, its text in a string column.
+//!
+//! Reading takes only the text (and id) columns, a batch of rows at a time. Writing
+//! back reads every column again, batch by batch, replaces the text column (same
+//! type: `Utf8`, `LargeUtf8` or `Utf8View`), drops the rows that keep no text, and
+//! writes a file of the same schema (its metadata too, so a Hugging Face dataset's
+//! features survive) with the compression of the input's first column chunk; with
+//! `--annotate` it adds a `zhclean` column of JSON text instead.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, LargeStringArray, RecordBatch, StringArray, StringViewArray,
+};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::{ArrowWriter, ProjectionMask};
+use parquet::file::properties::WriterProperties;
+
+use super::sink::{Cleaned, RecordsOut};
+use super::source::{RecordFile, RecordOptions, Spooled, Spooler};
+
+/// Rows read at a time.
+const BATCH_ROWS: usize = 1024;
+
+/// The string at row `i` of a string column (None: null, or not a string column).
+fn str_at(col: &dyn Array, i: usize) -> Option<&str> {
+    if col.is_null(i) {
+        return None;
+    }
+    match col.data_type() {
+        DataType::Utf8 => Some(col.as_string::<i32>().value(i)),
+        DataType::LargeUtf8 => Some(col.as_string::<i64>().value(i)),
+        DataType::Utf8View => Some(col.as_string_view().value(i)),
+        _ => None,
+    }
+}
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// The id at row `i` of an id column: a string, or an integer written out.
+fn id_at(col: &dyn Array, i: usize) -> Option<String> {
+    use arrow_array::types::*;
+    if col.is_null(i) {
+        return None;
+    }
+    Some(match col.data_type() {
+        DataType::Int8 => col.as_primitive::<Int8Type>().value(i).to_string(),
+        DataType::Int16 => col.as_primitive::<Int16Type>().value(i).to_string(),
+        DataType::Int32 => col.as_primitive::<Int32Type>().value(i).to_string(),
+        DataType::Int64 => col.as_primitive::<Int64Type>().value(i).to_string(),
+        DataType::UInt8 => col.as_primitive::<UInt8Type>().value(i).to_string(),
+        DataType::UInt16 => col.as_primitive::<UInt16Type>().value(i).to_string(),
+        DataType::UInt32 => col.as_primitive::<UInt32Type>().value(i).to_string(),
+        DataType::UInt64 => col.as_primitive::<UInt64Type>().value(i).to_string(),
+        _ => str_at(col, i)?.to_string(),
+    })
+}
+
+fn is_id_type(t: &DataType) -> bool {
+    is_string(t) || t.is_integer()
+}
+
+/// A column of `like`'s string type holding `values`.
+fn strings_like(like: &DataType, values: Vec<Option<String>>) -> ArrayRef {
+    match like {
+        DataType::LargeUtf8 => Arc::new(LargeStringArray::from(values)),
+        DataType::Utf8View => Arc::new(StringViewArray::from_iter(values)),
+        _ => Arc::new(StringArray::from(values)),
+    }
+}
+
+/// The columns `opts` reads, checked against the file's schema: the text column's
+/// index, and the id column's.
+fn columns(schema: &Schema, opts: &RecordOptions) -> Result<(usize, Option<usize>), String> {
+    let find = |name: &str| {
+        schema.index_of(name).map_err(|_| {
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            format!("no \"{name}\" column (its columns: {})", names.join(", "))
+        })
+    };
+    let text = find(&opts.text_field)?;
+    let t = schema.field(text).data_type();
+    if !is_string(t) {
+        return Err(format!(
+            "the \"{}\" column is {t}, not a string column",
+            opts.text_field
+        ));
+    }
+    let id = match &opts.id_field {
+        None => None,
+        Some(name) => {
+            let i = find(name)?;
+            let t = schema.field(i).data_type();
+            if !is_id_type(t) {
+                return Err(format!(
+                    "the \"{name}\" column is {t}, not a string or an integer"
+                ));
+            }
+            Some(i)
+        }
+    };
+    Ok((text, id))
+}
+
+/// A reader of the file's rows, all columns or only `project`'s (root indices).
+/// What [`reader`] gives: the rows, the schema, the first column chunk's compression
+/// and the file's key-value metadata but the Arrow schema (which the writer adds).
+type Opened = (
+    ParquetRecordBatchReader,
+    Arc<Schema>,
+    parquet::basic::Compression,
+    Vec<parquet::file::metadata::KeyValue>,
+);
+
+fn reader(path: &Path, project: Option<&[usize]>) -> Result<Opened, String> {
+    let f = File::open(path).map_err(|e| e.to_string())?;
+    let b = ParquetRecordBatchReaderBuilder::try_new(f)
+        .map_err(|e| format!("not a readable Parquet file: {e}"))?;
+    let schema = b.schema().clone();
+    let md = b.metadata();
+    let compression = if md.num_row_groups() > 0 && md.row_group(0).num_columns() > 0 {
+        md.row_group(0).column(0).compression()
+    } else {
+        parquet::basic::Compression::SNAPPY
+    };
+    let kv: Vec<_> = md
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .filter(|k| k.key != "ARROW:schema")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let b = match project {
+        Some(cols) => {
+            let mask = ProjectionMask::roots(b.parquet_schema(), cols.iter().copied());
+            b.with_projection(mask)
+        }
+        None => b,
+    };
+    let r = b
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok((r, schema, compression, kv))
+}
+
+/// The rows of a Parquet file into its spool (see [`Spooler`]).
+pub(super) fn spool(f: &RecordFile, opts: &RecordOptions, sp: &mut Spooler) -> std::io::Result<()> {
+    let schema = match reader(&f.path, Some(&[])) {
+        Ok((_, s, _, _)) => s,
+        Err(e) => {
+            sp.broken(None, e);
+            return Ok(());
+        }
+    };
+    let (text, id) = match columns(&schema, opts) {
+        Ok(c) => c,
+        Err(e) => {
+            sp.broken(None, e);
+            return Ok(());
+        }
+    };
+    let mut cols = vec![text];
+    cols.extend(id);
+    let (rows, _, _, _) = match reader(&f.path, Some(&cols)) {
+        Ok(r) => r,
+        Err(e) => {
+            sp.broken(None, e);
+            return Ok(());
+        }
+    };
+    let mut base = 0u64;
+    for batch in rows {
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                sp.broken(Some(base), format!("cannot read on: {e}"));
+                return Ok(());
+            }
+        };
+        let bs = batch.schema();
+        let tcol = batch.column(bs.index_of(&opts.text_field).expect("projected"));
+        let icol = opts
+            .id_field
+            .as_ref()
+            .map(|n| batch.column(bs.index_of(n).expect("projected")));
+        for i in 0..batch.num_rows() {
+            let position = base + i as u64;
+            let Some(t) = str_at(tcol.as_ref(), i) else {
+                sp.bad(
+                    position,
+                    format!("the \"{}\" field is null", opts.text_field),
+                );
+                continue;
+            };
+            let id = match icol {
+                None => position.to_string(),
+                Some(c) => match id_at(c.as_ref(), i) {
+                    Some(id) => id,
+                    None => {
+                        let name = opts.id_field.as_deref().unwrap_or_default();
+                        sp.bad(position, format!("the \"{name}\" field is null"));
+                        continue;
+                    }
+                },
+            };
+            sp.record(position, t, &id)?;
+        }
+        base += batch.num_rows() as u64;
+    }
+    Ok(())
+}
+
+/// Write the rows of `f` back to `out` (see the module doc); `records` are the rows
+/// that were read, `cleaned` their cleaned texts, `note` a record's annotation.
+pub(super) fn write(
+    f: &RecordFile,
+    records: &[Spooled],
+    opts: &RecordOptions,
+    mode: RecordsOut,
+    cleaned: &Cleaned,
+    note: &dyn Fn(&str, usize) -> String,
+    out: &Path,
+) -> Result<(), (Option<u64>, String)> {
+    let (rows, schema, compression, kv) = reader(&f.path, None).map_err(|e| (None, e))?;
+    let (text_col, id_col) = columns(&schema, opts).map_err(|e| (None, e))?;
+    let text_type = schema.field(text_col).data_type().clone();
+    let out_schema = match mode {
+        RecordsOut::Annotate => {
+            let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();
+            fields.push(Arc::new(Field::new("zhclean", DataType::Utf8, true)));
+            Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+        }
+        _ => schema.clone(),
+    };
+    let props = WriterProperties::builder()
+        .set_compression(compression)
+        .set_key_value_metadata((!kv.is_empty()).then_some(kv))
+        .build();
+    let file = File::create(out).map_err(|e| (None, format!("{}: {e}", out.display())))?;
+    let mut w = ArrowWriter::try_new(file, out_schema.clone(), Some(props))
+        .map_err(|e| (None, e.to_string()))?;
+    let mut next = 0usize;
+    let mut base = 0u64;
+    for batch in rows {
+        let batch = batch.map_err(|e| (Some(base), format!("cannot read on: {e}")))?;
+        let tcol = batch.column(text_col);
+        let mut keep = Vec::with_capacity(batch.num_rows());
+        let mut texts = Vec::with_capacity(batch.num_rows());
+        let mut notes = Vec::with_capacity(batch.num_rows());
+        for i in 0..batch.num_rows() {
+            let position = base + i as u64;
+            if records.get(next).is_none_or(|r| r.position != position) {
+                // A row passed over when read (reported then).
+                keep.push(false);
+                texts.push(None);
+                notes.push(None);
+                continue;
+            }
+            let r = next;
+            next += 1;
+            let orig = str_at(tcol.as_ref(), i).unwrap_or_default();
+            if xxhash_rust::xxh3::xxh3_64(orig.as_bytes()) != records[r].hash {
+                return Err((Some(position), "file changed during the run".into()));
+            }
+            let text = cleaned.text(r, orig).map_err(|e| (None, e))?;
+            let (t, n) = match (mode, text) {
+                (RecordsOut::Annotate, _) => {
+                    let id = match id_col {
+                        Some(c) => id_at(batch.column(c).as_ref(), i).unwrap_or_default(),
+                        None => position.to_string(),
+                    };
+                    (Some(orig.to_string()), Some(note(&id, r)))
+                }
+                (_, Some(t)) => (Some(t), None),
+                (RecordsOut::KeepEmpty, None) => (Some(String::new()), None),
+                (RecordsOut::Clean, None) => (None, None),
+            };
+            keep.push(t.is_some());
+            texts.push(t);
+            notes.push(n);
+        }
+        base += batch.num_rows() as u64;
+        let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
+        if mode != RecordsOut::Annotate {
+            cols[text_col] = strings_like(&text_type, texts);
+        } else {
+            cols.push(Arc::new(StringArray::from(notes)));
+        }
+        let b =
+            RecordBatch::try_new(out_schema.clone(), cols).map_err(|e| (None, e.to_string()))?;
+        let b = arrow_select::filter::filter_record_batch(&b, &BooleanArray::from(keep))
+            .map_err(|e| (None, e.to_string()))?;
+        if b.num_rows() > 0 {
+            w.write(&b)
+                .map_err(|e| (None, format!("{}: {e}", out.display())))?;
+        }
+    }
+    let f = w
+        .into_inner()
+        .map_err(|e| (None, format!("{}: {e}", out.display())))?;
+    f.sync_data()
+        .map_err(|e| (None, format!("{}: {e}", out.display())))?;
+    Ok(())
+}
