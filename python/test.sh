@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Spark equality test and the review page's browser test: builds the wheel with
+# The Spark equality test, the review page's browser test and the record round trips
+# (Parquet and JSON Lines written back, opened with pyarrow, `datasets` and jq): builds the wheel with
 # maturin, installs it with PySpark and Playwright in a virtualenv, and runs python/tests
 # against the release `zhclean` binary. Needs Java 17+, Python 3.9+ and Chromium (.ci/run
 # installs Debian's); everything else comes from PyPI.
@@ -11,7 +12,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/pip" install -q --disable-pip-version-check \
-  "pyspark>=4.0,<5" numpy "pandas<3" "pyarrow>=14" "maturin>=1.9,<2" pytest "playwright>=1.40,<2"
+  "pyspark>=4.0,<5" numpy "pandas<3" "pyarrow>=14" "maturin>=1.9,<2" pytest "playwright>=1.40,<2" \
+  "datasets>=2.14"
 cargo build --release --bin zhclean
 rm -rf target/wheels
 "$VENV/bin/maturin" build --release -m python/Cargo.toml -o target/wheels -q

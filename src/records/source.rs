@@ -134,8 +134,6 @@ pub struct Records {
     spool_dir: PathBuf,
     listed: OnceLock<Vec<Listed>>,
     spools: Vec<OnceLock<std::io::Result<File>>>,
-    /// Every record's unit name with its file and index in that file's records, by name.
-    index: OnceLock<Vec<(String, u32, u32)>>,
 }
 
 impl Records {
@@ -183,7 +181,6 @@ impl Records {
             opts,
             spool_dir: spool_dir.to_path_buf(),
             listed: OnceLock::new(),
-            index: OnceLock::new(),
         })
     }
 
@@ -279,31 +276,18 @@ impl Records {
         }
     }
 
-    fn index(&self) -> &[(String, u32, u32)] {
-        self.index.get_or_init(|| {
-            let mut v: Vec<(String, u32, u32)> = self
-                .listed()
-                .iter()
-                .enumerate()
-                .flat_map(|(f, l)| {
-                    l.names
-                        .iter()
-                        .enumerate()
-                        .map(move |(r, n)| (n.clone(), f as u32, r as u32))
-                })
-                .collect();
-            v.sort_by(|a, b| a.0.cmp(&b.0));
-            v
-        })
-    }
-
-    /// The file and record index of a unit name.
+    /// The file and record index of a unit name (from the name itself: the files are
+    /// in name order, a file's records in position order).
     pub(super) fn locate(&self, name: &str) -> Option<(usize, usize)> {
-        let idx = self.index();
-        let i = idx
-            .binary_search_by(|(n, _, _)| n.as_str().cmp(name))
+        let (file, _) = super::split_name(name);
+        let position = super::position_of(name)?;
+        let f = self
+            .files
+            .binary_search_by(|rf| rf.rel.as_str().cmp(file))
             .ok()?;
-        Some((idx[i].1 as usize, idx[i].2 as usize))
+        let recs = &self.listed()[f].records;
+        let r = recs.binary_search_by_key(&position, |s| s.position).ok()?;
+        (self.listed()[f].names[r] == name).then_some((f, r))
     }
 
     fn read_spooled(&self, file: usize, rec: &Spooled) -> std::io::Result<Vec<u8>> {
@@ -344,11 +328,11 @@ impl Source for Records {
         Walk {
             sources: listed
                 .iter()
-                .enumerate()
-                .flat_map(|(f, l)| {
-                    l.names.iter().map(move |n| Unit {
+                .flat_map(|l| {
+                    // A record has no path of its own: it is read from the spool.
+                    l.names.iter().map(|n| Unit {
                         rel_path: n.clone(),
-                        path: self.files[f].path.clone(),
+                        path: PathBuf::new(),
                     })
                 })
                 .collect(),
@@ -366,13 +350,9 @@ impl Source for Records {
     }
 
     fn unit(&self, rel_path: &str) -> Unit {
-        let path = self
-            .locate(rel_path)
-            .map(|(f, _)| self.files[f].path.clone())
-            .unwrap_or_default();
         Unit {
             rel_path: rel_path.to_string(),
-            path,
+            path: PathBuf::new(),
         }
     }
 
