@@ -2,10 +2,11 @@
 //!
 //! The library holds all the logic; the `zhclean` binary only parses flags into a
 //! [`Config`] and calls [`pipeline::run`]. Each stage is a module that owns one job
-//! (see README's architecture section): [`source`] ([`walk`]) → [`decode`] → [`lines`] →
+//! (see README's architecture section): [`source`] ([`walk`], or [`records`]) → [`decode`] → [`lines`] →
 //! [`boilerplate`] → [`structure`] → [`parts`] → [`placeholders`] → [`segment`] →
 //! [`fingerprint`] → [`minhash`] → [`lsh`] → [`verify`] → [`gaps`] (document coverage
-//! across units cut differently) → [`cluster`] → [`keep`] → [`report`] → [`sink`].
+//! across units cut differently) → [`cluster`] → [`keep`] → [`report`] → [`sink`] (or
+//! [`records`]).
 //!
 //! Normalising masks in one line of text:
 //!

@@ -9,7 +9,8 @@
 //!
 //! Two sources today: [`Dir`], the files of a folder tree ([`crate::walk`]), which is
 //! what `zhclean clean` reads, and [`Memory`], texts held in memory, for library users
-//! and tests. Records of JSONL or Parquet files are the next ones.
+//! and tests; [`crate::records::source::Records`] makes each record of JSON Lines or
+//! Parquet files a unit.
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,6 @@
-//! Corpora kept as records: JSON Lines files (plain, `.gz` or `.zst`), one record per
-//! document, its text in one field (`--text-field`, `text` by default).
+//! Corpora kept as records: JSON Lines files (plain, `.gz` or `.zst`, a record a line)
+//! and Parquet files (a record a row), each record's text in one field or column
+//! (`--text-field`, `text` by default).
 //!
 //! A record is a unit of the run, as a file is ([`crate::source`]): furniture,
 //! structure, compilation split, masks and duplicates are found in its text. Its unit
@@ -7,13 +8,15 @@
 //! with [`SEP`] (a character no path holds), so that units sort by file and then by
 //! position, and the reports can give `"file"` and `"record"` apart ([`split_name`]).
 //!
-//! - [`source::Jsonl`] reads the files once, in parallel, and spools each record's
+//! - [`source::Records`] reads the files once, in parallel, and spools each record's
 //!   text into a scratch file, so a 10 GB `.jsonl.zst` is never held in memory and the
 //!   pipeline can read a record again on demand;
-//! - [`sink::JsonlOut`] writes `clean/<same name>` with the same compression: every
-//!   record with its fields in order, the text replaced by the cleaned text (records
-//!   that keep no text are dropped, or kept empty with `--keep-empty`), or, with
-//!   `--annotate`, the original text and a `zhclean` field saying what was found.
+//! - [`sink::RecordsSink`] writes `clean/<same name>` in the same format and
+//!   compression: every record with its fields in order, the text replaced by the
+//!   cleaned text (records that keep no text are dropped, or kept empty with
+//!   `--keep-empty`), or, with `--annotate`, the original text and a `zhclean` field
+//!   saying what was found;
+//! - `parquet.rs` reads and writes Parquet files through arrow-rs.
 
 mod parquet;
 pub mod sink;
