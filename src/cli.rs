@@ -456,6 +456,23 @@ pub struct SynthArgs {
     /// Read the source in this encoding instead of detecting it.
     #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
     pub encoding: Option<&'static encoding_rs::Encoding>,
+
+    /// Write the corpus as files (text) or as records in shards of 64 MB of text:
+    /// corpus/part-NNNNN.jsonl.zst or corpus/part-NNNNN.parquet, each file's text a
+    /// record whose id is the path it would have had (truth.json's file names).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SynthFormat,
+}
+
+/// `zhclean synth --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SynthFormat {
+    /// A file per page, in the page's encoding.
+    Text,
+    /// JSON Lines shards, zstd-compressed.
+    Jsonl,
+    /// Parquet shards, zstd-compressed.
+    Parquet,
 }
 
 #[derive(Debug, Args)]

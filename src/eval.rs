@@ -200,9 +200,16 @@ pub fn eval_units(truth: &Truth, corpus: &Path) -> Result<Option<UnitScores>> {
     let look: HashMap<&str, &crate::synth::TruthFile> =
         truth.files.iter().map(|f| (f.path.as_str(), f)).collect();
     let mut tally = UnitTally::default();
+    let records = record_texts(corpus)?;
     for (file, units) in by_file {
         let path = corpus.join(file);
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let bytes = match &records {
+            Some(texts) => texts
+                .get(file)
+                .cloned()
+                .ok_or_else(|| Error::Config(format!("{}: no record {file}", corpus.display())))?,
+            None => std::fs::read(&path).map_err(|e| Error::io(&path, e))?,
+        };
         let dec = crate::decode::decode(&bytes, None)
             .map_err(|e| Error::Config(format!("{}: {e:?}", path.display())))?;
         let mut tags = Vec::new();
@@ -217,6 +224,37 @@ pub fn eval_units(truth: &Truth, corpus: &Path) -> Result<Option<UnitScores>> {
         tally.page(&dec.text, &units, &tags, &boiler);
     }
     Ok(Some(tally.scores()))
+}
+
+/// The texts of a corpus written as records (`zhclean synth --format`), by id; None for
+/// a corpus of files.
+fn record_texts(corpus: &Path) -> Result<Option<HashMap<String, Vec<u8>>>> {
+    use crate::records::source::{RecordOptions, Records};
+    use crate::source::Source;
+    let format = match crate::InputFormat::Auto.resolve(corpus, &["txt".to_string()]) {
+        crate::InputFormat::Jsonl => crate::records::Format::Jsonl,
+        crate::InputFormat::Parquet => crate::records::Format::Parquet,
+        _ => return Ok(None),
+    };
+    let spool = tempfile::tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))?;
+    let opts = RecordOptions {
+        id_field: Some("id".into()),
+        ..RecordOptions::default()
+    };
+    let src = Records::new(corpus, format, &[], opts, spool.path())?;
+    let w = src.list();
+    if let Some(f) = w.failed.first() {
+        return Err(Error::Config(format!("{}: {f}", corpus.display())));
+    }
+    let mut texts = HashMap::new();
+    for u in &w.sources {
+        let id = crate::records::split_name(&u.rel_path)
+            .1
+            .unwrap_or_default();
+        let bytes = src.read(u).map_err(|e| Error::io(corpus, e))?;
+        texts.insert(id.to_string(), bytes);
+    }
+    Ok(Some(texts))
 }
 
 fn read_jsonl(path: &Path) -> Result<Option<Vec<Value>>> {
@@ -251,6 +289,15 @@ fn as_str<'a>(v: &'a Value, k: &str, path: &Path) -> Result<&'a str> {
     field(v, k, path)?
         .as_str()
         .ok_or_else(|| Error::Config(format!("{}: '{k}' is not a string", path.display())))
+}
+
+/// The unit a report line names: its `record` for a record (a synth corpus written as
+/// records names each by the file it stands for), else its `file`.
+fn unit_of<'a>(v: &'a Value, path: &Path) -> Result<&'a str> {
+    match v.get("record").and_then(Value::as_str) {
+        Some(r) => Ok(r),
+        None => as_str(v, "file", path),
+    }
 }
 
 fn lines_of(v: &Value, path: &Path) -> Result<(u64, u64)> {
@@ -328,7 +375,7 @@ pub fn eval(truth: &Truth, report_dir: &Path) -> Result<Scores> {
             })?;
         let mut ids = Vec::new();
         for m in members {
-            let file = as_str(m, "file", &clusters_path)?;
+            let file = unit_of(m, &clusters_path)?;
             let (a, _) = lines_of(m, &clusters_path)?;
             match at.get(&(file, a)) {
                 Some(&id) => ids.push(id),
@@ -412,7 +459,7 @@ pub fn eval(truth: &Truth, report_dir: &Path) -> Result<Scores> {
             let (mut right, mut kind_right) = (0u64, 0u64);
             for r in &recs {
                 let key = (
-                    as_str(r, "file", &ph_path)?,
+                    unit_of(r, &ph_path)?,
                     as_u64(r, "line", &ph_path)?,
                     as_u64(r, "start", &ph_path)?,
                     as_u64(r, "end", &ph_path)?,
@@ -449,7 +496,7 @@ pub fn eval(truth: &Truth, report_dir: &Path) -> Result<Scores> {
                 if r.get("reason").and_then(Value::as_str) != Some("boilerplate") {
                     continue;
                 }
-                let file = as_str(r, "file", &rm_path)?;
+                let file = unit_of(r, &rm_path)?;
                 let (a, b) = lines_of(r, &rm_path)?;
                 for l in a..=b {
                     got.insert((file.to_string(), l));

@@ -366,13 +366,23 @@ fn synth_cmd(args: SynthArgs) -> Result<()> {
         size: args.size,
         truth: !args.no_truth,
         varied: args.varied,
+        records: match args.format {
+            zhclean::cli::SynthFormat::Text => None,
+            zhclean::cli::SynthFormat::Jsonl => Some(zhclean::records::Format::Jsonl),
+            zhclean::cli::SynthFormat::Parquet => Some(zhclean::records::Format::Parquet),
+        },
     };
     let seg = Segmenter::new();
     let stats = synth::synth(&text, &seg, &opts, &args.out)?;
     eprintln!(
-        "wrote {} files ({} bytes): {} documents, {} paragraphs from {} origins, {} masks, \
+        "wrote {} {} ({} bytes): {} documents, {} paragraphs from {} origins, {} masks, \
          {} furniture lines{}",
         stats.files,
+        if opts.records.is_some() {
+            "records"
+        } else {
+            "files"
+        },
         stats.bytes,
         stats.documents,
         stats.paragraphs,

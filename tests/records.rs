@@ -664,3 +664,46 @@ mod parquet_files {
             .any(|r| r["reason"] == "duplicate"));
     }
 }
+
+#[test]
+fn a_synth_corpus_written_as_records_scores_as_its_files_do() {
+    // The same seed as files, as JSON Lines shards and as Parquet shards: the eval of
+    // each run (record ids are the file names truth.json uses) is the same.
+    let dir = tempfile::tempdir().unwrap();
+    let seeds: String = seeds().iter().map(|(_, t)| t.as_str()).collect();
+    let src = dir.path().join("source.txt");
+    fs::write(&src, seeds).unwrap();
+    let mut scores = Vec::new();
+    for format in ["text", "jsonl", "parquet"] {
+        let syn = dir.path().join(format);
+        let args = [
+            "--seed", "9", "--docs", "30", "--varied", "--format", format,
+        ];
+        synth_file(&src, &syn, &args);
+        let corpus = syn.join("corpus");
+        let shards: Vec<String> = fs::read_dir(&corpus)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        match format {
+            "jsonl" => assert_eq!(shards, ["part-00000.jsonl.zst"]),
+            "parquet" => assert_eq!(shards, ["part-00000.parquet"]),
+            _ => assert!(shards.iter().all(|s| s.starts_with("site")), "{shards:?}"),
+        }
+        let run = clean(&corpus, &["--id-field", "id"]);
+        assert_eq!(run.code(), 0, "{format}: {}", run.stderr());
+        let s = eval_json(&syn.join("truth.json"), &run);
+        assert!(
+            s["paragraph_pairs"]["expected"].as_u64().unwrap() > 20,
+            "{s}"
+        );
+        scores.push((
+            s["paragraph_pairs"].clone(),
+            s["placeholders"].clone(),
+            s["furniture"].clone(),
+            s["units"].clone(),
+        ));
+    }
+    assert_eq!(scores[0], scores[1], "jsonl");
+    assert_eq!(scores[0], scores[2], "parquet");
+}

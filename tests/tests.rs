@@ -839,19 +839,7 @@ fn synth_then_clean_then_eval_scores_the_run() {
     let (src, syn) = synth_from_seeds(&dir, "24");
     let run = clean(&syn.join("corpus"), &[]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    let ev = zhclean()
-        .arg("eval")
-        .arg(syn.join("truth.json"))
-        .arg(run.out().join("report"))
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        ev.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ev.stderr)
-    );
-    let s: Value = serde_json::from_slice(&ev.stdout).unwrap();
+    let s = eval_json(&syn.join("truth.json"), &run);
     let p = &s["paragraph_pairs"];
     assert!(p["expected"].as_u64().unwrap() > 20, "{s}");
     assert!(p["precision"].as_f64().unwrap() >= 0.95, "{s}");

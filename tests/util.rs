@@ -161,3 +161,17 @@ pub fn synth_file(src: &Path, out: &Path, args: &[&str]) {
         String::from_utf8_lossy(&st.stderr)
     );
 }
+
+/// `zhclean eval TRUTH <run's report> --json`, which must succeed: its scores.
+pub fn eval_json(truth: &Path, run: &Run) -> Value {
+    let ev = zhclean()
+        .arg("eval")
+        .arg(truth)
+        .arg(run.out().join("report"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&ev.stderr);
+    assert!(ev.status.success(), "{err}");
+    serde_json::from_slice(&ev.stdout).unwrap()
+}

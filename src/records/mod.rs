@@ -384,6 +384,107 @@ pub fn is_blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
+/// Records of `{"id", "text"}` written into numbered shards of a folder
+/// (`part-00000.jsonl.zst`, … or `part-00000.parquet`, …), a new shard once one holds
+/// `shard_bytes` of text; each shard appears whole (written beside, then renamed).
+/// What `zhclean synth --format` writes its corpus with.
+pub struct ShardWriter {
+    dir: std::path::PathBuf,
+    format: Format,
+    shard_bytes: u64,
+    shard: usize,
+    in_shard: u64,
+    open: Option<(tempfile::NamedTempFile, Shard)>,
+}
+
+enum Shard {
+    Jsonl(Compressed),
+    Parquet(parquet::Shard),
+}
+
+impl ShardWriter {
+    pub fn new(dir: &Path, format: Format, shard_bytes: u64) -> ShardWriter {
+        ShardWriter {
+            dir: dir.to_path_buf(),
+            format,
+            shard_bytes: shard_bytes.max(1),
+            shard: 0,
+            in_shard: 0,
+            open: None,
+        }
+    }
+
+    fn name(&self) -> String {
+        match self.format {
+            Format::Jsonl => format!("part-{:05}.jsonl.zst", self.shard),
+            Format::Parquet => format!("part-{:05}.parquet", self.shard),
+        }
+    }
+
+    /// Add the record `id` with `text`.
+    pub fn push(&mut self, id: &str, text: &str) -> crate::Result<()> {
+        let io = |e: std::io::Error, dir: &Path| crate::Error::io(dir, e);
+        if self.open.is_none() {
+            let tmp = tempfile::Builder::new()
+                .prefix(".part-")
+                .tempfile_in(&self.dir)
+                .map_err(|e| io(e, &self.dir))?;
+            let f = tmp.reopen().map_err(|e| io(e, tmp.path()))?;
+            let shard =
+                match self.format {
+                    Format::Jsonl => Shard::Jsonl(
+                        Compressed::new(f, Compression::Zstd).map_err(|e| io(e, tmp.path()))?,
+                    ),
+                    Format::Parquet => Shard::Parquet(parquet::Shard::new(f).map_err(|e| {
+                        crate::Error::Config(format!("{}: {e}", tmp.path().display()))
+                    })?),
+                };
+            self.open = Some((tmp, shard));
+        }
+        let (tmp, shard) = self.open.as_mut().expect("just opened");
+        match shard {
+            Shard::Jsonl(w) => {
+                let mut line = serde_json::to_vec(&serde_json::json!({"id": id, "text": text}))
+                    .expect("a record serialises");
+                line.push(b'\n');
+                w.write_all(&line).map_err(|e| io(e, tmp.path()))?;
+            }
+            Shard::Parquet(w) => w
+                .push(id, text)
+                .map_err(|e| crate::Error::Config(format!("{}: {e}", tmp.path().display())))?,
+        }
+        self.in_shard += text.len() as u64;
+        if self.in_shard >= self.shard_bytes {
+            self.close()?;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> crate::Result<()> {
+        let Some((tmp, shard)) = self.open.take() else {
+            return Ok(());
+        };
+        let path = self.dir.join(self.name());
+        match shard {
+            Shard::Jsonl(w) => w.finish().map_err(|e| crate::Error::io(tmp.path(), e))?,
+            Shard::Parquet(w) => w
+                .finish()
+                .map_err(|e| crate::Error::Config(format!("{}: {e}", tmp.path().display())))?,
+        }
+        tmp.persist(&path)
+            .map_err(|e| crate::Error::io(&path, e.error))?;
+        self.shard += 1;
+        self.in_shard = 0;
+        Ok(())
+    }
+
+    /// Write the last shard; the shards written.
+    pub fn finish(mut self) -> crate::Result<usize> {
+        self.close()?;
+        Ok(self.shard)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -262,7 +262,7 @@ pub(super) fn write(
             if records.get(next).is_none_or(|r| r.position != position) {
                 // A row passed over when read (reported then).
                 keep.push(false);
-                texts.push(None);
+                texts.push(Some(String::new()));
                 notes.push(None);
                 continue;
             }
@@ -286,7 +286,9 @@ pub(super) fn write(
                 (RecordsOut::Clean, None) => (None, None),
             };
             keep.push(t.is_some());
-            texts.push(t);
+            // A dropped row's text is never written, but the column may be declared
+            // non-nullable, and the batch is checked before the filter drops it.
+            texts.push(Some(t.unwrap_or_default()));
             notes.push(n);
         }
         base += batch.num_rows() as u64;
@@ -311,4 +313,59 @@ pub(super) fn write(
     f.sync_data()
         .map_err(|e| (None, format!("{}: {e}", out.display())))?;
     Ok(())
+}
+
+/// A Parquet shard of `id` and `text` string columns being written (zstd), a row group
+/// of [`BATCH_ROWS`] rows at a time.
+pub(super) struct Shard {
+    w: ArrowWriter<File>,
+    schema: Arc<Schema>,
+    ids: Vec<String>,
+    texts: Vec<String>,
+}
+
+impl Shard {
+    pub(super) fn new(f: File) -> parquet::errors::Result<Shard> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Utf8, false),
+            Field::new("text", DataType::Utf8, false),
+        ]));
+        let props = WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+            .build();
+        Ok(Shard {
+            w: ArrowWriter::try_new(f, schema.clone(), Some(props))?,
+            schema,
+            ids: Vec::new(),
+            texts: Vec::new(),
+        })
+    }
+
+    pub(super) fn push(&mut self, id: &str, text: &str) -> parquet::errors::Result<()> {
+        self.ids.push(id.to_string());
+        self.texts.push(text.to_string());
+        if self.ids.len() >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> parquet::errors::Result<()> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(std::mem::take(&mut self.ids))),
+            Arc::new(StringArray::from(std::mem::take(&mut self.texts))),
+        ];
+        let b = RecordBatch::try_new(self.schema.clone(), cols)?;
+        self.w.write(&b)
+    }
+
+    pub(super) fn finish(mut self) -> parquet::errors::Result<()> {
+        self.flush()?;
+        let f = self.w.into_inner()?;
+        f.sync_data()?;
+        Ok(())
+    }
 }

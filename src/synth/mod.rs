@@ -63,6 +63,9 @@ pub struct SynthOptions {
     /// Add what other sites do (see [`varied`]): titles, bylines, lists, hard-wrapped
     /// and traditional-character mirrors.
     pub varied: bool,
+    /// Write the corpus as records into shards of this format (each file's text a
+    /// record, its path the id; no encodings but UTF-8) instead of as files.
+    pub records: Option<crate::records::Format>,
 }
 
 impl Default for SynthOptions {
@@ -73,6 +76,7 @@ impl Default for SynthOptions {
             size: None,
             truth: true,
             varied: false,
+            records: None,
         }
     }
 }
@@ -782,6 +786,9 @@ fn bottom_furniture(rng: &mut Rng, out: &mut Vec<OutLine>) {
 }
 
 /// Write a synth corpus from `source` into `out` (`out/corpus/` and `out/truth.json`).
+/// Text in a shard of a record corpus (`SynthOptions::records`) before the next begins.
+pub const SHARD_BYTES: u64 = 64 << 20;
+
 pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> Result<SynthStats> {
     let (origins, tagged) = read_source(source, seg);
     if origins.len() < 3 {
@@ -799,6 +806,9 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
         )));
     }
     std::fs::create_dir_all(&corpus).map_err(|e| Error::io(&corpus, e))?;
+    let mut shards = opts
+        .records
+        .map(|f| crate::records::ShardWriter::new(&corpus, f, SHARD_BYTES));
     let mut rng = Rng(opts.seed ^ 0x005E_ED0F_5A17);
     let mut src = Origins {
         source: &origins,
@@ -1031,10 +1041,19 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
             } else {
                 bytes.extend_from_slice(text.as_bytes());
             }
-            let path = corpus.join(&rel);
-            write_atomic(&path, &bytes)?;
+            match shards.as_mut() {
+                // A record holds the text: its encoding and byte-order mark are the
+                // file's, not the record's.
+                Some(w) => {
+                    w.push(&rel, &text)?;
+                    stats.bytes += text.len() as u64;
+                }
+                None => {
+                    write_atomic(&corpus.join(&rel), &bytes)?;
+                    stats.bytes += bytes.len() as u64;
+                }
+            }
             stats.files += 1;
-            stats.bytes += bytes.len() as u64;
             stats.documents += k;
             stats.paragraphs += paras_here.len();
             if opts.truth {
@@ -1099,6 +1118,9 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
         }
     }
     stats.origins = src.next;
+    if let Some(w) = shards {
+        w.finish()?;
+    }
     if opts.truth {
         let truth = Truth {
             format: TRUTH_FORMAT.into(),
