@@ -372,6 +372,12 @@ pub struct SegmentArgs {
     /// Read the file in this encoding instead of detecting it.
     #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
     pub encoding: Option<&'static encoding_rs::Encoding>,
+
+    /// Read FILE as records (JSON Lines, or Parquet by its name) with their text in this
+    /// field: each record's output follows a `# record ID` line. A .jsonl/.parquet file
+    /// is read so even without it (field `text`).
+    #[arg(long, value_name = "NAME")]
+    pub text_field: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -390,6 +396,12 @@ pub struct NormalizeArgs {
     /// Read the file in this encoding instead of detecting it.
     #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
     pub encoding: Option<&'static encoding_rs::Encoding>,
+
+    /// Read FILE as records (JSON Lines, or Parquet by its name) with their text in this
+    /// field: each record's output follows a `# record ID` line. A .jsonl/.parquet file
+    /// is read so even without it (field `text`).
+    #[arg(long, value_name = "NAME")]
+    pub text_field: Option<String>,
 }
 
 /// A size as [`parse_size`] reads it, or 0.
@@ -458,7 +470,7 @@ pub struct SynthArgs {
     pub encoding: Option<&'static encoding_rs::Encoding>,
 
     /// Write the corpus as files (text) or as records in shards of 64 MB of text:
-    /// corpus/part-NNNNN.jsonl.zst or corpus/part-NNNNN.parquet, each file's text a
+    /// corpus/siteN/part-NNNNN.jsonl.zst or .parquet, each file's text a
     /// record whose id is the path it would have had (truth.json's file names).
     #[arg(long, value_enum, default_value = "text")]
     pub format: SynthFormat,

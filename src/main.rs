@@ -71,8 +71,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
         Command::Clean(args) => clean(args),
-        Command::Segment(args) => segment_cmd(args).map(|_| 0),
-        Command::Normalize(args) => normalize_cmd(args).map(|_| 0),
+        Command::Segment(args) => segment_cmd(args),
+        Command::Normalize(args) => normalize_cmd(args),
         Command::Synth(args) => synth_cmd(args).map(|_| 0),
         Command::Eval(args) => eval_cmd(args).map(|_| 0),
         Command::Review(args) => review_cmd(args).map(|_| 0),
@@ -228,6 +228,48 @@ fn read_input(
     Ok(d.text)
 }
 
+/// A text to segment or normalise, with its record's id when it is a record's.
+type Text = (Option<String>, String);
+
+/// The texts a `segment` or `normalize` reads: the file's own, or, for a JSON Lines or
+/// Parquet file (or any file with `--text-field`), each record's text with its id (read
+/// through a spool in the system's temporary folder). Records that cannot be read are
+/// named on stderr, and counted.
+fn read_texts(
+    file: Option<&Path>,
+    encoding: Option<&'static encoding_rs::Encoding>,
+    text_field: Option<&str>,
+) -> Result<(Vec<Text>, usize)> {
+    use zhclean::records::{self, source::RecordOptions, source::Records, Format};
+    let format = file.filter(|p| *p != Path::new("-")).and_then(|p| {
+        let name = p.file_name()?.to_string_lossy().into_owned();
+        Format::of(&name).or(text_field.map(|_| Format::Jsonl))
+    });
+    let (Some(format), Some(path)) = (format, file) else {
+        return Ok((vec![(None, read_input(file, encoding)?)], 0));
+    };
+    if encoding.is_some() {
+        anyhow::bail!("--encoding applies to text files; a record's text is UTF-8");
+    }
+    let spool = tempfile::tempdir().context("a temporary folder for the records")?;
+    let opts = RecordOptions {
+        text_field: text_field.unwrap_or("text").to_string(),
+        id_field: None,
+    };
+    let src = Records::new(path, format, &[], opts, spool.path())?;
+    let w = zhclean::source::Source::list(&src);
+    for f in &w.failed {
+        eprintln!("{f}");
+    }
+    let mut texts = Vec::with_capacity(w.sources.len());
+    for u in &w.sources {
+        let bytes = zhclean::source::Source::read(&src, u).context("reading a record back")?;
+        let id = records::split_name(&u.rel_path).1.map(str::to_string);
+        texts.push((id, String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    Ok((texts, w.failed.len()))
+}
+
 /// `segment --level paragraphs --explain`: the layout, then each paragraph's line
 /// range and text, and under it every decision about its lines and the next one.
 fn explain_paragraphs(text: &str) -> Result<()> {
@@ -250,18 +292,31 @@ fn explain_paragraphs(text: &str) -> Result<()> {
     Ok(())
 }
 
-fn segment_cmd(args: SegmentArgs) -> Result<()> {
-    let text = read_input(Some(&args.file), args.encoding)?;
-    if args.explain {
-        if args.level != Level::Paragraphs {
-            anyhow::bail!("--explain goes with --level paragraphs");
-        }
-        return explain_paragraphs(&text);
+fn segment_cmd(args: SegmentArgs) -> Result<u8> {
+    if args.explain && args.level != Level::Paragraphs {
+        anyhow::bail!("--explain goes with --level paragraphs");
     }
-    let prep = pipeline::prepare(&text, &Boilerplate::builtin(), false);
+    let (texts, bad) = read_texts(Some(&args.file), args.encoding, args.text_field.as_deref())?;
+    let seg = (args.level == Level::Words).then(Segmenter::new);
+    for (id, text) in &texts {
+        if let Some(id) = id {
+            let mut out = io::stdout().lock();
+            writeln!(out, "# record {id}")?;
+        }
+        if args.explain {
+            explain_paragraphs(text)?;
+        } else {
+            segment_text(text, &args, seg.as_ref())?;
+        }
+    }
+    Ok(u8::from(bad > 0))
+}
+
+/// `segment` of one text (see [`segment_cmd`]).
+fn segment_text(text: &str, args: &SegmentArgs, seg: Option<&Segmenter>) -> Result<()> {
+    let prep = pipeline::prepare(text, &Boilerplate::builtin(), false);
     // A page-long paragraph is searched in parts; here it is one paragraph again.
     let wholes = zhclean::parts::wholes(&prep.paras);
-    let seg = (args.level == Level::Words).then(Segmenter::new);
     let mut out = io::BufWriter::new(io::stdout().lock());
     if args.level == Level::Documents {
         for d in &prep.docs {
@@ -295,7 +350,7 @@ fn segment_cmd(args: SegmentArgs) -> Result<()> {
                 }
             }
             Level::Words => {
-                let seg = seg.as_ref().expect("segmenter built for words");
+                let seg = seg.expect("segmenter built for words");
                 for s in segment::sentences(&text) {
                     let words: Vec<String> = if args.tags {
                         seg.tagged(s, true)
@@ -316,6 +371,9 @@ fn segment_cmd(args: SegmentArgs) -> Result<()> {
 
 #[derive(Serialize)]
 struct SpanOut<'a> {
+    /// The record the line is in, for a record file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<&'a str>,
     line: usize,
     start: usize,
     end: usize,
@@ -324,13 +382,35 @@ struct SpanOut<'a> {
     replacement: String,
 }
 
-fn normalize_cmd(args: NormalizeArgs) -> Result<()> {
-    let text = read_input(args.file.as_deref(), args.encoding)?;
+fn normalize_cmd(args: NormalizeArgs) -> Result<u8> {
+    let (texts, bad) = read_texts(
+        args.file.as_deref(),
+        args.encoding,
+        args.text_field.as_deref(),
+    )?;
     let style = args.mask_style.into();
     let mut out = io::BufWriter::new(io::stdout().lock());
+    for (id, text) in &texts {
+        if let (Some(id), false) = (id, args.report) {
+            writeln!(out, "# record {id}")?;
+        }
+        normalize_text(text, id.as_deref(), style, args.report, &mut out)?;
+    }
+    out.flush()?;
+    Ok(u8::from(bad > 0))
+}
+
+/// `normalize` of one text, a record's when `record` names it (see [`normalize_cmd`]).
+fn normalize_text(
+    text: &str,
+    record: Option<&str>,
+    style: zhclean::MaskStyle,
+    report: bool,
+    out: &mut impl Write,
+) -> Result<()> {
     for (i, line) in text.lines().enumerate() {
         let spans = placeholders::detect(line);
-        if args.report {
+        if report {
             let chars: Vec<char> = line.chars().collect();
             for s in &spans {
                 let t: String = chars[s.start..s.end].iter().collect();
@@ -338,8 +418,9 @@ fn normalize_cmd(args: NormalizeArgs) -> Result<()> {
                     .map(|c| c.into_owned())
                     .unwrap_or_else(|| t.clone());
                 serde_json::to_writer(
-                    &mut out,
+                    &mut *out,
                     &SpanOut {
+                        record,
                         line: i + 1,
                         start: s.start,
                         end: s.end,
@@ -354,7 +435,6 @@ fn normalize_cmd(args: NormalizeArgs) -> Result<()> {
             writeln!(out, "{}", placeholders::apply(line, &spans, style))?;
         }
     }
-    out.flush()?;
     Ok(())
 }
 

@@ -673,7 +673,7 @@ fn a_synth_corpus_written_as_records_scores_as_its_files_do() {
     let seeds: String = seeds().iter().map(|(_, t)| t.as_str()).collect();
     let src = dir.path().join("source.txt");
     fs::write(&src, seeds).unwrap();
-    let mut scores = Vec::new();
+    let (mut scores, mut runs) = (Vec::new(), Vec::new());
     for format in ["text", "jsonl", "parquet"] {
         let syn = dir.path().join(format);
         let args = [
@@ -681,14 +681,15 @@ fn a_synth_corpus_written_as_records_scores_as_its_files_do() {
         ];
         synth_file(&src, &syn, &args);
         let corpus = syn.join("corpus");
-        let shards: Vec<String> = fs::read_dir(&corpus)
+        // A folder per site, of pages or of shards.
+        let site0: Vec<String> = fs::read_dir(corpus.join("site0"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         match format {
-            "jsonl" => assert_eq!(shards, ["part-00000.jsonl.zst"]),
-            "parquet" => assert_eq!(shards, ["part-00000.parquet"]),
-            _ => assert!(shards.iter().all(|s| s.starts_with("site")), "{shards:?}"),
+            "jsonl" => assert_eq!(site0, ["part-00000.jsonl.zst"]),
+            "parquet" => assert_eq!(site0, ["part-00000.parquet"]),
+            _ => assert!(site0.iter().all(|s| s.ends_with(".txt")), "{site0:?}"),
         }
         let run = clean(&corpus, &["--id-field", "id"]);
         assert_eq!(run.code(), 0, "{format}: {}", run.stderr());
@@ -697,6 +698,7 @@ fn a_synth_corpus_written_as_records_scores_as_its_files_do() {
             s["paragraph_pairs"]["expected"].as_u64().unwrap() > 20,
             "{s}"
         );
+        runs.push(as_files(run.jsonl("clusters.jsonl")));
         scores.push((
             s["paragraph_pairs"].clone(),
             s["placeholders"].clone(),
@@ -706,4 +708,69 @@ fn a_synth_corpus_written_as_records_scores_as_its_files_do() {
     }
     assert_eq!(scores[0], scores[1], "jsonl");
     assert_eq!(scores[0], scores[2], "parquet");
+    // The records come in the files' order: the same clusters, numbered alike.
+    assert_eq!(runs[0], runs[1]);
+    assert_eq!(runs[0], runs[2]);
+}
+
+#[test]
+fn segment_and_normalize_read_records_too() {
+    let (_d, input) = input_dir();
+    let (texts, recs) = seed_records();
+    let file = input.join("seeds.jsonl.gz");
+    let mut with_bad = recs[..2].to_vec();
+    with_bad.push(r#"{"body": "no text"}"#.into());
+    write_records(&file, &with_bad);
+    let seg = zhclean()
+        .args(["segment", "--level", "paragraphs"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(seg.status.code(), Some(1), "a bad record makes it 1");
+    let err = String::from_utf8_lossy(&seg.stderr);
+    assert!(
+        err.contains("seeds.jsonl.gz:3: the record has no \"text\" field"),
+        "{err}"
+    );
+    let out = String::from_utf8(seg.stdout).unwrap();
+    let one = zhclean()
+        .args(["segment", "--level", "paragraphs"])
+        .arg(fixtures().join("seeds").join(&texts[1].0))
+        .output()
+        .unwrap();
+    let one = String::from_utf8(one.stdout).unwrap();
+    // Each record's paragraphs under its header, as the file's own would be.
+    let second = out.split("# record 1\n").nth(1).unwrap();
+    assert_eq!(second, one);
+    assert!(out.starts_with("# record 0\n"));
+
+    // --text-field names the field; normalize --report names the record of each span.
+    let other = input.join("other.jsonl");
+    fs::write(
+        &other,
+        "{\"body\":\"报请X书记同意，20_年取得x%的增长。\"}\n",
+    )
+    .unwrap();
+    let norm = zhclean()
+        .args(["normalize", "--text-field", "body", "--report"])
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert_eq!(norm.status.code(), Some(0));
+    let spans: Vec<Value> = String::from_utf8(norm.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(spans.len(), 3);
+    assert!(spans.iter().all(|s| s["record"] == "0" && s["line"] == 1));
+    let text = zhclean()
+        .args(["normalize", "--text-field", "body"])
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(text.stdout).unwrap(),
+        "# record 0\n报请××书记同意，20××年取得×%的增长。\n"
+    );
 }

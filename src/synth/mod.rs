@@ -25,7 +25,7 @@
 //! one giant cluster. `truth.json` (format in `docs/synth.md`) records every
 //! paragraph's origin, every inserted mask and every furniture line.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -806,9 +806,10 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
         )));
     }
     std::fs::create_dir_all(&corpus).map_err(|e| Error::io(&corpus, e))?;
-    let mut shards = opts
-        .records
-        .map(|f| crate::records::ShardWriter::new(&corpus, f, SHARD_BYTES));
+    // A record corpus has a folder of shards per site, as a corpus of files has a folder
+    // of pages per site: a site's pages come in number order, so the records are in the
+    // order of the files' paths, and a run over either sees the same units in turn.
+    let mut shards: BTreeMap<String, crate::records::ShardWriter> = BTreeMap::new();
     let mut rng = Rng(opts.seed ^ 0x005E_ED0F_5A17);
     let mut src = Origins {
         source: &origins,
@@ -1041,18 +1042,27 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
             } else {
                 bytes.extend_from_slice(text.as_bytes());
             }
-            match shards.as_mut() {
+            match opts.records {
                 // A record holds the text: its encoding and byte-order mark are the
                 // file's, not the record's.
-                Some(w) => {
-                    w.push(&rel, &text)?;
-                    stats.bytes += text.len() as u64;
+                Some(format) => {
+                    let site = rel.split('/').next().unwrap_or_default().to_string();
+                    if !shards.contains_key(&site) {
+                        let dir = corpus.join(&site);
+                        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+                        let w = crate::records::ShardWriter::new(&dir, format, SHARD_BYTES);
+                        shards.insert(site.clone(), w);
+                    }
+                    shards
+                        .get_mut(&site)
+                        .expect("just added")
+                        .push(&rel, &text)?;
                 }
-                None => {
-                    write_atomic(&corpus.join(&rel), &bytes)?;
-                    stats.bytes += bytes.len() as u64;
-                }
+                None => write_atomic(&corpus.join(&rel), &bytes)?,
             }
+            // The bytes of the page as a file, records or not, so that `--size` writes
+            // the same pages whatever the format.
+            stats.bytes += bytes.len() as u64;
             stats.files += 1;
             stats.documents += k;
             stats.paragraphs += paras_here.len();
@@ -1118,7 +1128,7 @@ pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> 
         }
     }
     stats.origins = src.next;
-    if let Some(w) = shards {
+    for w in shards.into_values() {
         w.finish()?;
     }
     if opts.truth {
