@@ -18,7 +18,9 @@ ROUNDS=${2:-3}
 JOBS=${3:-2}
 WORK=${4:-target/formats}
 SEED=${SEED:-5}
-mkdir -p "$WORK"
+# Outputs go to memory (as in bench/ab.sh), so the disk's state stays out of the figure.
+OUT_ROOT=${OUT_ROOT:-/dev/shm/zhclean-formats}
+mkdir -p "$WORK" "$OUT_ROOT"
 WORK=$(cd "$WORK" && pwd)
 . bench/lib.sh
 if [ ! -x "$WORK/venv/bin/python" ]; then python3 -m venv "$WORK/venv"; fi
@@ -36,14 +38,20 @@ for f in $FORMATS; do
 done
 LOG="$WORK/times.log"
 : > "$LOG"
+# Every run writes a folder of its own, removed only after the last (a folder deleted
+# just before makes the next run's file creation slower, as bench/compare.sh notes); the
+# last round's outputs are kept under WORKDIR and checked.
+rm -rf "$WORK"/out-* "$OUT_ROOT"/out-*
 for r in $(seq 1 "$ROUNDS"); do
     for f in $FORMATS; do
-        out="$WORK/out-$f"
-        rm -rf "$out"
         /usr/bin/time -f "$f %e %U %S %M" -a -o "$LOG" \
-            "$Z" clean "$WORK/$SIZE-$SEED-$f/corpus" --out "$out" --id-field id -q -j "$JOBS"
+            "$Z" clean "$WORK/$SIZE-$SEED-$f/corpus" --out "$OUT_ROOT/out-$f-$r" --id-field id -q -j "$JOBS"
     done
 done
+for f in $FORMATS; do
+    mv "$OUT_ROOT/out-$f-$ROUNDS" "$WORK/out-$f"
+done
+rm -rf "$OUT_ROOT"
 # The answer: record runs agree with each other line for line and with the text run in
 # their scores.
 for n in clusters removed placeholders; do

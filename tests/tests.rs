@@ -718,10 +718,29 @@ fn special_files_utf16_and_bad_flags_are_accounted_for() {
 /// output folder removes it, says so, and finishes as usual.
 #[test]
 fn a_killed_runs_staging_folder_is_removed_by_the_next_run() {
+    killed_then_run_again("text");
+}
+
+/// As above, for a corpus of JSON Lines shards: no record file is half-written either.
+#[test]
+fn a_killed_record_run_leaves_no_half_written_file() {
+    killed_then_run_again("jsonl");
+}
+
+fn killed_then_run_again(format: &str) {
     let (_d, dir) = input_dir();
     let (src, _) = synth_from_seeds(&dir, "5");
     let big = dir.join("big");
-    synth_file(&src, &big, &["--size", "8M", "--no-truth", "--seed", "9"]);
+    let args = [
+        "--size",
+        "8M",
+        "--no-truth",
+        "--seed",
+        "9",
+        "--format",
+        format,
+    ];
+    synth_file(&src, &big, &args);
     let out = dir.join("out");
     let staging = |out: &Path| -> Vec<PathBuf> {
         fs::read_dir(out).map_or(Vec::new(), |rd| {
@@ -756,7 +775,7 @@ fn a_killed_runs_staging_folder_is_removed_by_the_next_run() {
     let left = staging(&out);
     assert_eq!(left.len(), 1, "{left:?}");
     assert!(
-        !out.join("report").exists(),
+        !out.join("report").exists() && !out.join("clean").exists(),
         "nothing half-written is visible"
     );
     let again = zhclean()
@@ -776,6 +795,14 @@ fn a_killed_runs_staging_folder_is_removed_by_the_next_run() {
     );
     assert!(staging(&out).is_empty(), "{:?}", staging(&out));
     assert!(out.join("report/summary.json").exists());
+    if format == "jsonl" {
+        let shard = out.join("clean/site0/part-00000.jsonl.zst");
+        let mut text = String::new();
+        let f = fs::File::open(&shard).unwrap();
+        std::io::Read::read_to_string(&mut zstd::stream::read::Decoder::new(f).unwrap(), &mut text)
+            .expect("a whole zstd stream");
+        assert!(text.lines().count() > 10);
+    }
 }
 
 /// The candidate cap: with a small `--max-partners` pairs are skipped and counted, the
