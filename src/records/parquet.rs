@@ -228,7 +228,7 @@ pub(super) fn write(
     opts: &RecordOptions,
     mode: RecordsOut,
     cleaned: &Cleaned,
-    note: &dyn Fn(&str, usize) -> String,
+    note: &mut dyn FnMut(&str, usize) -> Result<String, String>,
     out: &Path,
 ) -> Result<(), (Option<u64>, String)> {
     let (rows, schema, compression, kv) = reader(&f.path, None).map_err(|e| (None, e))?;
@@ -279,7 +279,10 @@ pub(super) fn write(
                         Some(c) => id_at(batch.column(c).as_ref(), i).unwrap_or_default(),
                         None => position.to_string(),
                     };
-                    (Some(orig.to_string()), Some(note(&id, r)))
+                    (
+                        Some(orig.to_string()),
+                        Some(note(&id, r).map_err(|e| (None, e))?),
+                    )
                 }
                 (_, Some(t)) => (Some(t), None),
                 (RecordsOut::KeepEmpty, None) => (Some(String::new()), None),

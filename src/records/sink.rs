@@ -121,17 +121,30 @@ impl<'a> RecordsSink<'a> {
         if let Some(p) = out_path.parent() {
             std::fs::create_dir_all(p).map_err(|e| fail(None, e.to_string()))?;
         }
-        let note = |id: &str, r: usize| {
-            let n = notes.map(|n| n.of(&file.rel, id, cleaned.texts.contains_key(&(r as u32))));
-            serde_json::to_string(&n).expect("annotations serialise")
+        let mut cursors = match notes {
+            Some(n) => Some(
+                n.cursors(&file.rel)
+                    .map_err(|e| fail(None, e.to_string()))?,
+            ),
+            None => None,
+        };
+        let mut note = |id: &str, r: usize| -> std::result::Result<String, String> {
+            let kept = cleaned.texts.contains_key(&(r as u32));
+            let n = match (notes, cursors.as_mut()) {
+                (Some(n), Some(c)) => {
+                    Some(n.note(&file.rel, id, kept, c).map_err(|e| e.to_string())?)
+                }
+                _ => None,
+            };
+            Ok(serde_json::to_string(&n).expect("annotations serialise"))
         };
         let records = self.src.records(f);
         let opts = self.src.options();
         match file.format {
-            Format::Jsonl => self.write_jsonl(file, records, &cleaned, &note, &out_path),
-            Format::Parquet => {
-                super::parquet::write(file, records, opts, self.mode, &cleaned, &note, &out_path)
-            }
+            Format::Jsonl => self.write_jsonl(file, records, &cleaned, &mut note, &out_path),
+            Format::Parquet => super::parquet::write(
+                file, records, opts, self.mode, &cleaned, &mut note, &out_path,
+            ),
         }
         .map_err(|(position, reason)| fail(position, reason))?;
         let _ = std::fs::remove_file(self.spool_path(f));
@@ -143,7 +156,7 @@ impl<'a> RecordsSink<'a> {
         file: &RecordFile,
         records: &[Spooled],
         cleaned: &Cleaned,
-        note: &dyn Fn(&str, usize) -> String,
+        note: &mut dyn FnMut(&str, usize) -> std::result::Result<String, String>,
         out_path: &Path,
     ) -> std::result::Result<(), (Option<u64>, String)> {
         let io = |e: std::io::Error| (None, format!("{}: {e}", out_path.display()));
@@ -176,7 +189,8 @@ impl<'a> RecordsSink<'a> {
             let raw = |t: &str| to_raw_value(t).expect("a string serialises");
             match (self.mode, text) {
                 (RecordsOut::Annotate, _) => {
-                    let n = RawValue::from_string(note(&rec.id, r)).expect("annotations are JSON");
+                    let n = note(&rec.id, r).map_err(|e| (None, e))?;
+                    let n = RawValue::from_string(n).expect("annotations are JSON");
                     rec.fields.set("zhclean", n);
                 }
                 (_, Some(t)) => rec.fields.set(&opts.text_field, raw(&t)),
@@ -293,11 +307,19 @@ pub struct ClusterNote {
     pub kept: bool,
 }
 
-/// The reports of the run, by record: what [`Note`]s are made of. Read back from the
-/// staging folder before the records are written.
+/// The reports of the run, by record: what [`Note`]s are made of. The clusters a record
+/// is in are held by record (a few numbers a cluster member); its lines of
+/// `removed.jsonl` and `placeholders.jsonl` are read as its file is written
+/// ([`Annotations::cursors`]): those reports are in record order, so each file's lines
+/// are one range of each, read once, a record at a time.
 struct Annotations {
-    by_record: HashMap<(String, String), Note>,
+    clusters: HashMap<(String, String), Vec<ClusterNote>>,
+    report: PathBuf,
+    /// Per report (removed, placeholders): each file's byte range.
+    ranges: [HashMap<String, (u64, u64)>; 2],
 }
+
+const NOTED: [&str; 2] = ["removed.jsonl", "placeholders.jsonl"];
 
 #[derive(serde::Deserialize)]
 struct MemberIn {
@@ -315,66 +337,133 @@ struct ClusterIn {
 
 impl Annotations {
     fn read(staging: &Path) -> Result<Annotations> {
-        let mut by_record: HashMap<(String, String), Note> = HashMap::new();
+        let mut clusters: HashMap<(String, String), Vec<ClusterNote>> = HashMap::new();
         let report = staging.join("report");
-        for_lines(&report.join("clusters.jsonl"), |line| {
+        for_lines(&report.join("clusters.jsonl"), |_, line| {
             let c: ClusterIn = serde_json::from_slice(line)?;
             for (i, m) in c.members.into_iter().enumerate() {
                 if let Some(r) = m.record {
-                    by_record
-                        .entry((m.file, r))
-                        .or_default()
-                        .clusters
-                        .push(ClusterNote {
-                            cluster: c.cluster,
-                            level: c.level.clone(),
-                            kept: i == c.kept,
-                        });
+                    clusters.entry((m.file, r)).or_default().push(ClusterNote {
+                        cluster: c.cluster,
+                        level: c.level.clone(),
+                        kept: i == c.kept,
+                    });
                 }
             }
             Ok(())
         })?;
-        for (name, is_mask) in [("removed.jsonl", false), ("placeholders.jsonl", true)] {
-            for_lines(&report.join(name), |line| {
-                let mut f: super::Fields = serde_json::from_slice(line)?;
-                let key = |k: &str| {
-                    f.get(k)
-                        .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
-                };
-                let (Some(file), Some(record)) = (key("file"), key("record")) else {
-                    return Ok(());
-                };
-                f.0.retain(|(k, _)| k != "file" && k != "record");
-                let raw = to_raw_value(&f).expect("fields serialise");
-                let note = by_record.entry((file, record)).or_default();
-                if is_mask {
-                    note.masks.push(raw);
-                } else {
-                    note.removed.push(raw);
-                }
+        let mut ranges: [HashMap<String, (u64, u64)>; 2] = Default::default();
+        for (k, name) in NOTED.iter().enumerate() {
+            for_lines(&report.join(name), |at, line| {
+                let m: MemberIn = serde_json::from_slice(line)?;
+                let end = at + line.len() as u64 + 1;
+                ranges[k]
+                    .entry(m.file)
+                    .and_modify(|r| r.1 = end)
+                    .or_insert((at, end));
                 Ok(())
             })?;
         }
-        Ok(Annotations { by_record })
+        Ok(Annotations {
+            clusters,
+            report,
+            ranges,
+        })
     }
 
-    fn of(&self, file: &str, record: &str, kept: bool) -> Note {
+    /// Readers of `file`'s lines of the two reports, in record order.
+    fn cursors(&self, file: &str) -> Result<[Cursor; 2]> {
+        let open = |k: usize| -> Result<Cursor> {
+            let path = self.report.join(NOTED[k]);
+            let (start, end) = self.ranges[k].get(file).copied().unwrap_or((0, 0));
+            let mut f = File::open(&path).map_err(|e| Error::io(&path, e))?;
+            std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(start))
+                .map_err(|e| Error::io(&path, e))?;
+            Ok(Cursor {
+                r: std::io::BufReader::new(std::io::Read::take(f, end - start)),
+                path,
+                next: None,
+            })
+        };
+        Ok([open(0)?, open(1)?])
+    }
+
+    /// The note of `record` of `file`: its clusters, and its lines from `cursors`.
+    fn note(
+        &self,
+        file: &str,
+        record: &str,
+        kept: bool,
+        cursors: &mut [Cursor; 2],
+    ) -> Result<Note> {
         let key = (file.to_string(), record.to_string());
-        let mut n = self.by_record.get(&key).cloned().unwrap_or_default();
-        n.kept = kept;
-        n
+        let [removed, masks] = cursors;
+        Ok(Note {
+            kept,
+            clusters: self.clusters.get(&key).cloned().unwrap_or_default(),
+            removed: removed.take(record)?,
+            masks: masks.take(record)?,
+        })
     }
 }
 
-/// Call `f` on each line of the JSON Lines file at `path`.
-fn for_lines(path: &Path, mut f: impl FnMut(&[u8]) -> serde_json::Result<()>) -> Result<()> {
+/// One file's lines of a report, read a record at a time.
+struct Cursor {
+    r: std::io::BufReader<std::io::Take<File>>,
+    path: PathBuf,
+    /// The line read ahead: its record and its fields but `file` and `record`.
+    next: Option<(String, Box<RawValue>)>,
+}
+
+impl Cursor {
+    /// The lines of `record`: the run of lines from here that name it (a record with
+    /// none has no run: the next line names a later record).
+    fn take(&mut self, record: &str) -> Result<Vec<Box<RawValue>>> {
+        let mut out = Vec::new();
+        loop {
+            if self.next.is_none() {
+                let mut line = Vec::new();
+                let n = self
+                    .r
+                    .read_until(b'\n', &mut line)
+                    .map_err(|e| Error::io(&self.path, e))?;
+                if n == 0 {
+                    return Ok(out);
+                }
+                let bad =
+                    |e: serde_json::Error| Error::Config(format!("{}: {e}", self.path.display()));
+                let mut f: super::Fields = serde_json::from_slice(&line).map_err(bad)?;
+                let id = f
+                    .get("record")
+                    .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
+                    .unwrap_or_default();
+                f.0.retain(|(k, _)| k != "file" && k != "record");
+                self.next = Some((id, to_raw_value(&f).expect("fields serialise")));
+            }
+            match self.next.take() {
+                Some((id, v)) if id == record => out.push(v),
+                other => {
+                    self.next = other;
+                    return Ok(out);
+                }
+            }
+        }
+    }
+}
+
+/// Call `f` on each line of the JSON Lines file at `path`, with its byte offset.
+fn for_lines(path: &Path, mut f: impl FnMut(u64, &[u8]) -> serde_json::Result<()>) -> Result<()> {
     let r = std::io::BufReader::new(File::open(path).map_err(|e| Error::io(path, e))?);
+    let mut at = 0u64;
     for (i, line) in r.split(b'\n').enumerate() {
         let line = line.map_err(|e| Error::io(path, e))?;
+        let here = at;
+        at += line.len() as u64 + 1;
         if is_blank(&line) {
             continue;
         }
-        f(&line).map_err(|e| Error::Config(format!("{} line {}: {e}", path.display(), i + 1)))?;
+        f(here, &line)
+            .map_err(|e| Error::Config(format!("{} line {}: {e}", path.display(), i + 1)))?;
     }
     Ok(())
 }
