@@ -276,6 +276,22 @@ pub struct Options {
     pub encoding: Option<String>,
     pub exts: Vec<String>,
     pub excludes: Vec<String>,
+    /// For a run over records (added with issue 20): their format and fields, and how
+    /// they were written back; absent for a run over text files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<RecordsEcho>,
+}
+
+/// `options.records` of `summary.json`.
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct RecordsEcho {
+    /// `jsonl` or `parquet`.
+    pub format: &'static str,
+    pub text_field: String,
+    /// None: records are named by their position.
+    pub id_field: Option<String>,
+    /// `clean`, `keep-empty` or `annotate`.
+    pub output: &'static str,
 }
 
 impl Options {
@@ -303,6 +319,7 @@ impl Options {
             encoding: cfg.encoding.map(|e| e.name().to_string()),
             exts: cfg.exts.clone(),
             excludes: cfg.excludes.clone(),
+            records: None,
         }
     }
 }

@@ -270,6 +270,10 @@ fn bad_records_and_a_truncated_file_are_reported_and_the_rest_is_cleaned() {
         "a blank line is no record: {err}"
     );
     let s = run.summary();
+    assert_eq!(
+        s["options"]["records"],
+        serde_json::json!({"format": "jsonl", "text_field": "text", "id_field": null, "output": "clean"})
+    );
     let failed = s["failed"].as_array().unwrap();
     assert_eq!(failed.len(), 4, "{failed:?}");
     assert_eq!(failed[0]["file"], "a.jsonl");
@@ -315,6 +319,9 @@ fn keep_empty_keeps_every_record_and_annotate_says_what_a_clean_would_do() {
 
     let ann = clean(&input, &["--id-field", "id", "--annotate"]);
     assert_eq!(ann.code(), 0, "{}", ann.stderr());
+    assert_eq!(ann.summary()["options"]["records"]["output"], "annotate");
+    assert_eq!(ann.summary()["options"]["records"]["id_field"], "id");
+    assert!(plain.summary()["options"].get("records").is_some());
     let lines = read_lines(&ann.out().join("clean/seeds.jsonl.gz"));
     assert_eq!(lines.len(), texts.len());
     let removed = ann.jsonl("removed.jsonl");

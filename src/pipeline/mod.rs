@@ -161,6 +161,19 @@ fn run_records(
     let t = Instant::now();
     let failed = cleaner.pool.install(|| out.finish());
     let s = &mut outcome.summary;
+    s.options.records = Some(crate::report::RecordsEcho {
+        format: match format {
+            crate::records::Format::Jsonl => "jsonl",
+            crate::records::Format::Parquet => "parquet",
+        },
+        text_field: cfg.records.text_field.clone(),
+        id_field: cfg.records.id_field.clone(),
+        output: match cfg.records_out {
+            crate::records::sink::RecordsOut::Clean => "clean",
+            crate::records::sink::RecordsOut::KeepEmpty => "keep-empty",
+            crate::records::sink::RecordsOut::Annotate => "annotate",
+        },
+    });
     s.run
         .phase_seconds
         .insert("5_records".to_string(), t.elapsed().as_secs_f64());
