@@ -327,8 +327,8 @@ impl Options {
 /// What varies between runs of the same input.
 #[derive(Clone, Debug, Serialize, Deserialize, Default)]
 pub struct RunInfo {
-    /// The input folder, made absolute (added for `zhclean review`); absent for a
-    /// source that is not a folder.
+    /// The input folder (or record file), made absolute (added for `zhclean review`);
+    /// absent for a source that has no place (texts in memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<String>,
     pub threads: usize,

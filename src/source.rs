@@ -31,8 +31,9 @@ pub trait Source: Sync {
     /// The unit of the listing named `rel_path`, to read it again.
     fn unit(&self, rel_path: &str) -> Unit;
 
-    /// The folder the units' relative paths are relative to, for a source that has one
-    /// (`summary.json` names it as `run.input`, where `zhclean review` finds the text).
+    /// Where the units are read from, for a source that has a place: the folder their
+    /// relative paths are relative to, or a record file (`summary.json` names it as
+    /// `run.input`, where `zhclean review` finds the text).
     fn root(&self) -> Option<&Path> {
         None
     }

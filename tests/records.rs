@@ -367,10 +367,31 @@ fn keep_empty_keeps_every_record_and_annotate_says_what_a_clean_would_do() {
             );
         }
     }
-    // The review page says it does not read record runs yet, rather than show nonsense.
+    // The review page reads a record run: a page per record it found something in,
+    // named `file ▸ id`, with the record's text and its furniture struck through.
     let review = zhclean().arg("review").arg(plain.out()).output().unwrap();
-    assert_eq!(review.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&review.stderr).contains("JSON Lines records"));
+    assert_eq!(
+        review.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&review.stderr)
+    );
+    let index = fs::read_to_string(plain.out().join("review/index.html")).unwrap();
+    let name = format!("seeds.jsonl.gz ▸ {}", texts[1].0);
+    assert!(index.contains(&name), "{name}");
+    let pages: Vec<String> = fs::read_dir(plain.out().join("review/files"))
+        .unwrap()
+        .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let page = pages
+        .iter()
+        .find(|p| p.contains(&format!("<h1>{name}</h1>")))
+        .expect("its page");
+    assert!(
+        page.contains("furniture: date-line"),
+        "001's date lines are furniture"
+    );
+    assert!(page.contains("同志们"), "the record's text is on its page");
     let z0: Value = serde_json::from_str(&lines[0]).unwrap();
     assert_eq!(z0["zhclean"]["kept"], false);
     assert!(z0["zhclean"]["clusters"]

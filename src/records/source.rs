@@ -125,7 +125,7 @@ impl Spooler<'_> {
 
 /// The records of JSON Lines or Parquet files (see the module doc).
 pub struct Records {
-    root: PathBuf,
+    input: PathBuf,
     files: Vec<RecordFile>,
     walk_skipped: Vec<Skipped>,
     walk_failed: Vec<Skipped>,
@@ -154,13 +154,12 @@ impl Records {
             rel,
             path,
         };
-        let (root, files, w) = if meta.is_file() {
+        let (files, w) = if meta.is_file() {
             let name = input
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let root = input.parent().map(Path::to_path_buf).unwrap_or_default();
-            (root, vec![file(name, input.to_path_buf())], Walk::default())
+            (vec![file(name, input.to_path_buf())], Walk::default())
         } else {
             let exts: Vec<String> = format.exts().iter().map(|s| s.to_string()).collect();
             let w = walk::walk(input, &exts, &walk::exclude_set(excludes)?);
@@ -169,11 +168,11 @@ impl Records {
                 .iter()
                 .map(|u| file(u.rel_path.clone(), u.path.clone()))
                 .collect();
-            (input.to_path_buf(), files, w)
+            (files, w)
         };
         Ok(Records {
             spools: (0..files.len()).map(|_| OnceLock::new()).collect(),
-            root,
+            input: input.to_path_buf(),
             files,
             walk_skipped: w.skipped,
             walk_failed: w.failed,
@@ -356,8 +355,10 @@ impl Source for Records {
         }
     }
 
+    /// The input as given: the record file, or the folder of them (what `zhclean
+    /// review` reads the records from again).
     fn root(&self) -> Option<&Path> {
-        Some(&self.root)
+        Some(&self.input)
     }
 }
 

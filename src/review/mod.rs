@@ -78,6 +78,8 @@ pub const BUILD_PREFIX: &str = ".zhclean-review-";
 #[derive(Clone, Debug, Deserialize)]
 struct Member {
     file: String,
+    #[serde(default)]
+    record: Option<String>,
     lines: [u32; 2],
     #[serde(default)]
     cols: Option<[u32; 2]>,
@@ -111,6 +113,8 @@ impl Cluster {
 #[derive(Clone, Debug, Deserialize)]
 struct Removal {
     file: String,
+    #[serde(default)]
+    record: Option<String>,
     lines: [u32; 2],
     #[serde(default)]
     cols: Option<[u32; 2]>,
@@ -124,12 +128,79 @@ struct Removal {
 #[derive(Clone, Debug, Deserialize)]
 struct Mask {
     file: String,
+    #[serde(default)]
+    record: Option<String>,
     line: u32,
     start: usize,
     end: usize,
     kind: String,
     #[serde(default)]
     replacement: Option<String>,
+}
+
+/// Between a record file's name and a record's id in the name the review gives a
+/// record (a record is a "file" of the review: it has a page of its own).
+const RECORD_MARK: &str = " ▸ ";
+
+/// The review's name of a report line's unit: the file, or `file ▸ record`.
+fn unit_key(file: &mut String, record: &mut Option<String>) {
+    if let Some(r) = record.take() {
+        file.push_str(RECORD_MARK);
+        file.push_str(&r);
+    }
+}
+
+/// A run over records: its input read again (into a spool in the system's temporary
+/// folder), each record by the review's name of it.
+struct RecordTexts {
+    src: crate::records::source::Records,
+    units: std::collections::HashMap<String, crate::walk::Unit>,
+    _spool: tempfile::TempDir,
+}
+
+impl RecordTexts {
+    fn open(input: &Path, echo: &Value) -> Result<RecordTexts> {
+        use crate::records::source::{RecordOptions, Records};
+        use crate::source::Source;
+        let format = match echo["format"].as_str() {
+            Some("parquet") => crate::records::Format::Parquet,
+            _ => crate::records::Format::Jsonl,
+        };
+        let opts = RecordOptions {
+            text_field: echo["text_field"].as_str().unwrap_or("text").to_string(),
+            id_field: echo["id_field"].as_str().map(str::to_string),
+        };
+        let spool = tempfile::Builder::new()
+            .prefix("zhclean-review-")
+            .tempdir()
+            .map_err(|e| Error::io(&std::env::temp_dir(), e))?;
+        let src = Records::new(input, format, &[], opts, spool.path())?;
+        let units = src
+            .list()
+            .sources
+            .into_iter()
+            .map(|u| {
+                let (file, record) = crate::records::split_name(&u.rel_path);
+                let mut key = file.to_string();
+                unit_key(&mut key, &mut record.map(str::to_string));
+                (key, u)
+            })
+            .collect();
+        Ok(RecordTexts {
+            src,
+            units,
+            _spool: spool,
+        })
+    }
+
+    fn bytes(&self, key: &str) -> std::result::Result<Vec<u8>, String> {
+        use crate::source::Source;
+        let u = self
+            .units
+            .get(key)
+            .ok_or_else(|| format!("{key}: no such record"))?;
+        self.src.read(u).map_err(|e| format!("{key}: {e}"))
+    }
 }
 
 /// A file's text as the run read it: its lines (1-based through [`Text::line`]) and
@@ -186,6 +257,8 @@ struct Run {
     removed: Vec<Removal>,
     input: PathBuf,
     files: Vec<String>,
+    /// For a run over records, their texts.
+    records: Option<RecordTexts>,
 }
 
 fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
@@ -219,13 +292,14 @@ fn read_masks(
         if line.trim().is_empty() {
             continue;
         }
-        let m: Mask = serde_json::from_str(&line).map_err(|e| {
+        let mut m: Mask = serde_json::from_str(&line).map_err(|e| {
             Error::Config(format!(
                 "{}:{}: not a report record: {e}",
                 path.display(),
                 i + 1
             ))
         })?;
+        unit_key(&mut m.file, &mut m.record);
         if keep.contains(m.file.as_str()) {
             out.entry(m.file.clone())
                 .or_default()
@@ -247,21 +321,6 @@ fn load(opts: &Options) -> Result<Run> {
             opts.out.display()
         )));
     }
-    // A run over JSON Lines records names them by file and record: not reviewed yet.
-    for name in ["clusters.jsonl", "removed.jsonl"] {
-        let path = report.join(name);
-        let Ok(f) = std::fs::File::open(&path) else {
-            continue;
-        };
-        let mut first = String::new();
-        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(f), &mut first);
-        if first.contains(r#""record":"#) {
-            return Err(Error::Config(format!(
-                "{}: a run over JSON Lines records; `zhclean review` reads runs over text                  folders only (for now, `zhclean clean --annotate` shows per record what was found)",
-                opts.out.display()
-            )));
-        }
-    }
     let bytes = std::fs::read(&summary_path).map_err(|e| Error::io(&summary_path, e))?;
     let summary: Value = serde_json::from_slice(&bytes)
         .map_err(|e| Error::Config(format!("{}: not JSON: {e}", summary_path.display())))?;
@@ -275,14 +334,23 @@ fn load(opts: &Options) -> Result<Run> {
             )))
         }
     };
-    if !input.is_dir() {
+    let echo = &summary["options"]["records"];
+    let there = input.is_dir() || (echo.is_object() && input.is_file());
+    if !there {
         return Err(Error::Config(format!(
             "{}: the run's input folder is not there (give it with --input INPUT)",
             input.display()
         )));
     }
+    let records = match echo.is_object() {
+        true => Some(RecordTexts::open(&input, echo)?),
+        false => None,
+    };
     let clusters_path = report.join("clusters.jsonl");
-    let clusters: Vec<Cluster> = read_jsonl(&clusters_path)?;
+    let mut clusters: Vec<Cluster> = read_jsonl(&clusters_path)?;
+    for m in clusters.iter_mut().flat_map(|c| c.members.iter_mut()) {
+        unit_key(&mut m.file, &mut m.record);
+    }
     if let Some(c) = clusters.iter().find(|c| c.kept >= c.members.len()) {
         return Err(Error::Config(format!(
             "{}: cluster {} names kept member {} of {}",
@@ -292,11 +360,23 @@ fn load(opts: &Options) -> Result<Run> {
             c.members.len()
         )));
     }
-    let removed: Vec<Removal> = read_jsonl(&report.join("removed.jsonl"))?;
-    // Every file the run wrote or removed something of.
+    let mut removed: Vec<Removal> = read_jsonl(&report.join("removed.jsonl"))?;
+    for r in &mut removed {
+        unit_key(&mut r.file, &mut r.record);
+    }
+    // Every file the run wrote or removed something of (for records: that it removed
+    // something of, or found copies of; clean/ holds the record files).
     let mut files: BTreeSet<String> = BTreeSet::new();
     let clean = opts.out.join("clean");
-    for e in walkdir::WalkDir::new(&clean).sort_by_file_name() {
+    let walk_clean = if records.is_none() {
+        Some(&clean)
+    } else {
+        None
+    };
+    for e in walk_clean
+        .into_iter()
+        .flat_map(|c| walkdir::WalkDir::new(c).sort_by_file_name())
+    {
         let e = e.map_err(|e| {
             let p = e.path().unwrap_or(&clean).to_path_buf();
             Error::io(&p, e.into())
@@ -319,19 +399,19 @@ fn load(opts: &Options) -> Result<Run> {
         removed,
         input,
         files: files.into_iter().collect(),
+        records,
     })
 }
 
 /// A file of the run, decoded as the run decoded it, with the structure stage's
 /// paragraphs when `paras` (the costly part); the error says why not.
-fn read_text(
-    input: &Path,
-    rel: &str,
-    summary: &Value,
-    paras: bool,
-) -> std::result::Result<Text, String> {
-    let path = input.join(rel);
-    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+fn read_text(run: &Run, rel: &str, paras: bool) -> std::result::Result<Text, String> {
+    let summary = &run.summary;
+    let path = run.input.join(rel);
+    let bytes = match &run.records {
+        Some(r) => r.bytes(rel)?,
+        None => std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+    };
     let forced = summary["options"]["encoding"]
         .as_str()
         .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()));
@@ -480,7 +560,7 @@ pub fn build(opts: &Options) -> Result<Written> {
         .par_iter()
         .map(|&f| {
             // Paragraphs only for the file pages: cluster members need lines alone.
-            let text = read_text(&run.input, f, &run.summary, page_of.contains_key(f));
+            let text = read_text(&run, f, page_of.contains_key(f));
             let mut by_reason: BTreeMap<String, [u64; 2]> = BTreeMap::new();
             if let Ok(t) = &text {
                 for r in removed_of.get(f).map_or(&[][..], |v| v.as_slice()) {
@@ -678,6 +758,7 @@ mod tests {
         let mut line = String::new();
         let m = Mask {
             file: "f".into(),
+            record: None,
             line: 1,
             start: 2,
             end: 4,
