@@ -190,6 +190,15 @@ pub enum InputFormat {
 }
 
 impl InputFormat {
+    /// The record format of a records input (after [`InputFormat::resolve`]).
+    pub fn records(self) -> Option<crate::records::Format> {
+        match self {
+            InputFormat::Jsonl => Some(crate::records::Format::Jsonl),
+            InputFormat::Parquet => Some(crate::records::Format::Parquet),
+            _ => None,
+        }
+    }
+
     /// What `auto` means for `input` (with the text endings `exts`).
     pub fn resolve(self, input: &std::path::Path, exts: &[String]) -> InputFormat {
         if self != InputFormat::Auto {
@@ -219,7 +228,7 @@ impl InputFormat {
         let text = |n: &str| {
             let n = n.to_lowercase();
             exts.iter()
-                .any(|x| n.ends_with(&format!(".{}", x.to_lowercase())))
+                .any(|x| crate::walk::has_ending(&n, &x.to_lowercase()))
         };
         let of = |f| move |n: &str| crate::records::Format::of(n) == Some(f);
         if holds(&text) {

@@ -229,19 +229,18 @@ pub fn eval_units(truth: &Truth, corpus: &Path) -> Result<Option<UnitScores>> {
 /// The texts of a corpus written as records (`zhclean synth --format`), by id; None for
 /// a corpus of files.
 fn record_texts(corpus: &Path) -> Result<Option<HashMap<String, Vec<u8>>>> {
-    use crate::records::source::{RecordOptions, Records};
+    use crate::records::source::{RecordOptions, Standalone};
     use crate::source::Source;
-    let format = match crate::InputFormat::Auto.resolve(corpus, &["txt".to_string()]) {
-        crate::InputFormat::Jsonl => crate::records::Format::Jsonl,
-        crate::InputFormat::Parquet => crate::records::Format::Parquet,
-        _ => return Ok(None),
+    let auto = crate::InputFormat::Auto.resolve(corpus, &["txt".to_string()]);
+    let Some(format) = auto.records() else {
+        return Ok(None);
     };
-    let spool = tempfile::tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))?;
     let opts = RecordOptions {
         id_field: Some("id".into()),
         ..RecordOptions::default()
     };
-    let src = Records::new(corpus, format, &[], opts, spool.path())?;
+    let standalone = Standalone::open(corpus, format, opts)?;
+    let src = standalone.records();
     let w = src.list();
     if let Some(f) = w.failed.first() {
         return Err(Error::Config(format!("{}: {f}", corpus.display())));

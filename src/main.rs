@@ -240,7 +240,7 @@ fn read_texts(
     encoding: Option<&'static encoding_rs::Encoding>,
     text_field: Option<&str>,
 ) -> Result<(Vec<Text>, usize)> {
-    use zhclean::records::{self, source::RecordOptions, source::Records, Format};
+    use zhclean::records::{self, source::RecordOptions, source::Standalone, Format};
     let format = file.filter(|p| *p != Path::new("-")).and_then(|p| {
         let name = p.file_name()?.to_string_lossy().into_owned();
         Format::of(&name).or(text_field.map(|_| Format::Jsonl))
@@ -251,19 +251,19 @@ fn read_texts(
     if encoding.is_some() {
         anyhow::bail!("--encoding applies to text files; a record's text is UTF-8");
     }
-    let spool = tempfile::tempdir().context("a temporary folder for the records")?;
     let opts = RecordOptions {
         text_field: text_field.unwrap_or("text").to_string(),
         id_field: None,
     };
-    let src = Records::new(path, format, &[], opts, spool.path())?;
-    let w = zhclean::source::Source::list(&src);
+    let standalone = Standalone::open(path, format, opts)?;
+    let src = standalone.records();
+    let w = zhclean::source::Source::list(src);
     for f in &w.failed {
         eprintln!("{f}");
     }
     let mut texts = Vec::with_capacity(w.sources.len());
     for u in &w.sources {
-        let bytes = zhclean::source::Source::read(&src, u).context("reading a record back")?;
+        let bytes = zhclean::source::Source::read(src, u).context("reading a record back")?;
         let id = records::split_name(&u.rel_path).1.map(str::to_string);
         texts.push((id, String::from_utf8_lossy(&bytes).into_owned()));
     }

@@ -122,7 +122,13 @@ fn rel_string(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-/// Walk `root` and return the files to process.
+/// Whether a file `name` ends in `.ext` with something before it (both lowercase).
+pub fn has_ending(name: &str, ext: &str) -> bool {
+    name.len() > ext.len() + 1
+        && name.ends_with(ext)
+        && name.as_bytes()[name.len() - ext.len() - 1] == b'.'
+}
+
 /// What kind of special file (not a regular file, folder or link) this is, if it is one.
 fn special_kind(t: &std::fs::FileType) -> Option<&'static str> {
     #[cfg(unix)]
@@ -186,12 +192,7 @@ pub fn walk(root: &Path, exts: &[String], excludes: &GlobSet) -> Walk {
                     continue;
                 }
                 let name = e.file_name().to_string_lossy().to_lowercase();
-                let ext_ok = exts.iter().any(|x| {
-                    name.len() > x.len() + 1
-                        && name.ends_with(x.as_str())
-                        && name.as_bytes()[name.len() - x.len() - 1] == b'.'
-                });
-                if !ext_ok {
+                if !exts.iter().any(|x| has_ending(&name, x)) {
                     out.other_files += 1;
                     continue;
                 }

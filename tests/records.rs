@@ -14,23 +14,14 @@ use super::util::*;
 /// The texts of a corpus folder (decoded as the pipeline decodes them), by relative
 /// path, binary files left out.
 fn texts_of(corpus: &Path) -> Vec<(String, String)> {
-    let mut v = Vec::new();
-    for e in walkdir::WalkDir::new(corpus).sort_by_file_name() {
-        let e = e.unwrap();
-        if !e.file_type().is_file() || !e.file_name().to_string_lossy().ends_with(".txt") {
-            continue;
-        }
-        let rel = e
-            .path()
-            .strip_prefix(corpus)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        if let Ok(d) = zhclean::decode::decode(&fs::read(e.path()).unwrap(), None) {
-            v.push((rel, d.text));
-        }
-    }
-    v
+    files_under(corpus)
+        .into_iter()
+        .filter(|(rel, _)| rel.ends_with(".txt"))
+        .filter_map(|(rel, path)| {
+            let d = zhclean::decode::decode(&fs::read(path).unwrap(), None).ok()?;
+            Some((rel, d.text))
+        })
+        .collect()
 }
 
 /// Write `records` (JSON objects, one a line) to `path`, compressed as its name says.
@@ -216,10 +207,9 @@ fn seeds_as_records_give_what_the_seed_files_give() {
 #[test]
 fn a_synth_corpus_as_records_gives_what_its_files_give() {
     let dir = tempfile::tempdir().unwrap();
-    let seeds: String = seeds().iter().map(|(_, t)| t.as_str()).collect();
     let (_, synth) = synth(
         dir.path(),
-        &seeds,
+        &seeds_text(),
         &["--seed", "7", "--docs", "40", "--varied", "--no-truth"],
     );
     records_match_files(
@@ -550,10 +540,9 @@ mod parquet_files {
     #[test]
     fn parquet_shards_give_what_the_files_give_and_keep_their_schema() {
         let dir = tempfile::tempdir().unwrap();
-        let seeds: String = seeds().iter().map(|(_, t)| t.as_str()).collect();
         let (_, synth) = synth(
             dir.path(),
-            &seeds,
+            &seeds_text(),
             &["--seed", "5", "--docs", "30", "--varied", "--no-truth"],
         );
         let corpus = synth.join("corpus");
@@ -698,9 +687,8 @@ fn a_synth_corpus_written_as_records_scores_as_its_files_do() {
     // The same seed as files, as JSON Lines shards and as Parquet shards: the eval of
     // each run (record ids are the file names truth.json uses) is the same.
     let dir = tempfile::tempdir().unwrap();
-    let seeds: String = seeds().iter().map(|(_, t)| t.as_str()).collect();
     let src = dir.path().join("source.txt");
-    fs::write(&src, seeds).unwrap();
+    fs::write(&src, seeds_text()).unwrap();
     let (mut scores, mut runs) = (Vec::new(), Vec::new());
     for format in ["text", "jsonl", "parquet"] {
         let syn = dir.path().join(format);

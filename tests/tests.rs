@@ -1037,10 +1037,9 @@ fn a_cleaner_over_texts_in_memory_writes_what_the_command_writes_for_the_folder(
     // `source::Memory` through `Cleaner` into a `sink::Memory`, give the same clean
     // texts and reports (summary.json but for its run times).
     let dir = tempfile::tempdir().unwrap();
-    let seeds: String = seeds().iter().map(|(_, t)| t.as_str()).collect();
     let (_, synth) = synth(
         dir.path(),
-        &seeds,
+        &seeds_text(),
         &["--seed", "3", "--docs", "40", "--varied", "--no-truth"],
     );
     let corpus = synth.join("corpus");
@@ -1048,19 +1047,10 @@ fn a_cleaner_over_texts_in_memory_writes_what_the_command_writes_for_the_folder(
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let want = run.snapshot();
 
-    let mut units = Vec::new();
-    for e in walkdir::WalkDir::new(&corpus).sort_by_file_name() {
-        let e = e.unwrap();
-        if e.file_type().is_file() {
-            let rel = e
-                .path()
-                .strip_prefix(&corpus)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            units.push((rel, fs::read(e.path()).unwrap()));
-        }
-    }
+    let units: Vec<(String, Vec<u8>)> = files_under(&corpus)
+        .into_iter()
+        .map(|(rel, path)| (rel, fs::read(path).unwrap()))
+        .collect();
     assert!(units.len() > 40, "{} files", units.len());
     let input = zhclean::source::Memory::new(units);
     let out = zhclean::sink::Memory::new().unwrap();

@@ -97,18 +97,8 @@ pub fn tree_digest(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, bool)> {
 /// runs of the same input.
 pub fn snapshot(out: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut m = BTreeMap::new();
-    for e in walkdir::WalkDir::new(out).sort_by_file_name() {
-        let e = e.unwrap();
-        if !e.file_type().is_file() {
-            continue;
-        }
-        let rel = e
-            .path()
-            .strip_prefix(out)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        let mut bytes = std::fs::read(e.path()).unwrap();
+    for (rel, path) in files_under(out) {
+        let mut bytes = std::fs::read(path).unwrap();
         if rel == "report/summary.json" {
             let mut v: Value = serde_json::from_slice(&bytes).unwrap();
             v.as_object_mut().unwrap().remove("run");
@@ -117,6 +107,26 @@ pub fn snapshot(out: &Path) -> BTreeMap<String, Vec<u8>> {
         m.insert(rel, bytes);
     }
     m
+}
+
+/// The files under `root`, in name order: their paths relative to it (`/`-separated)
+/// and to open.
+pub fn files_under(root: &Path) -> Vec<(String, PathBuf)> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap().to_string_lossy();
+            (rel.replace('\\', "/"), e.path().to_path_buf())
+        })
+        .collect()
+}
+
+/// The seeds' texts one after the other: a source for `synth`.
+pub fn seeds_text() -> String {
+    seeds().into_iter().map(|(_, t)| t).collect()
 }
 
 /// The seeds' files in name order, with their text.

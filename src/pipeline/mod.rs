@@ -110,11 +110,7 @@ fn progress_bar(cfg: &Config, len: usize, msg: &'static str) -> ProgressBar {
 pub fn run(cfg: &Config) -> Result<Outcome> {
     let cleaner = Cleaner::new(cfg)?;
     let format = cfg.input_format.resolve(&cfg.input, &cfg.exts);
-    let records = match format {
-        crate::InputFormat::Jsonl => Some(crate::records::Format::Jsonl),
-        crate::InputFormat::Parquet => Some(crate::records::Format::Parquet),
-        _ => None,
-    };
+    let records = format.records();
     if records.is_some() && cfg.encoding.is_some() {
         return Err(crate::Error::Config(
             "--encoding applies to text files; a record's text is UTF-8".into(),
@@ -162,10 +158,7 @@ fn run_records(
     let failed = cleaner.pool.install(|| out.finish());
     let s = &mut outcome.summary;
     s.options.records = Some(crate::report::RecordsEcho {
-        format: match format {
-            crate::records::Format::Jsonl => "jsonl",
-            crate::records::Format::Parquet => "parquet",
-        },
+        format: format.name(),
         text_field: cfg.records.text_field.clone(),
         id_field: cfg.records.id_field.clone(),
         output: match cfg.records_out {

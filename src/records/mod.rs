@@ -108,11 +108,17 @@ impl Format {
     /// The format a file name's ending says, if any.
     pub fn of(name: &str) -> Option<Format> {
         let n = name.to_lowercase();
-        [Format::Jsonl, Format::Parquet].into_iter().find(|f| {
-            f.exts()
-                .iter()
-                .any(|x| n.len() > x.len() + 1 && n.ends_with(&format!(".{x}")))
-        })
+        [Format::Jsonl, Format::Parquet]
+            .into_iter()
+            .find(|f| f.exts().iter().any(|x| crate::walk::has_ending(&n, x)))
+    }
+
+    /// Its name in `summary.json` (`options.records.format`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Parquet => "parquet",
+        }
     }
 
     /// Where the record at `position` is, as `summary.json` gives it: a line

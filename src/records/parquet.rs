@@ -108,21 +108,26 @@ fn columns(schema: &Schema, opts: &RecordOptions) -> Result<(usize, Option<usize
     Ok((text, id))
 }
 
-/// A reader of the file's rows, all columns or only `project`'s (root indices).
-/// What [`reader`] gives: the rows, the schema, the first column chunk's compression
-/// and the file's key-value metadata but the Arrow schema (which the writer adds).
-type Opened = (
-    ParquetRecordBatchReader,
-    Arc<Schema>,
-    parquet::basic::Compression,
-    Vec<parquet::file::metadata::KeyValue>,
-);
+/// A Parquet file opened: its rows, schema, first column chunk's compression, its
+/// key-value metadata but the Arrow schema (which the writer adds), and where the text
+/// and id columns are in the schema.
+struct Opened {
+    rows: ParquetRecordBatchReader,
+    schema: Arc<Schema>,
+    compression: parquet::basic::Compression,
+    kv: Vec<parquet::file::metadata::KeyValue>,
+    text: usize,
+    id: Option<usize>,
+}
 
-fn reader(path: &Path, project: Option<&[usize]>) -> Result<Opened, String> {
+/// Open `path` for the columns `opts` names (checked), reading only those when
+/// `only_those`, else every column.
+fn open(path: &Path, opts: &RecordOptions, only_those: bool) -> Result<Opened, String> {
     let f = File::open(path).map_err(|e| e.to_string())?;
     let b = ParquetRecordBatchReaderBuilder::try_new(f)
         .map_err(|e| format!("not a readable Parquet file: {e}"))?;
     let schema = b.schema().clone();
+    let (text, id) = columns(&schema, opts)?;
     let md = b.metadata();
     let compression = if md.num_row_groups() > 0 && md.row_group(0).num_columns() > 0 {
         md.row_group(0).column(0).compression()
@@ -139,40 +144,30 @@ fn reader(path: &Path, project: Option<&[usize]>) -> Result<Opened, String> {
                 .collect()
         })
         .unwrap_or_default();
-    let b = match project {
-        Some(cols) => {
-            let mask = ProjectionMask::roots(b.parquet_schema(), cols.iter().copied());
-            b.with_projection(mask)
-        }
-        None => b,
+    let b = if only_those {
+        let mask = ProjectionMask::roots(b.parquet_schema(), [text].into_iter().chain(id));
+        b.with_projection(mask)
+    } else {
+        b
     };
-    let r = b
+    let rows = b
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| e.to_string())?;
-    Ok((r, schema, compression, kv))
+    Ok(Opened {
+        rows,
+        schema,
+        compression,
+        kv,
+        text,
+        id,
+    })
 }
 
 /// The rows of a Parquet file into its spool (see [`Spooler`]).
 pub(super) fn spool(f: &RecordFile, opts: &RecordOptions, sp: &mut Spooler) -> std::io::Result<()> {
-    let schema = match reader(&f.path, Some(&[])) {
-        Ok((_, s, _, _)) => s,
-        Err(e) => {
-            sp.broken(None, e);
-            return Ok(());
-        }
-    };
-    let (text, id) = match columns(&schema, opts) {
-        Ok(c) => c,
-        Err(e) => {
-            sp.broken(None, e);
-            return Ok(());
-        }
-    };
-    let mut cols = vec![text];
-    cols.extend(id);
-    let (rows, _, _, _) = match reader(&f.path, Some(&cols)) {
-        Ok(r) => r,
+    let rows = match open(&f.path, opts, true) {
+        Ok(o) => o.rows,
         Err(e) => {
             sp.broken(None, e);
             return Ok(());
@@ -231,8 +226,14 @@ pub(super) fn write(
     note: &mut dyn FnMut(&str, usize) -> Result<String, String>,
     out: &Path,
 ) -> Result<(), (Option<u64>, String)> {
-    let (rows, schema, compression, kv) = reader(&f.path, None).map_err(|e| (None, e))?;
-    let (text_col, id_col) = columns(&schema, opts).map_err(|e| (None, e))?;
+    let Opened {
+        rows,
+        schema,
+        compression,
+        kv,
+        text: text_col,
+        id: id_col,
+    } = open(&f.path, opts, false).map_err(|e| (None, e))?;
     let text_type = schema.field(text_col).data_type().clone();
     let out_schema = match mode {
         RecordsOut::Annotate => {

@@ -300,6 +300,32 @@ impl Records {
     }
 }
 
+/// Records read outside a run (by `segment`, `normalize`, `eval` and `review`), with
+/// their spool in a temporary folder of the system's, removed with them.
+pub struct Standalone {
+    records: Records,
+    _spool: tempfile::TempDir,
+}
+
+impl Standalone {
+    /// The records of `format` in `input` (as [`Records::new`], no excludes).
+    pub fn open(input: &Path, format: Format, opts: RecordOptions) -> Result<Standalone> {
+        let spool = tempfile::Builder::new()
+            .prefix("zhclean-records-")
+            .tempdir()
+            .map_err(|e| Error::io(&std::env::temp_dir(), e))?;
+        Ok(Standalone {
+            records: Records::new(input, format, &[], opts, spool.path())?,
+            _spool: spool,
+        })
+    }
+
+    /// The records (readable while this lives: it holds their spool).
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+}
+
 #[cfg(unix)]
 pub(super) fn read_exact_at(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(f, buf, offset)

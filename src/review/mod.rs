@@ -153,29 +153,26 @@ fn unit_key(file: &mut String, record: &mut Option<String>) {
 /// A run over records: its input read again (into a spool in the system's temporary
 /// folder), each record by the review's name of it.
 struct RecordTexts {
-    src: crate::records::source::Records,
+    src: crate::records::source::Standalone,
     units: std::collections::HashMap<String, crate::walk::Unit>,
-    _spool: tempfile::TempDir,
 }
 
 impl RecordTexts {
     fn open(input: &Path, echo: &Value) -> Result<RecordTexts> {
-        use crate::records::source::{RecordOptions, Records};
+        use crate::records::source::{RecordOptions, Standalone};
+        use crate::records::Format;
         use crate::source::Source;
         let format = match echo["format"].as_str() {
-            Some("parquet") => crate::records::Format::Parquet,
-            _ => crate::records::Format::Jsonl,
+            Some(f) if f == Format::Parquet.name() => Format::Parquet,
+            _ => Format::Jsonl,
         };
         let opts = RecordOptions {
             text_field: echo["text_field"].as_str().unwrap_or("text").to_string(),
             id_field: echo["id_field"].as_str().map(str::to_string),
         };
-        let spool = tempfile::Builder::new()
-            .prefix("zhclean-review-")
-            .tempdir()
-            .map_err(|e| Error::io(&std::env::temp_dir(), e))?;
-        let src = Records::new(input, format, &[], opts, spool.path())?;
+        let src = Standalone::open(input, format, opts)?;
         let units = src
+            .records()
             .list()
             .sources
             .into_iter()
@@ -186,11 +183,7 @@ impl RecordTexts {
                 (key, u)
             })
             .collect();
-        Ok(RecordTexts {
-            src,
-            units,
-            _spool: spool,
-        })
+        Ok(RecordTexts { src, units })
     }
 
     fn bytes(&self, key: &str) -> std::result::Result<Vec<u8>, String> {
@@ -199,7 +192,10 @@ impl RecordTexts {
             .units
             .get(key)
             .ok_or_else(|| format!("{key}: no such record"))?;
-        self.src.read(u).map_err(|e| format!("{key}: {e}"))
+        self.src
+            .records()
+            .read(u)
+            .map_err(|e| format!("{key}: {e}"))
     }
 }
 
