@@ -180,12 +180,13 @@ pub struct CleanArgs {
     pub min_chars: usize,
 
     /// Candidate partners a paragraph is verified against on its own account: a pair is
-    /// verified when either side is among the other's first N candidates: those that
-    /// share the most LSH bands with it (counted up to half of what a pair at
+    /// verified when either side reaches the other among its first N candidates: those
+    /// that share the most LSH bands with it (counted up to half of what a pair at
     /// --threshold shares; past that they rank alike), then those in the document that
-    /// shares the most candidates with its own, then the lowest ids. A text that recurs
-    /// in thousands of places costs about N per copy. What is skipped is counted in
-    /// summary.json (`candidate_pairs_skipped`).
+    /// shares the most candidates with its own, then the lowest ids. The paragraph of a
+    /// one-paragraph document stops trying them at 16 verified copies. A text that
+    /// recurs in thousands of places costs at most N per copy. What is skipped is counted in summary.json
+    /// (`candidate_pairs_skipped`).
     #[arg(long, value_name = "N", default_value = "64")]
     pub max_partners: std::num::NonZeroUsize,
 

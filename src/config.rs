@@ -136,7 +136,7 @@ pub struct Config {
     /// Paragraphs with fewer key characters take no part in near-duplicate search.
     pub min_chars: usize,
     /// Candidate partners a paragraph is verified against on its own account (see
-    /// [`crate::lsh::cap_partners`]).
+    /// [`crate::lsh::rank_partners`]).
     pub max_partners: usize,
     /// Share of a document's key characters that must be copies of one other
     /// document's paragraphs for it to be a document-level duplicate of it.

@@ -6,6 +6,7 @@
 //! positives (below the threshold) plus false negatives (above it) under the S-curve
 //! `1 - (1 - s^r)^b`. Band keys are stable across machines and versions.
 
+use rayon::iter::ParallelIterator;
 use rayon::slice::ParallelSliceMut;
 
 /// Probability that a pair of similarity `s` becomes a candidate.
@@ -132,8 +133,13 @@ pub fn merge_sorted(set: &mut Vec<Candidate>, new: &[Candidate]) {
 }
 
 /// Largest bucket whose members are all paired with each other; in a larger bucket
-/// every member is paired with its first `MAX_BUCKET_ALL_PAIRS` members only.
-pub const MAX_BUCKET_ALL_PAIRS: usize = 64;
+/// every member is paired with its first `MAX_BUCKET_ALL_PAIRS` members only (by id), so
+/// a text that recurs in N places yields about 8·N pairs a band, not N²/2: the copies
+/// form stars around the first few, which the cluster split follows two hops. On the
+/// synth and 30 MB corpora almost every bucket holds 2 to 4 paragraphs; 8 changes no
+/// output there (4 does), and on 50,000 overlapping excerpts it yields 2.0 M candidates
+/// where 64 yielded 5.2 M (BENCHMARKS.md, issue 19).
+pub const MAX_BUCKET_ALL_PAIRS: usize = 8;
 
 /// Candidate pairs `(lo, hi)` from `(band key, id)` entries sorted by key then id.
 /// Appends to `out` (duplicates across bands are removed by the caller).
@@ -158,18 +164,32 @@ pub fn pairs_from_sorted(entries: &[(u64, u32)], out: &mut Vec<(u32, u32)>) {
 /// default (`--max-partners`).
 pub const MAX_PARTNERS: usize = 64;
 
-/// Shared bands from which partners rank alike in [`cap_partners`]: half of what a
+/// Verified copies after which the paragraph of a one-paragraph document tries no more
+/// of its ranked partners: past that, more partners are more copies of what it is
+/// already joined to, and trying them made the work grow with the square of how often
+/// a text recurs (an excerpt site). A pair is still tried when its other end has not
+/// stopped before it. 16 keeps 50,000 overlapping excerpts linearithmic; 24 did not
+/// (BENCHMARKS.md, issue 19).
+pub const ENOUGH_COPIES: usize = 16;
+
+/// Shared bands from which partners rank alike in [`rank_partners`]: half of what a
 /// pair at `threshold` shares on average (`bands × threshold^rows / 2`), at least 1.
 pub fn strong_bands(bands: usize, rows: usize, threshold: f64) -> u16 {
     let expected = bands as f64 * threshold.powi(rows as i32);
     ((expected / 2.0).ceil() as u16).max(1)
 }
 
-/// Bound the candidate pairs by paragraph: a pair stays when either side is among the
-/// other's first `max` partners. A text that recurs in N places gives each copy N - 1
-/// candidates, N² in all; this keeps at most 2·max·N. Nothing is dropped when no
-/// paragraph has more than `max` partners; `cands` is sorted and stays so; returns how
-/// many pairs were dropped.
+/// Each paragraph's candidate partners in the order verification tries them: `(node,
+/// candidate index)` rows, by node then rank, at most `max` a node (see
+/// [`rank_partners`]).
+pub type Partners = Vec<(u32, u32)>;
+
+/// Rank each paragraph's candidate partners and keep its first `max`: a pair is tried
+/// only when either side has the other among them. A text that recurs in N places gives
+/// each copy N - 1 candidates, N² in all; this keeps at most 2·max·N. Every pair is
+/// kept when no paragraph has more than `max` partners; `cands` must be sorted. The work
+/// is linear in the candidates (a counting sort by paragraph, then a selection of each
+/// paragraph's first `max`).
 ///
 /// A paragraph's partners are ranked by
 /// 1. the bands they share with it, counted up to `strong` (see [`strong_bands`]):
@@ -179,76 +199,103 @@ pub fn strong_bands(bands: usize, rows: usize, threshold: f64) -> u16 {
 ///    one document pick the same partner documents for all their paragraphs, so a
 ///    document copy stays covered by whole documents, not by a few paragraphs of many;
 /// 3. then the lower id.
-pub fn cap_partners(cands: &mut Vec<Candidate>, max: usize, unit_of: &[u32], strong: u16) -> usize {
+pub fn rank_partners(cands: &[Candidate], max: usize, unit_of: &[u32], strong: u16) -> Partners {
     let top = cands
         .iter()
         .map(|&(a, b, _)| a.max(b))
         .max()
         .map_or(0, |m| m as usize + 1);
-    let mut degree = vec![0u32; top];
-    for &(a, b, _) in cands.iter() {
-        degree[a as usize] += 1;
-        degree[b as usize] += 1;
+    let mut at = vec![0usize; top + 1];
+    for &(a, b, _) in cands {
+        at[a as usize + 1] += 1;
+        at[b as usize + 1] += 1;
     }
-    // Only pairs with an end over the cap are ranked; the others all stay.
-    let over =
-        |a: u32, b: u32| degree[a as usize] as usize > max || degree[b as usize] as usize > max;
-    if !cands.iter().any(|c| over(c.0, c.1)) {
-        return 0;
+    for i in 1..at.len() {
+        at[i] += at[i - 1];
     }
-    // Candidates shared by the pair's two units: all pairs sorted by unit pair.
+    // Candidates shared by the pair's two units. Two one-paragraph units share the one
+    // pair; the others are counted on the pairs sorted by unit pair.
+    let mut paragraphs_of = vec![0u32; unit_of.iter().max().map_or(0, |&u| u as usize + 1)];
+    for &u in unit_of {
+        paragraphs_of[u as usize] += 1;
+    }
+    let mut shared = vec![1u32; cands.len()];
     let mut unit_pairs: Vec<(u32, u32, u32)> = cands
         .iter()
         .enumerate()
-        .map(|(k, &(a, b, _))| {
+        .filter_map(|(k, &(a, b, _))| {
             let (x, y) = (unit_of[a as usize], unit_of[b as usize]);
-            (x.min(y), x.max(y), k as u32)
+            let (x, y) = (x.min(y), x.max(y));
+            (paragraphs_of[x as usize] > 1 || paragraphs_of[y as usize] > 1)
+                .then_some((x, y, k as u32))
         })
         .collect();
     unit_pairs.par_sort_unstable();
-    let mut shared = vec![0u32; cands.len()];
     for run in unit_pairs.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
         for &(.., k) in run {
             shared[k as usize] = run.len() as u32;
         }
     }
-    drop(unit_pairs);
-    // Each ranked pair from both ends, in (node, rank, partner) order: a node's first
-    // `max` rows. The node and its rank are one key: the node in the top 32 bits, then
+    drop((unit_pairs, paragraphs_of));
+    // Each pair from both ends, laid out by node, each node's rows then ordered by rank
+    // and partner. The node and its rank are one key: the node in the top 32 bits, then
     // 255 less the strong bands (8 bits), then 2^24 - 1 less the shared pairs (24 bits).
     let key = |node: u32, hits: u16, shared: u32| {
         let strong = u64::from(hits.min(strong).min(255));
         let shared = u64::from(shared.min((1 << 24) - 1));
         (u64::from(node) << 32) | ((255 - strong) << 24) | ((1 << 24) - 1 - shared)
     };
-    let ranked = cands.iter().filter(|c| over(c.0, c.1)).count();
-    let mut ends: Vec<(u64, u32, u32)> = Vec::with_capacity(2 * ranked);
+    let mut ends: Vec<(u64, u32, u32)> = vec![(0, 0, 0); at[top]];
     for (k, &(a, b, hits)) in cands.iter().enumerate() {
-        if over(a, b) {
-            ends.push((key(a, hits, shared[k]), b, k as u32));
-            ends.push((key(b, hits, shared[k]), a, k as u32));
+        for (node, partner) in [(a, b), (b, a)] {
+            ends[at[node as usize]] = (key(node, hits, shared[k]), partner, k as u32);
+            at[node as usize] += 1;
         }
     }
     drop(shared);
-    ends.par_sort_unstable();
-    let mut keep: Vec<bool> = cands.iter().map(|c| !over(c.0, c.1)).collect();
+    ends.par_chunk_by_mut(|x, y| x.0 >> 32 == y.0 >> 32)
+        .for_each(|run| {
+            if run.len() > max {
+                run.select_nth_unstable(max);
+            }
+            let first = max.min(run.len());
+            run[..first].sort_unstable();
+        });
+    let mut ranked = Vec::with_capacity(ends.len().min(max.saturating_mul(top)));
     for run in ends.chunk_by(|x, y| x.0 >> 32 == y.0 >> 32) {
-        for &(.., k) in run.iter().take(max) {
-            keep[k as usize] = true;
-        }
+        ranked.extend(
+            run.iter()
+                .take(max)
+                .map(|&(key, _, k)| ((key >> 32) as u32, k)),
+        );
     }
-    let before = cands.len();
-    let mut k = 0;
-    cands.retain(|_| {
-        k += 1;
-        keep[k - 1]
-    });
-    before - cands.len()
+    ranked
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keep the candidates that some paragraph ranks among its first `max` (what
+    /// verification tries when no paragraph stops early); returns how many were dropped.
+    fn cap_partners(cands: &mut Vec<Candidate>, max: usize, units: &[u32], strong: u16) -> usize {
+        let mut keep = vec![false; cands.len()];
+        let partners = rank_partners(cands, max, units, strong);
+        assert!(partners.windows(2).all(|w| w[0].0 <= w[1].0));
+        for run in partners.chunk_by(|x, y| x.0 == y.0) {
+            assert!(run.len() <= max);
+        }
+        for &(_, k) in &partners {
+            keep[k as usize] = true;
+        }
+        let mut k = 0;
+        let before = cands.len();
+        cands.retain(|_| {
+            k += 1;
+            keep[k - 1]
+        });
+        before - cands.len()
+    }
 
     #[test]
     fn partners_are_capped_by_the_most_shared_bands_then_the_lowest_ids() {

@@ -829,6 +829,40 @@ fn capped_candidates_are_counted_and_deterministic() {
     assert_eq!(zero.code(), 2, "{}", zero.stderr());
 }
 
+/// A text in 60 places, each copy with one character of its own changed: its LSH
+/// buckets hold most of the 60, and a bucket that large pairs its members only with its
+/// first few (stars, not all 1,770 pairs); still one copy is kept and the other 59 are
+/// removed (the cluster split follows the stars two hops), whatever the thread count.
+#[test]
+fn a_text_in_sixty_places_keeps_one_copy_from_a_star_of_candidates() {
+    let (_d, dir) = input_dir();
+    let text = seeds_text();
+    let para: Vec<char> = text
+        .lines()
+        .max_by_key(|l| l.chars().count())
+        .unwrap()
+        .chars()
+        .collect();
+    assert!(para.len() > 200);
+    for i in 0..60usize {
+        let mut copy = para.clone();
+        let at = 10 + (i * 37) % (para.len() - 20);
+        copy[at] = '某';
+        let copy: String = copy.into_iter().collect();
+        fs::write(dir.join(format!("{i:02}.txt")), format!("{copy}\n")).unwrap();
+    }
+    let one = clean(&dir, &["-j", "1"]);
+    let three = clean(&dir, &["-j", "3"]);
+    assert_eq!(one.code(), 0, "{}", one.stderr());
+    assert_eq!(one.snapshot(), three.snapshot());
+    let counts = &one.summary()["counts"];
+    let pairs = counts["candidate_pairs"].as_u64().unwrap();
+    assert!((59..60 * 59 / 2 / 2).contains(&pairs), "{counts}");
+    assert_eq!(counts["removed_documents"], 59, "{counts}");
+    assert_eq!(counts["clusters"]["document"], 1, "{counts}");
+    assert_eq!(files_under(&one.out().join("clean")).len(), 1);
+}
+
 #[test]
 fn spilling_to_disk_and_keeping_no_prepared_files_changes_no_output() {
     let (_d, dir) = input_dir();

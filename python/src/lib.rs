@@ -203,6 +203,13 @@ impl Engine {
         self.core.config().max_partners
     }
 
+    /// Verified copies after which a paragraph tries no more of its ranked partners
+    /// (`zhclean::lsh::ENOUGH_COPIES`).
+    #[getter]
+    fn enough_copies(&self) -> usize {
+        zhclean::lsh::ENOUGH_COPIES
+    }
+
     /// Shared bands from which candidate partners rank alike under the cap
     /// (`zhclean::lsh::strong_bands`), as the local run computes them.
     #[getter]

@@ -121,6 +121,32 @@ def test_synth_corpus_gives_the_same_outputs(session, tmp_path):
     assert '"cols"' in (tmp_path / "spark" / "report" / "clusters.jsonl").read_text()
 
 
+def test_dense_excerpts_give_the_same_outputs(session, tmp_path):
+    # 300 windows of one 600-character passage (an excerpt site, dense): every window
+    # has many copies among its partners, so paragraphs stop trying them at
+    # enough_copies, and both runs must stop at the same pairs.
+    import random
+
+    stream = "".join(
+        line.strip() for p in sorted((FIXTURES / "seeds").glob("*.txt"))
+        for line in p.read_text(encoding="utf-8").splitlines()
+    )
+    corpus = tmp_path / "excerpts"
+    corpus.mkdir()
+    rng = random.Random(7)
+    for i in range(300):
+        k = rng.randint(80, 200)
+        a = rng.randrange(0, 600 - k)
+        (corpus / f"{i:04d}.txt").write_text(stream[a:a + k] + "\n", encoding="utf-8")
+    assert local_run(corpus, tmp_path / "local") == 0
+    rc, _ = spark_run(session, corpus, tmp_path / "spark")
+    assert rc == 0
+    assert_same(tmp_path / "local", tmp_path / "spark")
+    summary = json.loads((tmp_path / "spark" / "report" / "summary.json").read_text())
+    assert summary["counts"]["candidate_pairs_skipped"] > 1000
+    assert summary["counts"]["removed_documents"] > 200
+
+
 def test_no_duplicates_and_an_empty_folder(session, tmp_path):
     # No candidate, no component, no cluster: every empty step must still run.
     inp = tmp_path / "in"

@@ -331,10 +331,10 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         .persist(disk)
     )
     candidate_pairs = cands.count()
-    # Bounded partners, as the local run (zhclean::lsh::cap_partners): a pair stays when
-    # either side is among the other's first --max-partners partners, those sharing the
-    # most bands (counted up to strong_bands) first, then those in the document sharing
-    # the most candidate pairs with its own, then the lowest ids.
+    # Bounded partners, as the local run (zhclean::lsh::rank_partners): each paragraph
+    # ranks its partners, those sharing the most bands (counted up to strong_bands)
+    # first, then those in the document sharing the most candidate pairs with its own,
+    # then the lowest ids, and keeps its first --max-partners.
     from pyspark.sql import Window
 
     doc_of = sp.select("pid", "doc")
@@ -351,32 +351,63 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
     ends = ranked.select(F.col("a").alias("x"), F.col("b").alias("y"), "strong", "shared").union(
         ranked.select(F.col("b").alias("x"), F.col("a").alias("y"), "strong", "shared")
     )
-    first = ends.withColumn(
-        "r",
-        F.row_number().over(
-            Window.partitionBy("x").orderBy(F.desc("strong"), F.desc("shared"), "y")
-        ),
-    )
-    capped = (
-        first.where(F.col("r") <= e.max_partners)
-        .select(F.least("x", "y").alias("a"), F.greatest("x", "y").alias("b"))
-        .distinct()
+    rank_order = Window.partitionBy("x").orderBy(F.desc("strong"), F.desc("shared"), "y")
+    first = (
+        ends.withColumn("r", F.row_number().over(rank_order))
+        .where(F.col("r") <= e.max_partners)
         .persist(disk)
     )
-    candidate_pairs_skipped = candidate_pairs - capped.count()
-    cands.unpersist()
-    cands = capped
-    # verification
+    capped = first.select(F.least("x", "y").alias("a"), F.greatest("x", "y").alias("b")).distinct()
+    # verification of every ranked pair (a verdict depends on the pair alone)
     tok = sp.select("pid", "tokens", "params_id")
     pairs = (
-        cands.join(tok.select(F.col("pid").alias("a"), F.col("tokens").alias("a_tokens"),
-                              "params_id"), "a")
+        capped.join(tok.select(F.col("pid").alias("a"), F.col("tokens").alias("a_tokens"),
+                               "params_id"), "a")
         .join(tok.select(F.col("pid").alias("b"), F.col("tokens").alias("b_tokens")), "b")
         .repartition(parts, "a")
         .sortWithinPartitions("a", "b")
     )
-    verified = pairs.mapInArrow(partition(args, root, "verify"), ddl["edges"]).persist(disk)
+    copies = pairs.mapInArrow(partition(args, root, "verify"), ddl["edges"]).withColumn(
+        "copy", F.lit(1)
+    )
+    # The local run's early stop: the only searched paragraph of a document tries its
+    # ranked partners in order until enough_copies of them are copies (the others try
+    # them all). A pair is tried when it is tried from either end; only the copies tried
+    # count.
+    alone = (
+        sp.groupBy("doc").agg(F.count("*").alias("n")).where("n = 1")
+        .join(sp.select("pid", "doc"), "doc")
+        .select(F.col("pid").alias("x"), F.lit(True).alias("alone"))
+    )
+    walked = (
+        first.join(alone, "x", "left").join(
+            copies.select(F.col("a").alias("x"), F.col("b").alias("y"), "copy").union(
+                copies.select(F.col("b").alias("x"), F.col("a").alias("y"), "copy")
+            ),
+            ["x", "y"],
+            "left",
+        )
+        .fillna(0, ["copy"])
+        .withColumn(
+            "before",
+            F.sum("copy").over(rank_order.rowsBetween(Window.unboundedPreceding, -1)),
+        )
+        .where(
+            F.col("alone").isNull()
+            | (F.coalesce(F.col("before"), F.lit(0)) < F.lit(e.enough_copies))
+        )
+        .select(F.least("x", "y").alias("a"), F.greatest("x", "y").alias("b"), "copy")
+        .distinct()
+        # A checkpoint cuts the plan here: every later step builds on the verified pairs,
+        # and with the ranking, verification and walk under them the plan's text grew
+        # past the driver's heap.
+        .localCheckpoint()
+    )
+    candidate_pairs_skipped = candidate_pairs - walked.count()
+    verified = walked.where("copy = 1").select("a", "b").localCheckpoint()
     verified_pairs = verified.count()
+    first.unpersist()
+    cands.unpersist()
 
     # paragraph components: exact groups and verified pairs
     graph = sp.where("pid != grp").select(F.col("pid").alias("u"), F.col("grp").alias("v")).union(

@@ -13,8 +13,9 @@ pub fn summary_json(summary: &Summary) -> Vec<u8> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GroupCounts {
     pub candidate_pairs: usize,
-    /// Candidate pairs not verified: neither side was among the other's first
-    /// [`lsh::MAX_PARTNERS`] partners (see [`lsh::cap_partners`]).
+    /// Candidate pairs not verified: neither side had the other among its first
+    /// `--max-partners` partners (see [`lsh::rank_partners`]), or the other came after
+    /// a one-paragraph document's [`lsh::ENOUGH_COPIES`] verified copies.
     #[serde(default)]
     pub candidate_pairs_skipped: usize,
     pub verified_pairs: usize,

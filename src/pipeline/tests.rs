@@ -91,6 +91,84 @@ fn pair_verifier_with_its_table_gives_what_is_copy_gives() {
     );
 }
 
+/// Verification with the early stop: a one-paragraph document's paragraph with more
+/// than `ENOUGH_COPIES` copies among its partners stops trying them, a pair is still tried from whichever end has
+/// not stopped, a paragraph whose partners are not copies tries them all, and the
+/// outcome is the same at any thread count.
+#[test]
+fn verification_stops_at_enough_copies_from_both_ends_at_any_thread_count() {
+    // 40 copies of one text (ids 0..40, one document each), then ids 40..50: the text's
+    // first half with other words after it, each a candidate of every copy and of the
+    // others (not copies).
+    let copy: Vec<u32> = (100..130).collect();
+    let tokens = move |id: u32| -> Vec<u32> {
+        if id < 40 {
+            copy.clone()
+        } else {
+            (100..115)
+                .chain((0..15).map(|t| 5000 + id * 100 + t))
+                .collect()
+        }
+    };
+    let n = 50u32;
+    // Every pair shares 10 bands, but the strays share 20 with copies 30..40: they rank
+    // first there, so those copies must go past them to find their copies.
+    let cands: Vec<lsh::Candidate> = (0..n)
+        .flat_map(|a| (a + 1..n).map(move |b| (a, b, if b >= 40 && a >= 30 { 20 } else { 10 })))
+        .collect();
+    let units: Vec<u32> = (0..n).collect();
+    let cfg = Config::new(
+        std::path::PathBuf::from("in"),
+        std::path::PathBuf::from("out"),
+    );
+    let partners = lsh::rank_partners(&cands, 64, &units, u16::MAX);
+    let run = |threads: usize, stops: bool| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            verify_candidates(
+                &cfg,
+                &cands,
+                &partners,
+                |_| stops,
+                |i, out, _| {
+                    *out = tokens(i);
+                    Ok(())
+                },
+            )
+            .unwrap()
+        })
+    };
+    let one = run(1, true);
+    let three = run(3, true);
+    assert_eq!(one.pairs, three.pairs);
+    assert_eq!(one.skipped, three.skipped);
+    let e = lsh::ENOUGH_COPIES as u32;
+    assert!(e < 30);
+    // Copy a's partners rank by id among the copies (ties), so it stops after its first
+    // e copies: the pair (a, b) of copies is tried when a or b has the other among its e
+    // lowest-id others, i.e. when a < e (copies 30..40 rank the strays first, which
+    // are not copies and do not count).
+    let want: Vec<(u32, u32)> = cands
+        .iter()
+        .map(|&(a, b, _)| (a, b))
+        .filter(|&(a, b)| b < 40 && a < e)
+        .collect();
+    assert_eq!(one.pairs, want);
+    // Every stray tries all its partners (none is a copy), so no pair with a stray is
+    // skipped; the skipped pairs are the copy pairs with both ends past e.
+    let skipped = (e..40).map(|a| 39 - a).sum::<u32>() as usize;
+    assert_eq!(one.skipped, skipped);
+    // The strays' pairs were tried and are not copies.
+    assert_eq!(one.pairs.len() + one.skipped + 10 * 40 + 45, cands.len());
+    // Paragraphs of longer documents do not stop: every copy pair is verified.
+    let all = run(2, false);
+    assert_eq!(all.skipped, 0);
+    assert_eq!(all.pairs.len(), 40 * 39 / 2);
+}
+
 #[test]
 fn memo_gives_what_fingerprinting_gives() {
     // A seed twice over in one file, and again with one paragraph changed: the memo

@@ -17,7 +17,7 @@ pub use self::pairs::*;
 pub use self::paragraphs::*;
 
 /// The group phase as a recipe: [`ids`] → [`exact_groups`] → [`candidates`] → the
-/// partner cap ([`lsh::cap_partners`]) → [`verify_candidates`] → [`document_clusters`]
+/// partner ranking ([`lsh::rank_partners`]) → [`verify_candidates`] → [`document_clusters`]
 /// (one-hop coverage, then [`gap_coverage`]) → [`paragraph_clusters`] → [`number`].
 pub(super) fn group(
     engine: &Engine,
@@ -31,17 +31,23 @@ pub(super) fn group(
     let mut run_ids = ids(files, cfg.min_chars, bands);
     let mut exact = exact_groups(&run_ids);
     let reps = std::mem::take(&mut exact.reps);
-    let mut cands = candidates(&run_ids, reps, keys, bands, spill, spill_dir)?;
+    let cands = candidates(&run_ids, reps, keys, bands, spill, spill_dir)?;
     // Where the band keys were is of no more use.
     run_ids.keys_of = Vec::new();
     let candidate_pairs = cands.len();
-    // A text that recurs in N places gives each copy N - 1 candidates: verify each
-    // paragraph against a bounded number of them, so the work follows the copies; the
-    // copies of one document keep the same partner documents.
+    // A text that recurs in N places gives each copy N - 1 candidates: each paragraph
+    // tries a bounded number of them, best ranked first (a one-paragraph document's
+    // until it has enough copies), so the work follows the copies; the copies of one
+    // document keep the same partner documents.
     let doc_of: Vec<u32> = run_ids.paras.iter().map(|&(_, _, d)| d).collect();
     let strong = lsh::strong_bands(bands, rows, cfg.threshold);
-    let candidate_pairs_skipped = lsh::cap_partners(&mut cands, cfg.max_partners, &doc_of, strong);
-    drop(doc_of);
+    let partners = lsh::rank_partners(&cands, cfg.max_partners, &doc_of, strong);
+    // The documents with one searched paragraph: theirs stop at enough copies.
+    let mut searched_in = vec![0u32; run_ids.doc_file.len()];
+    for &i in &run_ids.searched {
+        searched_in[doc_of[i as usize] as usize] += 1;
+    }
+    let stops_early = |i: u32| searched_in[doc_of[i as usize] as usize] == 1;
     // Tokens are read back from the spill file.
     let paras = &run_ids.paras;
     let read = |i: u32, out: &mut Vec<u32>, bytes: &mut Vec<u8>| -> Result<()> {
@@ -50,8 +56,11 @@ pub(super) fn group(
             .read(&files[f as usize], p, out, bytes)
             .map_err(|e| Error::io(spill_dir, e))
     };
-    let verified = verify_candidates(cfg, &cands, read)?;
-    drop(cands);
+    let Verified {
+        pairs: verified,
+        skipped: candidate_pairs_skipped,
+    } = verify_candidates(cfg, &cands, &partners, stops_early, read)?;
+    drop((cands, partners, doc_of, searched_in));
     let neighbours = neighbour_lists(paras.len(), &verified);
     let doc_clusters = document_clusters(cfg, &run_ids, &exact.group_of, &neighbours, &read)?;
     for &(a, b) in &verified {

@@ -89,24 +89,77 @@ impl PairVerifier {
     }
 }
 
+/// What verification made of the candidates.
+pub(in crate::pipeline) struct Verified {
+    /// The accepted pairs, in the candidates' order.
+    pub(in crate::pipeline) pairs: Vec<(u32, u32)>,
+    /// Candidates never tried: left out by the partner cap, or past a one-paragraph
+    /// document's [`lsh::ENOUGH_COPIES`] verified copies.
+    pub(in crate::pipeline) skipped: usize,
+}
+
 /// Step 4: the candidate pairs that verification accepts (see [`PairVerifier`]), with
-/// tokens read back by `read`.
+/// tokens read back by `read`. Each paragraph tries its ranked partners in order; one
+/// that `stops_early` (the only searched paragraph of its document) stops at
+/// [`lsh::ENOUGH_COPIES`] copies: its further partners would be more copies of what it
+/// is already joined to, and any one of them covers its whole document, so a text that
+/// recurs N times costs about N tries, not N · cap. A paragraph of a longer document
+/// tries all its ranked partners: its document's coverage needs its edges to whichever
+/// document is kept, which is not known yet. What a paragraph tries depends only on the
+/// verdicts of its own pairs, so the outcome does not depend on the thread count.
 pub(in crate::pipeline) fn verify_candidates(
     cfg: &Config,
     cands: &[lsh::Candidate],
+    partners: &lsh::Partners,
+    stops_early: impl Fn(u32) -> bool + Sync,
     read: impl Fn(u32, &mut Vec<u32>, &mut Vec<u8>) -> Result<()> + Sync,
-) -> Result<Vec<(u32, u32)>> {
-    let checked: Vec<Option<(u32, u32)>> = cands
-        .par_iter()
-        .map_init(
-            || (PairVerifier::default(), Vec::new()),
-            |(pv, bytes), &(a, b, _)| -> Result<Option<(u32, u32)>> {
-                let copy = pv.check(cfg, (a, b), |i, out| read(i, out, bytes))?;
-                Ok(copy.then_some((a, b)))
-            },
-        )
-        .collect::<Result<_>>()?;
-    Ok(checked.into_iter().flatten().collect())
+) -> Result<Verified> {
+    use std::sync::atomic::AtomicU8;
+    const UNTRIED: u8 = 0;
+    const NO: u8 = 1;
+    const YES: u8 = 2;
+    // A pair's verdict is a function of the pair alone, so the two ends of a pair may
+    // share it whichever of them tries it first.
+    let verdicts: Vec<AtomicU8> = (0..cands.len()).map(|_| AtomicU8::new(UNTRIED)).collect();
+    let init = || (PairVerifier::default(), Vec::new());
+    let try_pair = |(pv, bytes): &mut (PairVerifier, Vec<u8>), k: usize| {
+        let v = verdicts[k].load(Ordering::Relaxed);
+        if v != UNTRIED {
+            return Ok(v == YES);
+        }
+        let (a, b, _) = cands[k];
+        let copy = pv.check(cfg, (a, b), |i, out| read(i, out, bytes))?;
+        verdicts[k].store(if copy { YES } else { NO }, Ordering::Relaxed);
+        Ok::<bool, Error>(copy)
+    };
+    let runs: Vec<&[(u32, u32)]> = partners.chunk_by(|x, y| x.0 == y.0).collect();
+    runs.par_iter()
+        .try_for_each_init(init, |state, run| -> Result<()> {
+            let enough = if stops_early(run[0].0) {
+                lsh::ENOUGH_COPIES
+            } else {
+                usize::MAX
+            };
+            let mut copies = 0;
+            for &(_, k) in run.iter() {
+                if try_pair(state, k as usize)? {
+                    copies += 1;
+                    if copies == enough {
+                        break;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+    let verdicts: Vec<u8> = verdicts.into_iter().map(AtomicU8::into_inner).collect();
+    let pairs = cands
+        .iter()
+        .zip(&verdicts)
+        .filter(|&(_, &v)| v == YES)
+        .map(|(&(a, b, _), _)| (a, b))
+        .collect();
+    let skipped = verdicts.iter().filter(|&&v| v == UNTRIED).count();
+    Ok(Verified { pairs, skipped })
 }
 
 /// The representatives verified against each representative (`verified` pairs both
