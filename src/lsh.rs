@@ -195,11 +195,17 @@ pub type Partners = Vec<(u32, u32)>;
 /// 1. the bands they share with it, counted up to `strong` (see [`strong_bands`]):
 ///    every partner whose signature agrees as a pair at the threshold would is as good
 ///    as another, since beyond that the count is noise;
-/// 2. then the candidate pairs the two units (`unit_of`: documents) share: the copies of
+/// 2. then the candidate pairs the two units (`unit_of`: documents, each with
+///    `searched_in` of its paragraphs searched) share: the copies of
 ///    one document pick the same partner documents for all their paragraphs, so a
 ///    document copy stays covered by whole documents, not by a few paragraphs of many;
 /// 3. then the lower id.
-pub fn rank_partners(cands: &[Candidate], max: usize, unit_of: &[u32], strong: u16) -> Partners {
+pub fn rank_partners(
+    cands: &[Candidate],
+    max: usize,
+    (unit_of, searched_in): (&[u32], &[u32]),
+    strong: u16,
+) -> Partners {
     let top = cands
         .iter()
         .map(|&(a, b, _)| a.max(b))
@@ -213,12 +219,8 @@ pub fn rank_partners(cands: &[Candidate], max: usize, unit_of: &[u32], strong: u
     for i in 1..at.len() {
         at[i] += at[i - 1];
     }
-    // Candidates shared by the pair's two units. Two one-paragraph units share the one
-    // pair; the others are counted on the pairs sorted by unit pair.
-    let mut paragraphs_of = vec![0u32; unit_of.iter().max().map_or(0, |&u| u as usize + 1)];
-    for &u in unit_of {
-        paragraphs_of[u as usize] += 1;
-    }
+    // Candidates shared by the pair's two units. Two units of one searched paragraph
+    // each share the one pair; the others are counted on the pairs sorted by unit pair.
     let mut shared = vec![1u32; cands.len()];
     let mut unit_pairs: Vec<(u32, u32, u32)> = cands
         .iter()
@@ -226,8 +228,7 @@ pub fn rank_partners(cands: &[Candidate], max: usize, unit_of: &[u32], strong: u
         .filter_map(|(k, &(a, b, _))| {
             let (x, y) = (unit_of[a as usize], unit_of[b as usize]);
             let (x, y) = (x.min(y), x.max(y));
-            (paragraphs_of[x as usize] > 1 || paragraphs_of[y as usize] > 1)
-                .then_some((x, y, k as u32))
+            (searched_in[x as usize] > 1 || searched_in[y as usize] > 1).then_some((x, y, k as u32))
         })
         .collect();
     unit_pairs.par_sort_unstable();
@@ -236,7 +237,7 @@ pub fn rank_partners(cands: &[Candidate], max: usize, unit_of: &[u32], strong: u
             shared[k as usize] = run.len() as u32;
         }
     }
-    drop((unit_pairs, paragraphs_of));
+    drop(unit_pairs);
     // Each pair from both ends, laid out by node, each node's rows then ordered by rank
     // and partner. The node and its rank are one key: the node in the top 32 bits, then
     // 255 less the strong bands (8 bits), then 2^24 - 1 less the shared pairs (24 bits).
@@ -280,7 +281,11 @@ mod tests {
     /// verification tries when no paragraph stops early); returns how many were dropped.
     fn cap_partners(cands: &mut Vec<Candidate>, max: usize, units: &[u32], strong: u16) -> usize {
         let mut keep = vec![false; cands.len()];
-        let partners = rank_partners(cands, max, units, strong);
+        let mut sizes = vec![0u32; units.iter().max().map_or(0, |&u| u as usize + 1)];
+        for &u in units {
+            sizes[u as usize] += 1;
+        }
+        let partners = rank_partners(cands, max, (units, &sizes), strong);
         assert!(partners.windows(2).all(|w| w[0].0 <= w[1].0));
         for run in partners.chunk_by(|x, y| x.0 == y.0) {
             assert!(run.len() <= max);

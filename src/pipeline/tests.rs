@@ -121,7 +121,7 @@ fn verification_stops_at_enough_copies_from_both_ends_at_any_thread_count() {
         std::path::PathBuf::from("in"),
         std::path::PathBuf::from("out"),
     );
-    let partners = lsh::rank_partners(&cands, 64, &units, u16::MAX);
+    let partners = lsh::rank_partners(&cands, 64, (&units, &[1; 50]), u16::MAX);
     let run = |threads: usize, stops: bool| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

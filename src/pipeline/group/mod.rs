@@ -41,12 +41,12 @@ pub(super) fn group(
     // document keep the same partner documents.
     let doc_of: Vec<u32> = run_ids.paras.iter().map(|&(_, _, d)| d).collect();
     let strong = lsh::strong_bands(bands, rows, cfg.threshold);
-    let partners = lsh::rank_partners(&cands, cfg.max_partners, &doc_of, strong);
-    // The documents with one searched paragraph: theirs stop at enough copies.
     let mut searched_in = vec![0u32; run_ids.doc_file.len()];
     for &i in &run_ids.searched {
         searched_in[doc_of[i as usize] as usize] += 1;
     }
+    let partners = lsh::rank_partners(&cands, cfg.max_partners, (&doc_of, &searched_in), strong);
+    // The documents with one searched paragraph: theirs stop at enough copies.
     let stops_early = |i: u32| searched_in[doc_of[i as usize] as usize] == 1;
     // Tokens are read back from the spill file.
     let paras = &run_ids.paras;
