@@ -257,6 +257,14 @@ pub struct CleanArgs {
     #[arg(long, value_name = "NAME")]
     pub id_field: Option<String>,
 
+    /// What clean/ is written as: auto (the input's own layout: text files for text
+    /// files, the same record files for records), or, for a folder of text files,
+    /// jsonl or parquet: records `{"id": <relative path>, "text": <cleaned text>}` in
+    /// shards of 64 MB of text (clean/part-00000.jsonl.zst or .parquet, zstd), files in
+    /// path order. Records are always written back in their own format.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub output_format: OutputFormatArg,
+
     /// Write records that keep no text with an empty text, instead of dropping them.
     #[arg(long, conflicts_with = "annotate")]
     pub keep_empty: bool,
@@ -270,6 +278,15 @@ pub struct CleanArgs {
     /// No progress bars and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `--output-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormatArg {
+    Auto,
+    Text,
+    Jsonl,
+    Parquet,
 }
 
 /// `--input-format`.
@@ -323,6 +340,12 @@ impl CleanArgs {
             InputFormatArg::Text => crate::InputFormat::Text,
             InputFormatArg::Jsonl => crate::InputFormat::Jsonl,
             InputFormatArg::Parquet => crate::InputFormat::Parquet,
+        };
+        c.output_format = match self.output_format {
+            OutputFormatArg::Auto => None,
+            OutputFormatArg::Text => Some(crate::InputFormat::Text),
+            OutputFormatArg::Jsonl => Some(crate::InputFormat::Jsonl),
+            OutputFormatArg::Parquet => Some(crate::InputFormat::Parquet),
         };
         c.records = crate::records::source::RecordOptions {
             text_field: self.text_field,

@@ -171,6 +171,8 @@ pub struct Config {
     pub records: crate::records::source::RecordOptions,
     /// How records are written back (`--keep-empty`, `--annotate`).
     pub records_out: crate::records::sink::RecordsOut,
+    /// What clean/ is written as (`--output-format`; None: as the input is).
+    pub output_format: Option<InputFormat>,
 }
 
 /// What a run's input is.
@@ -225,6 +227,16 @@ impl InputFormat {
                 .filter_map(|e| e.ok())
                 .any(|e| e.file_type().is_file() && pred(&e.file_name().to_string_lossy()))
         };
+        InputFormat::of_folder(holds, exts)
+    }
+
+    /// What `auto` means for a folder, where `holds(pred)` tells whether it holds a
+    /// file (not hidden) whose name satisfies `pred`: text files of `exts` first, then
+    /// JSON Lines, then Parquet. The Spark job asks it of a listing of a URI.
+    pub fn of_folder(
+        holds: impl Fn(&dyn Fn(&str) -> bool) -> bool,
+        exts: &[String],
+    ) -> InputFormat {
         let text = |n: &str| {
             let n = n.to_lowercase();
             exts.iter()
@@ -273,6 +285,7 @@ impl Config {
             input_format: InputFormat::Auto,
             records: Default::default(),
             records_out: Default::default(),
+            output_format: None,
         }
     }
 

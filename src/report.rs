@@ -280,6 +280,10 @@ pub struct Options {
     /// they were written back; absent for a run over text files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub records: Option<RecordsEcho>,
+    /// `--output-format` when clean/ is not written as the input is (added with issue
+    /// 20): `jsonl` or `parquet` shards of a folder of text files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<&'static str>,
 }
 
 /// `options.records` of `summary.json`.
@@ -292,6 +296,18 @@ pub struct RecordsEcho {
     pub id_field: Option<String>,
     /// `clean`, `keep-empty` or `annotate`.
     pub output: &'static str,
+}
+
+impl RecordsEcho {
+    /// What `cfg` reads records of `format` with, and how it writes them back.
+    pub fn of(cfg: &crate::Config, format: crate::records::Format) -> RecordsEcho {
+        RecordsEcho {
+            format: format.name(),
+            text_field: cfg.records.text_field.clone(),
+            id_field: cfg.records.id_field.clone(),
+            output: cfg.records_out.name(),
+        }
+    }
 }
 
 impl Options {
@@ -320,6 +336,7 @@ impl Options {
             exts: cfg.exts.clone(),
             excludes: cfg.excludes.clone(),
             records: None,
+            output_format: None,
         }
     }
 }

@@ -174,6 +174,26 @@ impl ReportOut for ReportWriter {
     }
 }
 
+/// A sink that writes its cleaned text its own way and its reports and scratch files
+/// into a staging folder (the record sinks): it is a [`Sink`] through that folder.
+pub trait StagedClean: CleanOut {
+    fn staging(&self) -> &Staging;
+}
+
+impl<T: StagedClean> Sink for T {
+    fn scratch(&self) -> &Path {
+        self.staging().dir()
+    }
+
+    fn report<'a>(&'a self, name: &str) -> Result<Box<dyn ReportOut + 'a>> {
+        Sink::report(self.staging(), name)
+    }
+
+    fn write_report(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        Sink::write_report(self.staging(), name, bytes)
+    }
+}
+
 impl Sink for Staging {
     fn scratch(&self) -> &Path {
         self.dir()

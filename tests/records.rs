@@ -790,3 +790,68 @@ fn segment_and_normalize_read_records_too() {
         "# record 0\n报请××书记同意，20××年取得×%的增长。\n"
     );
 }
+
+#[test]
+fn text_files_written_as_record_shards_hold_what_the_text_run_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, synth) = synth(
+        dir.path(),
+        &seeds_text(),
+        &["--seed", "9", "--docs", "30", "--no-truth"],
+    );
+    let corpus = synth.join("corpus");
+    let files = clean(&corpus, &[]);
+    assert_eq!(files.code(), 0, "{}", files.stderr());
+    // What the text run wrote, as records: path order, ids the paths, the text without
+    // the file's last newline.
+    let want: Vec<(String, String)> = files_under(&files.out().join("clean"))
+        .into_iter()
+        .map(|(rel, path)| {
+            let t = fs::read_to_string(path).unwrap();
+            (rel, t.strip_suffix('\n').unwrap_or(&t).to_string())
+        })
+        .collect();
+    assert!(want.len() > 20);
+
+    let shards = clean(&corpus, &["--output-format", "jsonl"]);
+    assert_eq!(shards.code(), 0, "{}", shards.stderr());
+    let names: Vec<String> = files_under(&shards.out().join("clean"))
+        .into_iter()
+        .map(|(rel, _)| rel)
+        .collect();
+    assert_eq!(names, ["part-00000.jsonl.zst"]);
+    let got: Vec<(String, String)> = read_lines(&shards.out().join("clean/part-00000.jsonl.zst"))
+        .iter()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["id"].as_str().unwrap().to_string(),
+                v["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    // The reports are the text run's; summary.json says how clean/ was written.
+    for name in ["clusters.jsonl", "removed.jsonl", "placeholders.jsonl"] {
+        assert_eq!(shards.report(name), files.report(name), "{name}");
+    }
+    assert_eq!(shards.summary()["options"]["output_format"], "jsonl");
+    assert!(files.summary()["options"].get("output_format").is_none());
+
+    // Parquet shards hold the same records; the records can be cleaned again as input.
+    let pq = clean(&corpus, &["--output-format", "parquet"]);
+    assert_eq!(pq.code(), 0, "{}", pq.stderr());
+    let again = clean(&pq.out().join("clean"), &["--id-field", "id"]);
+    assert_eq!(again.code(), 0, "{}", again.stderr());
+    assert_eq!(again.summary()["counts"]["files_processed"], want.len());
+
+    // Records are written back in their own format only.
+    let refused = clean(&shards.out().join("clean"), &["--output-format", "parquet"]);
+    assert_eq!(refused.code(), 2);
+    assert!(
+        refused.stderr().contains("--output-format"),
+        "{}",
+        refused.stderr()
+    );
+    assert!(!refused.out().exists());
+}

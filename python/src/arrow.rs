@@ -57,6 +57,13 @@ pub(crate) fn strs<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a StringArr
         .ok_or_else(|| value_err(format!("column '{name}' must be utf8")))
 }
 
+/// A utf8 column that may hold nulls.
+pub(crate) fn opt_strs<'a>(b: &'a RecordBatch, name: &str) -> PyResult<&'a StringArray> {
+    column(b, name)?
+        .as_string_opt::<i32>()
+        .ok_or_else(|| value_err(format!("column '{name}' must be utf8")))
+}
+
 /// A `list<T>` column read row by row as slices (a null list reads as empty).
 #[derive(Clone, Copy)]
 pub(crate) struct Lists<'a, T> {
@@ -157,10 +164,20 @@ impl Col {
 /// The input batches of the engine's methods, the one definition of them: the driver
 /// casts Spark's columns to these (`Engine.inputs`) and the methods read them by these
 /// names. See `docs/arrow-schemas.md`.
-pub(crate) const INPUTS: &[(&str, &[(&str, Col)])] = {
+pub(crate) const INPUTS: &[(&str, Cols)] = {
     use Col::*;
     &[
         ("analyze", &[("file_idx", U32), ("rel_path", Str)]),
+        ("write_back", &[("source", Str)]),
+        (
+            "records_in",
+            &[
+                ("rel_path", Str),
+                ("position", U64),
+                ("source", Str),
+                ("id", Str),
+            ],
+        ),
         ("signatures", &[("tokens", ListU32), ("params_id", U64)]),
         ("bucket_pairs", &[("ids", ListU32)]),
         (
@@ -247,12 +264,39 @@ pub(crate) const INPUTS: &[(&str, &[(&str, Col)])] = {
     ]
 };
 
-/// The input schema of `method`.
+/// An input batch's columns.
+pub(crate) type Cols = &'static [(&'static str, Col)];
+
+/// Inputs of the methods on records: a method's input of [`INPUTS`] and more columns.
+pub(crate) const RECORD_INPUTS: &[(&str, &str, Cols)] = {
+    use Col::*;
+    &[
+        ("analyze_records", "analyze", &[("source", Str)]),
+        (
+            "write_records",
+            "write",
+            &[("source", Str), ("clusters", Str)],
+        ),
+    ]
+};
+
+/// The input schema of `method` (or of one of [`RECORD_INPUTS`]).
 pub(crate) fn input_schema(method: &str) -> PyResult<Schema> {
-    let (_, cols) = INPUTS
-        .iter()
-        .find(|(m, _)| *m == method)
-        .ok_or_else(|| value_err(format!("no engine method named {method}")))?;
+    let find = |name: &str| {
+        INPUTS
+            .iter()
+            .find(|(m, _)| *m == name)
+            .map(|(_, cols)| cols.to_vec())
+            .ok_or_else(|| value_err(format!("no engine method named {method}")))
+    };
+    let cols = match RECORD_INPUTS.iter().find(|(m, _, _)| *m == method) {
+        Some((_, base, more)) => {
+            let mut cols = find(base)?;
+            cols.extend_from_slice(more);
+            cols
+        }
+        None => find(method)?,
+    };
     Ok(Schema::new(
         cols.iter()
             .map(|(n, c)| Field::new(*n, c.data_type(), true))

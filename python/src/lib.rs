@@ -30,7 +30,7 @@ use zhclean::keep::Copy;
 use zhclean::pipeline::{self, Analyzed, FileRef, GroupCounts, PairVerifier, ParaView};
 use zhclean::report::{self, Place, RunInfo};
 use zhclean::script::Script;
-use zhclean::sink::CleanDir;
+use zhclean::sink::{CleanDir, CleanOut};
 use zhclean::source::{Dir, Source};
 use zhclean::walk::Skipped;
 
@@ -44,8 +44,10 @@ const SCHEME: &str = "xxh3-32/minhash-affine-u32/lsh-band-key-1/t2s-1";
 type Batch = PyArrowType<RecordBatch>;
 
 mod arrow;
+mod records;
 mod run;
 use arrow::*;
+use records::{Caught, RecordsIn};
 use run::{Staging, Totals};
 
 // ---- the engine ----
@@ -56,6 +58,8 @@ struct Engine {
     core: pipeline::Engine,
     /// The input folder as a source (`input_root`, else INPUT).
     input: Dir,
+    /// Records read by Spark's readers: their format and fields (None: text files).
+    records: Option<RecordsIn>,
     params: String,
     params_id: u64,
 }
@@ -109,10 +113,17 @@ impl Engine {
 impl Engine {
     /// `args`: the flags of `zhclean clean` after the subcommand (INPUT --out OUT ...).
     /// `input_root` replaces INPUT as the folder files are read from (workers get the
-    /// driver's absolute path, whatever their own working folder).
+    /// driver's absolute path, whatever their own working folder). `records`
+    /// (`"jsonl"` or `"parquet"`): the input is records of that format, which Spark
+    /// reads and hands over (`records_in`, then `analyze` and `write` with a `source`
+    /// column).
     #[new]
-    #[pyo3(signature = (args, input_root=None))]
-    fn new(args: Vec<String>, input_root: Option<PathBuf>) -> PyResult<Self> {
+    #[pyo3(signature = (args, input_root=None, records=None))]
+    fn new(
+        args: Vec<String>,
+        input_root: Option<PathBuf>,
+        records: Option<String>,
+    ) -> PyResult<Self> {
         let argv = ["zhclean".to_string(), "clean".to_string()]
             .into_iter()
             .chain(args);
@@ -126,6 +137,12 @@ impl Engine {
         }
         let core = pipeline::Engine::new(&cfg).map_err(value_err)?;
         let input = Dir::from_config(&cfg).map_err(value_err)?;
+        let records = match records.as_deref() {
+            None => None,
+            Some("jsonl") => Some(RecordsIn::of(&cfg, zhclean::records::Format::Jsonl)),
+            Some("parquet") => Some(RecordsIn::of(&cfg, zhclean::records::Format::Parquet)),
+            Some(other) => return Err(value_err(format!("no record format named {other}"))),
+        };
         let (bands, rows) = core.bands_rows();
         let rules = cfg.boilerplate_rules.as_ref().map(|p| {
             std::fs::read(p)
@@ -166,6 +183,7 @@ impl Engine {
         Ok(Engine {
             core,
             input,
+            records,
             params,
             params_id,
         })
@@ -190,6 +208,75 @@ impl Engine {
     #[getter]
     fn out(&self) -> String {
         self.core.config().out.to_string_lossy().into_owned()
+    }
+
+    /// `--input-format`: `auto`, `text`, `jsonl` or `parquet`.
+    #[getter]
+    fn input_format(&self) -> &'static str {
+        match self.core.config().input_format {
+            zhclean::InputFormat::Auto => "auto",
+            zhclean::InputFormat::Text => "text",
+            zhclean::InputFormat::Jsonl => "jsonl",
+            zhclean::InputFormat::Parquet => "parquet",
+        }
+    }
+
+    /// What `--input-format auto` means for a folder holding the files `names` (not
+    /// hidden), as `zhclean clean` decides it for a local folder.
+    fn folder_format(&self, names: Vec<String>) -> &'static str {
+        let holds = |pred: &dyn Fn(&str) -> bool| names.iter().any(|n| pred(n));
+        match zhclean::InputFormat::of_folder(holds, &self.core.config().exts) {
+            zhclean::InputFormat::Jsonl => "jsonl",
+            zhclean::InputFormat::Parquet => "parquet",
+            _ => "text",
+        }
+    }
+
+    /// The record format a file name's ending says (`jsonl`, `parquet`), if any.
+    #[staticmethod]
+    fn record_format_of(name: &str) -> Option<&'static str> {
+        zhclean::records::Format::of(name).map(|f| f.name())
+    }
+
+    /// Whether `--exclude` passes over `rel` (a path relative to INPUT).
+    fn excluded(&self, rel: &str) -> PyResult<bool> {
+        let set = zhclean::walk::exclude_set(&self.core.config().excludes).map_err(value_err)?;
+        Ok(set.is_match(rel))
+    }
+
+    /// `--text-field` and `--id-field`.
+    #[getter]
+    fn text_field(&self) -> String {
+        self.core.config().records.text_field.clone()
+    }
+
+    #[getter]
+    fn id_field(&self) -> Option<String> {
+        self.core.config().records.id_field.clone()
+    }
+
+    /// How records are written back: `clean`, `keep-empty` or `annotate`.
+    #[getter]
+    fn records_out(&self) -> &'static str {
+        self.core.config().records_out.name()
+    }
+
+    /// `--output-format`: `auto`, or what clean/ is asked to be (`text`, `jsonl`,
+    /// `parquet`).
+    #[getter]
+    fn output_format(&self) -> &'static str {
+        match self.core.config().output_format {
+            None | Some(zhclean::InputFormat::Auto) => "auto",
+            Some(zhclean::InputFormat::Text) => "text",
+            Some(zhclean::InputFormat::Jsonl) => "jsonl",
+            Some(zhclean::InputFormat::Parquet) => "parquet",
+        }
+    }
+
+    /// `--force`.
+    #[getter]
+    fn force(&self) -> bool {
+        self.core.config().force
     }
 
     #[getter]
@@ -245,7 +332,8 @@ impl Engine {
     }
 
     /// Analyze files (`file_idx: uint32, rel_path: utf8`): returns the `files`, `docs`
-    /// and `paragraphs` batches.
+    /// and `paragraphs` batches. For records, `rel_path` is a record's unit name (from
+    /// `records_in`) and a `source` column holds the record.
     fn analyze(&self, py: Python<'_>, batch: Batch) -> PyResult<(Batch, Batch, Batch)> {
         let b = batch.0;
         let idx = u32s(&b, "file_idx")?.to_vec();
@@ -256,10 +344,15 @@ impl Engine {
         let cfg = self.core.config();
         let min_chars = cfg.min_chars;
         let (bands, _) = self.core.bands_rows();
+        let records = self.batch_records(&b)?;
+        let input: &dyn Source = match &records {
+            Some(m) => m,
+            None => &self.input,
+        };
         let results: Vec<Analyzed> = py.detach(|| {
             let mut sc = pipeline::Scratch::default();
             rel.iter()
-                .map(|r| self.core.analyze(&self.input, &self.input.unit(r), &mut sc))
+                .map(|r| self.core.analyze(input, &input.unit(r), &mut sc))
                 .collect()
         });
         // files
@@ -404,6 +497,79 @@ impl Engine {
             ],
         )?;
         Ok((files, docs, paras))
+    }
+
+    /// Check records as `zhclean clean` lists them (`rel_path: utf8` the file's,
+    /// `position: uint64` the 0-based line or row, `source: utf8` the JSON line or the
+    /// text, `id: utf8` the id column's value as a string when `--id-field` names one):
+    /// per row, `status` (`ok`, `blank` or `bad`), the record's unit `name`, and for a
+    /// bad one its `failure` as `summary.json` lists it (JSON).
+    fn records_in(&self, py: Python<'_>, batch: Batch) -> PyResult<Batch> {
+        let b = batch.0;
+        let r = self.records_or_err()?;
+        let file = strs(&b, "rel_path")?;
+        let pos = u64s(&b, "position")?;
+        let source = opt_strs(&b, "source")?;
+        let id = opt_strs(&b, "id")?;
+        fn at(a: &StringArray, i: usize) -> Option<&str> {
+            a.is_valid(i).then(|| a.value(i))
+        }
+        let rows = py.detach(|| {
+            (0..b.num_rows())
+                .map(|i| r.check(file.value(i), pos[i], at(source, i), at(id, i)))
+                .collect::<Vec<_>>()
+        });
+        let (mut status, mut name, mut failure) = (Vec::new(), Vec::new(), Vec::new());
+        for row in rows {
+            match row {
+                None => {
+                    status.push("blank");
+                    name.push(None);
+                    failure.push(None);
+                }
+                Some(Ok(n)) => {
+                    status.push("ok");
+                    name.push(Some(n));
+                    failure.push(None);
+                }
+                Some(Err(f)) => {
+                    status.push("bad");
+                    name.push(None);
+                    failure.push(Some(serde_json::to_string(&f).map_err(value_err)?));
+                }
+            }
+        }
+        self.batch(
+            "records_in",
+            vec![
+                ("status", Arc::new(StringArray::from(status))),
+                ("name", Arc::new(StringArray::from(name))),
+                ("failure", Arc::new(StringArray::from(failure))),
+            ],
+        )
+    }
+
+    /// Write back records that were not cleaned (`source: utf8`: their analysis passed
+    /// them over, an empty text say), as `zhclean clean` does: dropped, kept with an
+    /// empty text under `--keep-empty`, or annotated as keeping nothing. Returns `out`
+    /// and `note` as `write` does.
+    fn write_back(&self, py: Python<'_>, batch: Batch) -> PyResult<Batch> {
+        let b = batch.0;
+        let r = self.records_or_err()?;
+        let src = strs(&b, "source")?;
+        let outs = py.detach(|| {
+            (0..b.num_rows())
+                .map(|i| r.write_back(src.value(i), None, || records::note(false, None, b"", b"")))
+                .collect::<PyResult<Vec<_>>>()
+        })?;
+        let (out, note): (Vec<_>, Vec<_>) = outs.into_iter().unzip();
+        self.batch(
+            "written_back",
+            vec![
+                ("out", Arc::new(StringArray::from(out))),
+                ("note", Arc::new(StringArray::from(note))),
+            ],
+        )
     }
 
     /// MinHash signatures (`FixedSizeList<uint32, num_perm>`) of paragraphs' key
@@ -678,11 +844,16 @@ impl Engine {
     /// file: `file_idx, n_paras, n_docs: uint32; rel_path, encoding: utf8; hash: uint64;
     /// removed_paras, removed_para_clusters, removed_docs, removed_doc_clusters:
     /// list<uint32>`. Returns per file its `removed.jsonl` and `placeholders.jsonl`
-    /// lines and its counts (JSON), or why it failed.
+    /// lines and its counts (JSON), or why it failed. For records (a `source` column,
+    /// as for `analyze`, and with `--annotate` a `clusters` column: JSON
+    /// `[{cluster, level, kept}]` or null) nothing is written: `out` holds the record
+    /// to write back (the JSON line, or a Parquet row's text; null: dropped) and `note`
+    /// a Parquet row's `zhclean` column.
     fn write(&self, py: Python<'_>, clean_root: PathBuf, batch: Batch) -> PyResult<Batch> {
         let b = batch.0;
         self.check(&b)?;
         let clean = CleanDir(clean_root);
+        let caught = Caught::default();
         let idx = u32s(&b, "file_idx")?;
         let rel = strs(&b, "rel_path")?;
         let enc = strs(&b, "encoding")?;
@@ -692,7 +863,21 @@ impl Engine {
         let rpc = lists::<UInt32Type>(&b, "removed_para_clusters")?;
         let rd = lists::<UInt32Type>(&b, "removed_docs")?;
         let rdc = lists::<UInt32Type>(&b, "removed_doc_clusters")?;
+        let records = self.batch_records(&b)?;
+        let (input, clean): (&dyn Source, &dyn CleanOut) = match &records {
+            Some(m) => (m, &caught),
+            None => (&self.input, &clean),
+        };
+        let sources = match &records {
+            Some(_) => Some(strs(&b, "source")?),
+            None => None,
+        };
+        let notes = match b.column_by_name("clusters") {
+            Some(_) => Some(opt_strs(&b, "clusters")?),
+            None => None,
+        };
         type Row = (bool, Option<String>, Vec<u8>, Vec<u8>, Option<String>);
+        let mut outs: Vec<(Option<String>, Option<String>)> = Vec::new();
         let rows = py.detach(|| -> PyResult<Vec<Row>> {
             let mut out = Vec::with_capacity(b.num_rows());
             for i in 0..b.num_rows() {
@@ -712,24 +897,38 @@ impl Engine {
                     encoding: enc.value(i),
                     paragraphs: np[i] as usize,
                 };
-                out.push(
-                    match self.core.write_file(&self.input, &clean, f, &pr, &dr) {
-                        Ok(o) => (
-                            true,
-                            None,
-                            o.removed,
-                            o.placeholders,
-                            Some(serde_json::to_string(&o.counts).map_err(value_err)?),
-                        ),
-                        Err(e) => (
-                            false,
-                            Some(e.kind.to_string()),
-                            Vec::new(),
-                            Vec::new(),
-                            None,
-                        ),
-                    },
-                );
+                let written = self.core.write_file(input, clean, f, &pr, &dr);
+                if let (Some(r), Some(src)) = (&self.records, sources) {
+                    let text = caught.take();
+                    outs.push(match &written {
+                        Ok(o) => {
+                            let kept = text.is_some();
+                            let clusters = notes.and_then(|n| n.is_valid(i).then(|| n.value(i)));
+                            r.write_back(src.value(i), text, || {
+                                records::note(kept, clusters, &o.removed, &o.placeholders)
+                            })?
+                        }
+                        Err(_) => r.write_back(src.value(i), None, || {
+                            records::note(false, None, b"", b"")
+                        })?,
+                    });
+                }
+                out.push(match written {
+                    Ok(o) => (
+                        true,
+                        None,
+                        o.removed,
+                        o.placeholders,
+                        Some(serde_json::to_string(&o.counts).map_err(value_err)?),
+                    ),
+                    Err(e) => (
+                        false,
+                        Some(e.kind.to_string()),
+                        Vec::new(),
+                        Vec::new(),
+                        None,
+                    ),
+                });
             }
             Ok(out)
         })?;
@@ -745,21 +944,39 @@ impl Engine {
             places.push(r.3.as_slice());
             counts.push(r.4.as_deref());
         }
-        self.batch(
-            "written",
-            vec![
-                ("file_idx", u32_col(idx.to_vec())),
-                ("ok", Arc::new(BooleanArray::from(ok))),
-                ("reason", Arc::new(StringArray::from(reason))),
-                ("removed", Arc::new(BinaryArray::from(removed))),
-                ("placeholders", Arc::new(BinaryArray::from(places))),
-                ("counts", Arc::new(StringArray::from(counts))),
-            ],
-        )
+        let mut cols: Vec<(&str, ArrayRef)> = vec![
+            ("file_idx", u32_col(idx.to_vec())),
+            ("ok", Arc::new(BooleanArray::from(ok))),
+            ("reason", Arc::new(StringArray::from(reason))),
+            ("removed", Arc::new(BinaryArray::from(removed))),
+            ("placeholders", Arc::new(BinaryArray::from(places))),
+            ("counts", Arc::new(StringArray::from(counts))),
+        ];
+        if self.records.is_some() {
+            let (out, note): (Vec<_>, Vec<_>) = outs.into_iter().unzip();
+            cols.push(("out", Arc::new(StringArray::from(out))));
+            cols.push(("note", Arc::new(StringArray::from(note))));
+        }
+        self.batch("written", cols)
     }
 }
 
 impl Engine {
+    fn records_or_err(&self) -> PyResult<&RecordsIn> {
+        self.records
+            .as_ref()
+            .ok_or_else(|| value_err("this engine reads text files, not records"))
+    }
+
+    /// The records of a batch with a `source` column as a source (None: text files).
+    fn batch_records(&self, b: &RecordBatch) -> PyResult<Option<zhclean::source::Memory>> {
+        if b.column_by_name("source").is_none() {
+            return Ok(None);
+        }
+        let r = self.records_or_err()?;
+        r.source(strs(b, "rel_path")?, strs(b, "source")?).map(Some)
+    }
+
     /// Split each run of rows with the same `component` into clusters with `split`,
     /// without the GIL, and return them as `clusters` rows.
     fn split_runs(

@@ -111,6 +111,13 @@ impl Totals {
         self.with(|t| t.failed(Skipped::new(file, reason)))
     }
 
+    /// A record passed over or a record file broken, as `summary.json` lists it (the
+    /// JSON `records_in` gives as its `failure`).
+    fn failed_record(&self, failure: &str) -> PyResult<()> {
+        let f: Skipped = serde_json::from_str(failure).map_err(value_err)?;
+        self.with(|t| t.failed(f))
+    }
+
     /// A written file: its `summary` (from `analyze`) and `counts` (from `write`).
     fn file(&self, summary: &str, counts: &str) -> PyResult<()> {
         let s: pipeline::FileSummary = serde_json::from_str(summary).map_err(value_err)?;
@@ -131,7 +138,10 @@ impl Totals {
             .map_err(|_| PyRuntimeError::new_err("totals lock poisoned"))?
             .take()
             .ok_or_else(|| PyRuntimeError::new_err("totals already finished"))?;
-        let s = t.finish(&engine.core, &g, r);
+        let mut s = t.finish(&engine.core, &g, r);
+        if let Some(rec) = &engine.records {
+            s.options.records = Some(report::RecordsEcho::of(engine.core.config(), rec.format));
+        }
         let failed = s.failed.len() + s.decode_errors.len();
         Ok((pipeline::summary_json(&s), failed))
     }

@@ -64,6 +64,12 @@ def assert_same(local, dist):
     assert sorted(a) == sorted(b), "clean/ holds different files"
     for k in a:
         assert a[k] == b[k], f"clean/{k} differs"
+    assert_same_reports(local, dist)
+
+
+def assert_same_reports(local, dist):
+    """The reports of both runs are the same bytes (summary.json's `run` aside); returns
+    the Spark run's summary."""
     for name in ["clusters.jsonl", "removed.jsonl", "placeholders.jsonl"]:
         x = (local / "report" / name).read_bytes()
         y = (dist / "report" / name).read_bytes()
@@ -74,6 +80,7 @@ def assert_same(local, dist):
     sx.pop("run")
     sy.pop("run")
     assert sx == sy
+    return sy
 
 
 def test_fixtures_give_the_same_outputs(session, tmp_path):

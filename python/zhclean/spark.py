@@ -18,8 +18,11 @@ cluster).
 import argparse
 import json
 import os
+import re
 import sys
 import time
+import uuid
+from urllib.parse import unquote
 
 import pyarrow as pa
 
@@ -32,23 +35,26 @@ from zhclean._arrow import (
 _ENGINES = {}
 
 
-def engine(args, root):
+def engine(args, root, records=None):
     """The engine of this worker process for ``args`` (built once: jieba's dictionary
-    and the boilerplate rules load once per Python worker)."""
-    key = (tuple(args), root)
+    and the boilerplate rules load once per Python worker); ``records``: the record
+    format when the input is records."""
+    key = (tuple(args), root, records)
     e = _ENGINES.get(key)
     if e is None:
-        e = _ENGINES[key] = Engine(list(args), root)
+        e = _ENGINES[key] = Engine(list(args), root, records)
     return e
 
 
 # ---- Spark schemas of the hand-offs (Rust schema with unsigned types widened) ----
 
-def output_schemas(e, clean_root):
+def output_schemas(e, clean_root, records=False):
     """The Spark DDL of every batch the engine hands back, read off the batches its
     methods return for empty inputs: the Rust module is the one definition of them."""
 
     def empty(method):
+        if records and method in ("analyze", "write"):
+            method += "_records"
         return pa.RecordBatch.from_pylist([], schema=e.inputs(method))
 
     files, docs, paras = e.analyze(empty("analyze"))
@@ -61,7 +67,7 @@ def output_schemas(e, clean_root):
         ("pairs", "bucket_pairs", ()), ("edges", "verify", ()), ("gains", "gap_cover", ()),
         ("clusters", "document_clusters", ()), ("records", "records", ()),
         ("written", "write", (clean_root,)),
-    ]:
+    ] + ([("records_in", "records_in", ())] if records else []):
         out[name] = spark_ddl(getattr(e, method)(*extra, empty(method)).schema)
     return out
 
@@ -76,10 +82,10 @@ def _nest(parent_counts, child, names):
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), structs)
 
 
-def analyze_partition(args, root):
+def analyze_partition(args, root, records=None):
     def run(batches):
-        e = engine(args, root)
-        types = input_types(e, "analyze")
+        e = engine(args, root, records)
+        types = input_types(e, "analyze_records" if records else "analyze")
         for b in batches:
             files, docs, paras = e.analyze(to_rust(b, types))
             out = to_spark(files)
@@ -103,14 +109,14 @@ def input_types(e, method):
     return {f.name: f.type for f in e.inputs(method)}
 
 
-def partition(args, root, method, group=None, extra=()):
+def partition(args, root, method, group=None, extra=(), records=None, schema=None):
     """A ``mapInArrow`` function calling ``Engine.<method>(*extra, batch)`` on each batch
-    read as the method's input schema; with ``group``, batches are re-cut so no group
-    spans two."""
+    read as the method's input schema (or the one named ``schema``); with ``group``,
+    batches are re-cut so no group spans two. ``records``: the engine's record format."""
 
     def run(batches):
-        e = engine(args, root)
-        call, types = getattr(e, method), input_types(e, method)
+        e = engine(args, root, records)
+        call, types = getattr(e, method), input_types(e, schema or method)
         for b in whole_groups(batches, group) if group else batches:
             yield to_spark(call(*extra, to_rust(b, types)))
 
@@ -190,6 +196,468 @@ def absolute_rules(args):
     return out
 
 
+STAGING_PREFIX = ".zhclean-staging-"
+
+
+def has_scheme(path):
+    """Whether ``path`` is a URI (``s3a://…``, ``file:///…``) rather than a local path."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path) is not None
+
+
+def as_uri(path):
+    """A local path as a ``file://`` URI (a URI as it is)."""
+    return path if has_scheme(path) else "file://" + os.path.abspath(path)
+
+
+class LocalOut:
+    """The output folder of a text-folder run: a staging folder of ``zhclean._core``
+    (``clean/`` written by the workers on the shared file system) committed at once."""
+
+    def __init__(self, e):
+        self.staging = Staging(e, False)
+        self.clean_root = self.staging.clean_root
+
+    def open(self, name):
+        return open(os.path.join(self.staging.report_root, name), "wb")
+
+    def commit(self):
+        self.staging.commit()
+
+    def discard(self):
+        self.staging.discard()
+
+
+class _HadoopFile:
+    """A file being written through Hadoop's FileSystem API, buffered."""
+
+    def __init__(self, stream):
+        self.stream, self.buf = stream, bytearray()
+
+    def write(self, b):
+        self.buf += b
+        if len(self.buf) >= 4 << 20:
+            self.flush()
+
+    def flush(self):
+        if self.buf:
+            self.stream.write(bytes(self.buf))
+            self.buf = bytearray()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.flush()
+        self.stream.close()
+
+
+class HadoopOut:
+    """OUT on any file system Spark's Hadoop layer reaches (``s3a://``, ``gs://``,
+    ``abfss://``, HDFS, ``file://``): ``clean/`` and ``report/`` are written into a
+    staging folder in OUT and renamed into place when the run succeeds (a rename is
+    atomic on HDFS and local disks; on object stores it is a copy, done last)."""
+
+    def __init__(self, spark, out, inp, force):
+        self.spark = spark
+        jvm = spark._jvm
+        self.Path = jvm.org.apache.hadoop.fs.Path
+        conf = spark._jsc.hadoopConfiguration()
+        root = self.Path(as_uri(out))
+        self.fs = root.getFileSystem(conf)
+        # No checksum side files (.crc) beside what the driver writes on a local disk.
+        self.fs.setWriteChecksum(False)
+        self.root = self.fs.makeQualified(root)
+        q_out, q_in = str(self.root.toString()).rstrip("/"), inp.rstrip("/")
+        if q_out == q_in or q_out.startswith(q_in + "/"):
+            raise ValueError(
+                f"output folder {out} is inside the input folder {inp}; "
+                "choose a folder outside it"
+            )
+        if self.fs.exists(self.root):
+            if not self.fs.getFileStatus(self.root).isDirectory():
+                raise ValueError(f"output {out} is not a folder")
+            busy = [
+                st for st in self.fs.listStatus(self.root)
+                if not st.getPath().getName().startswith(STAGING_PREFIX)
+            ]
+            if busy and not force:
+                raise ValueError(
+                    f"output folder {out} is not empty; pass --force to replace its "
+                    "clean/ and report/"
+                )
+        self.stage = self.Path(self.root, STAGING_PREFIX + uuid.uuid4().hex[:12])
+        self.fs.mkdirs(self.Path(self.stage, "report"))
+        self.fs.mkdirs(self.Path(self.stage, "clean"))
+        self.clean_root = ""  # records are written back by Spark, not by the engine
+
+    def path(self, *parts):
+        p = self.stage
+        for x in parts:
+            p = self.Path(p, x)
+        return p
+
+    def uri(self, *parts):
+        return str(self.path(*parts).toString())
+
+    def open(self, name):
+        return _HadoopFile(self.fs.create(self.path("report", name), True))
+
+    def put(self, rel, data):
+        """A file of ``clean/`` with the bytes ``data``."""
+        p = self.path("clean", *rel.split("/"))
+        self.fs.mkdirs(p.getParent())
+        with _HadoopFile(self.fs.create(p, True)) as f:
+            f.write(data)
+
+    def move_into_clean(self, src, rel):
+        p = self.path("clean", *rel.split("/"))
+        self.fs.mkdirs(p.getParent())
+        if not self.fs.rename(src, p):
+            raise RuntimeError(f"cannot move {src.toString()} to {p.toString()}")
+        # The local file system's checksum files came along: clean/ holds the data only.
+        crc = self.Path(p.getParent(), "." + str(p.getName()) + ".crc")
+        if self.fs.exists(crc):
+            self.fs.delete(crc, False)
+
+    def commit(self):
+        for sub in ("clean", "report"):
+            target = self.Path(self.root, sub)
+            if self.fs.exists(target):
+                self.fs.delete(target, True)
+            if not self.fs.rename(self.path(sub), target):
+                raise RuntimeError(f"cannot move {self.uri(sub)} to {target.toString()}")
+        self.fs.delete(self.stage, True)
+
+    def discard(self):
+        self.fs.delete(self.stage, True)
+
+
+class RecordInput:
+    """A record input (JSON Lines or Parquet, a file or a folder) listed through
+    Hadoop's FileSystem API as ``zhclean clean`` walks a local one: hidden names and
+    ``--exclude`` passed over, other files counted, files in relative-path order."""
+
+    def __init__(self, uri, fmt, files, walk_state):
+        self.uri, self.fmt, self.files, self.walk_state = uri, fmt, files, walk_state
+
+    @staticmethod
+    def find(spark, e):
+        """The record input of ``e``'s INPUT, or None for a folder of text files."""
+        if e.input_format == "text":
+            return None
+        uri = as_uri(e.input)
+        Path = spark._jvm.org.apache.hadoop.fs.Path
+        root = Path(uri)
+        fs = root.getFileSystem(spark._jsc.hadoopConfiguration())
+        root = fs.makeQualified(root)
+        if not fs.exists(root):
+            raise ValueError(f"input {e.input}: no such file or folder")
+        skipped, listed = [], []
+        if fs.getFileStatus(root).isFile():
+            name = str(root.getName())
+            fmt = e.input_format if e.input_format != "auto" else Engine.record_format_of(name)
+            if fmt is None:
+                return None
+            files, other = [(name, str(root.toString()))], 0
+            return RecordInput(str(root.toString()), fmt, files, json.dumps(
+                {"skipped": [], "failed": [], "other_files": 0}))
+
+        def walk(d, prefix):
+            for st in sorted(fs.listStatus(d), key=lambda x: str(x.getPath().getName())):
+                name = str(st.getPath().getName())
+                rel = prefix + name
+                if name.startswith("."):
+                    skipped.append({"file": rel, "reason": "hidden"})
+                elif e.excluded(rel):
+                    skipped.append({"file": rel, "reason": "excluded"})
+                elif st.isDirectory():
+                    walk(st.getPath(), rel + "/")
+                elif st.isFile():
+                    listed.append((rel, str(st.getPath().toString())))
+
+        walk(root, "")
+        fmt = e.input_format
+        if fmt == "auto":
+            fmt = e.folder_format([rel.rsplit("/", 1)[-1] for rel, _ in listed])
+        if fmt == "text":
+            if uri.startswith("file:") and not has_scheme(e.input):
+                return None
+            raise ValueError(
+                f"input {e.input} holds text files: a folder of text files is read from a "
+                "path on a shared file system, not a URI (give the path)"
+            )
+        files = [(rel, u) for rel, u in listed if Engine.record_format_of(rel) == fmt]
+        other = len(listed) - len(files)
+        files.sort()
+        skipped.sort(key=lambda x: (x["file"], x["reason"]))
+        state = {"skipped": skipped, "failed": [], "other_files": other}
+        return RecordInput(str(root.toString()), fmt, files, json.dumps(state))
+
+
+def _path_key(p):
+    """A file's path as Spark's ``_metadata.file_path`` and Hadoop's listing give it,
+    made comparable (one is URL-encoded, and ``file:///x`` is ``file:/x``)."""
+    p = unquote(p)
+    return re.sub(r"^file:/+", "file:/", p)
+
+
+class RecordsJob:
+    """Records read with Spark's readers (``spark.read.text`` for JSON Lines, one line a
+    row, so every field keeps its order and type and each line its number;
+    ``spark.read.parquet`` for Parquet, with ``_metadata.row_index``), cleaned by the
+    engine, and written back with Spark's writers: ``clean/<same name>`` for each input
+    file, in its format and compression, as ``zhclean clean`` writes it."""
+
+    def __init__(self, spark, e, args, inp, out, parts, F, disk):
+        self.spark, self.e, self.args, self.inp, self.out = spark, e, args, inp, out
+        self.parts, self.F, self.disk, self.fmt = parts, F, disk, inp.fmt
+
+    def read(self, totals):
+        """The records as the analyze step's input (``file_idx, rel_path, source``);
+        bad records go to ``totals``."""
+        from pyspark.sql import Window
+
+        F, spark, e = self.F, self.spark, self.e
+        uris = [u for _, u in self.inp.files]
+        rank_of = {_path_key(u): k for k, (_, u) in enumerate(self.inp.files)}
+        rels = [rel for rel, _ in self.inp.files]
+        if not uris:
+            self.rows = None
+            return spark.createDataFrame([], "file_idx bigint, rel_path string, source string")
+        if self.fmt == "jsonl":
+            scan = (
+                spark.read.option("lineSep", "\n").text(uris)
+                .select(F.col("value").alias("source"),
+                        F.col("_metadata.file_path").alias("fp"),
+                        F.col("_metadata.file_block_start").alias("blk"))
+                .withColumn("mid", F.monotonically_increasing_id())
+                .persist(self.disk)
+            )
+            # A file split is read in order, in one partition: a line's number is the
+            # lines of the file's earlier splits plus its place in its own.
+            splits = scan.groupBy("fp", "blk").agg(F.min("mid").alias("m"), F.count("*").alias("n"))
+            by_file = {}
+            for r in splits.collect():
+                by_file.setdefault(r.fp, []).append((r.blk, r.m, r.n))
+            offs = []
+            for fp, bs in by_file.items():
+                base = 0
+                for blk, m, n in sorted(bs):
+                    offs.append((fp, blk, rank_of[_path_key(fp)], base - m))
+                    base += n
+            offs = spark.createDataFrame(offs, "fp string, blk bigint, file_rank bigint, off bigint")
+            narrow = scan.join(F.broadcast(offs), ["fp", "blk"]).select(
+                "file_rank", (F.col("mid") + F.col("off")).alias("position"), "source",
+                F.lit(None).cast("string").alias("id"),
+            )
+            self.rows = None
+        else:
+            # Shards of one dataset share a schema; where they do not, every column of
+            # any shard is read (null where a shard lacks it).
+            df = spark.read.option("mergeSchema", "true").parquet(*uris)
+            self.columns = df.columns
+            if e.text_field not in df.columns:
+                raise ValueError(
+                    f"no \"{e.text_field}\" column (its columns: {', '.join(df.columns)})"
+                )
+            fps = [r.fp for r in df.select(F.col("_metadata.file_path").alias("fp")).distinct().collect()]
+            ranks = spark.createDataFrame(
+                [(fp, rank_of[_path_key(fp)]) for fp in fps], "fp string, file_rank bigint"
+            )
+            rows = (
+                df.select("*", F.col("_metadata.file_path").alias("_zh_fp"),
+                          F.col("_metadata.row_index").alias("_zh_position"))
+                .join(F.broadcast(ranks.withColumnRenamed("fp", "_zh_fp")), "_zh_fp")
+                .withColumnRenamed("file_rank", "_zh_rank")
+                .drop("_zh_fp")
+                .persist(self.disk)
+            )
+            self.rows = rows
+            idc = e.id_field
+            narrow = rows.select(
+                F.col("_zh_rank").alias("file_rank"), F.col("_zh_position").alias("position"),
+                F.col(e.text_field).cast("string").alias("source"),
+                (F.col(idc).cast("string") if idc else F.lit(None).cast("string")).alias("id"),
+            )
+        ddl = output_schemas(e, "", records=True)["records_in"]
+        checked = narrow.mapInArrow(
+            check_partition(self.args, self.fmt, rels),
+            "file_rank bigint, position bigint, source string, " + ddl,
+        ).persist(self.disk)
+        for r in checked.where("status = 'bad'").select("failure").collect():
+            totals.failed_record(r.failure)
+        good = checked.where("status = 'ok'")
+        counts = good.groupBy("file_rank").count().collect()
+        base, bases = 0, []
+        for r in sorted(counts, key=lambda r: r.file_rank):
+            bases.append((r.file_rank, base))
+            base += r["count"]
+        bases = spark.createDataFrame(bases or [(0, 0)], "file_rank bigint, base bigint")
+        w = Window.partitionBy("file_rank").orderBy("position")
+        self.units = (
+            good.join(F.broadcast(bases), "file_rank")
+            .withColumn("file_idx", F.col("base") + F.row_number().over(w) - 1)
+            .select("file_idx", "file_rank", "position", F.col("name").alias("rel_path"), "source")
+            .persist(self.disk)
+        )
+        self.sources = self.units.select("file_idx", "source")
+        return self.units.select("file_idx", "rel_path", "source").repartition(self.parts)
+
+    def write_clean(self, written):
+        """Write ``clean/``: each input file's records back, in order, with Spark's
+        writer in the input's format and compression, then moved to its own name."""
+        F, e, out = self.F, self.e, self.out
+        back = written.select("file_idx", "out", "note")
+        # Records the analysis passed over (an empty text) are written back too.
+        missed = self.units.join(written.select("file_idx"), "file_idx", "left_anti")
+        back = back.unionByName(
+            missed.select("file_idx", "source").mapInArrow(
+                write_back_partition(self.args, self.fmt),
+                "file_idx bigint, out string, note string",
+            )
+        )
+        placed = back.where("out is not null").join(
+            self.units.select("file_idx", "file_rank", "position"), "file_idx"
+        )
+        parts_dir = out.uri("clean-parts")
+        if self.fmt == "jsonl":
+            codec = {"gz": "gzip", "zst": "org.apache.parquet.hadoop.codec.ZstandardCodec"}
+            data = placed.select("file_rank", "position", F.col("out").alias("value"))
+            names = {}
+            for k, (rel, _) in enumerate(self.inp.files):
+                names[k] = codec.get(rel.rsplit(".", 1)[-1].lower(), "none")
+            # One codec a write: files are grouped by their compression.
+            for c in sorted(set(names.values())):
+                ks = [k for k, v in names.items() if v == c]
+                (data.where(F.col("file_rank").isin(ks))
+                 .repartition(self.parts, "file_rank")
+                 .sortWithinPartitions("file_rank", "position")
+                 .select("file_rank", "value")
+                 .write.partitionBy("file_rank").option("compression", c)
+                 .mode("append").text(parts_dir))
+        else:
+            cols = []
+            for c in self.columns:
+                if c == e.text_field and e.records_out != "annotate":
+                    cols.append(F.col("out").alias(c))
+                else:
+                    cols.append(F.col(c))
+            if e.records_out == "annotate":
+                cols.append(F.col("note").alias("zhclean"))
+            data = placed.join(
+                self.rows.withColumnRenamed("_zh_rank", "file_rank")
+                .withColumnRenamed("_zh_position", "position"),
+                ["file_rank", "position"],
+            )
+            self.out_schema = data.select(*cols).schema
+            (data.repartition(self.parts, "file_rank")
+             .sortWithinPartitions("file_rank", "position")
+             .select("file_rank", *cols)
+             .write.partitionBy("file_rank").parquet(parts_dir))
+        self._place(parts_dir)
+
+    def _place(self, parts_dir):
+        """Move each ``file_rank=K`` part file to ``clean/<K's name>``; a file that keeps
+        no record gets an empty file of its format."""
+        out = self.out
+        fs, Path = out.fs, out.Path
+        for k, (rel, _) in enumerate(self.inp.files):
+            d = Path(parts_dir + f"/file_rank={k}")
+            found = []
+            if fs.exists(d):
+                found = [
+                    st.getPath() for st in fs.listStatus(d)
+                    if not str(st.getPath().getName()).startswith(("_", "."))
+                ]
+            if len(found) > 1:
+                raise RuntimeError(f"{rel}: Spark wrote {len(found)} part files, expected one")
+            if found:
+                out.move_into_clean(found[0], rel)
+            else:
+                out.put(rel, self._empty(rel))
+        fs.delete(Path(parts_dir), True)
+
+    def _empty(self, rel):
+        """The bytes of a file of ``rel``'s kind holding no record."""
+        import io
+
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            from pyspark.sql.pandas.types import to_arrow_schema
+
+            buf = io.BytesIO()
+            pq.write_table(to_arrow_schema(self.out_schema).empty_table(), buf)
+            return buf.getvalue()
+        ext = rel.rsplit(".", 1)[-1].lower()
+        if ext == "gz":
+            return pa.compress(b"", codec="gzip", asbytes=True)
+        if ext == "zst":
+            return pa.compress(b"", codec="zstd", asbytes=True)
+        return b""
+
+
+def check_partition(args, fmt, rels):
+    """``Engine.records_in`` on each batch, its input columns passed through."""
+
+    def run(batches):
+        e = engine(args, None, fmt)
+        types = input_types(e, "records_in")
+        for b in batches:
+            ranks = b.column("file_rank").to_pylist()
+            rel = pa.array([rels[k] for k in ranks], pa.string())
+            rb = pa.RecordBatch.from_arrays(
+                [rel, b.column("position"), b.column("source"), b.column("id")],
+                names=["rel_path", "position", "source", "id"],
+            )
+            got = to_spark(e.records_in(to_rust(rb, types)))
+            yield pa.RecordBatch.from_arrays(
+                [b.column("file_rank"), b.column("position"), b.column("source")]
+                + list(got.columns),
+                names=["file_rank", "position", "source"] + got.schema.names,
+            )
+
+    return run
+
+
+def write_back_partition(args, fmt):
+    """``Engine.write_back`` on each batch, its ``file_idx`` passed through."""
+
+    def run(batches):
+        e = engine(args, None, fmt)
+        types = input_types(e, "write_back")
+        for b in batches:
+            got = e.write_back(to_rust(b, types))
+            yield pa.RecordBatch.from_arrays(
+                [b.column("file_idx"), got.column("out"), got.column("note")],
+                names=["file_idx", "out", "note"],
+            )
+
+    return run
+
+
+def cluster_notes(pc, dc, paras, docs, F):
+    """Per unit (``file_idx``), the clusters it is a member of as ``--annotate`` notes
+    them (JSON ``[{cluster, level, kept}]``, in ``clusters.jsonl`` order)."""
+    members = pc.select("cluster", "member", "kept").join(
+        paras.select(F.col("pid").alias("member"), "file_idx"), "member"
+    ).withColumn("level", F.lit("paragraph")).unionByName(
+        dc.select("cluster", "member", "kept").join(
+            docs.select(F.col("doc").alias("member"), "file_idx"), "member"
+        ).withColumn("level", F.lit("document"))
+    )
+    listed = members.groupBy("file_idx").agg(
+        F.array_sort(F.collect_list(F.struct("cluster", "member", "level", "kept"))).alias("m")
+    )
+    return listed.select(
+        "file_idx",
+        F.to_json(F.transform("m", lambda x: F.struct(
+            x["cluster"].alias("cluster"), x["level"].alias("level"),
+            (x["member"] == x["kept"]).alias("kept"),
+        ))).alias("clusters"),
+    )
+
+
 def run(spark, args, partitions=0, log=print):
     """Run the clean of ``args`` (``zhclean clean`` flags). Returns the exit status."""
     from pyspark import StorageLevel
@@ -199,21 +667,42 @@ def run(spark, args, partitions=0, log=print):
     t_all = time.time()
     phases = {}
     e = Engine(list(args))
-    root = os.path.abspath(e.input)
     params = json.loads(e.params)
     doc_threshold = params["doc_threshold"]
     parts = partitions or max(2, spark.sparkContext.defaultParallelism * 2)
     if partitions:
         spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    disk = StorageLevel.MEMORY_AND_DISK
 
     t = time.time()
-    paths, walk_state = e.walk()
-    phases["1_walk"] = time.time() - t
-    staging = Staging(e, False)
-    try:
+    inp = RecordInput.find(spark, e)
+    if e.output_format not in ("auto", inp.fmt if inp else "text"):
+        raise ValueError(
+            "--output-format: zhclean-spark writes clean/ as its input is (text files as "
+            "text files, records in their own format); use `zhclean clean` for record shards"
+        )
+    rec = None
+    if inp is None:
+        root = os.path.abspath(e.input)
+        paths, walk_state = e.walk()
+        out = LocalOut(e)
         totals = Totals(walk_state)
-        status = _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold,
-                      phases, log, F, StorageLevel)
+    else:
+        root = None
+        e = Engine(list(args), None, inp.fmt)
+        out = HadoopOut(spark, e.out, inp.uri, e.force)
+        totals = Totals(inp.walk_state)
+    phases["1_walk"] = time.time() - t
+    try:
+        if inp is None:
+            files_in = spark.createDataFrame(
+                list(enumerate(paths)), "file_idx bigint, rel_path string"
+            ).repartition(parts)
+        else:
+            rec = RecordsJob(spark, e, args, inp, out, parts, F, disk)
+            files_in = rec.read(totals)
+        status = _run(spark, args, root, e, out, totals, files_in, parts, doc_threshold,
+                      phases, log, F, StorageLevel, rec)
         wall = time.time() - t_all
         run_info = {
             "threads": spark.sparkContext.defaultParallelism,
@@ -222,15 +711,16 @@ def run(spark, args, partitions=0, log=print):
             "stage_cpu_seconds": {},
         }
         summary, failed = totals.finish(e, json.dumps(status), json.dumps(run_info))
-        with open(os.path.join(staging.report_root, "summary.json"), "wb") as f:
+        with out.open("summary.json") as f:
             f.write(summary)
-        staging.commit()
+        out.commit()
     except BaseException:
-        staging.discard()
+        out.discard()
         raise
     s = json.loads(summary)
     for f in s["failed"]:
-        log(f"{f['file']}: {f['reason']}", file=sys.stderr)
+        where = f"{f['file']}:{f['line']}" if f.get("line") else f["file"]
+        log(f"{where}: {f['reason']}", file=sys.stderr)
     for d in s["decode_errors"]:
         log(
             f"{d['file']}:{d['first_bad_line'] or 1}: {d['bad_bytes']} invalid byte(s) for "
@@ -248,17 +738,20 @@ def run(spark, args, partitions=0, log=print):
     return 1 if failed else 0
 
 
-def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, phases, log,
-         F, StorageLevel):
+def _run(spark, args, root, e, out, totals, files_in, parts, doc_threshold, phases, log,
+         F, StorageLevel, rec=None):
+    """The analyze, group and write steps over ``files_in`` (``file_idx, rel_path``, and
+    for records their ``source``), the reports into ``out``; ``rec``: a records job,
+    which writes the cleaned records back."""
     disk = StorageLevel.MEMORY_AND_DISK
-    ddl = output_schemas(e, staging.clean_root)
+    fmt = rec.fmt if rec else None
+    ddl = output_schemas(e, out.clean_root, records=bool(rec))
 
     # analyze
     t = time.time()
-    files_in = spark.createDataFrame(
-        list(enumerate(paths)), "file_idx bigint, rel_path string"
-    ).repartition(parts)
-    analyzed = files_in.mapInArrow(analyze_partition(args, root), ddl["files"]).persist(disk)
+    analyzed = files_in.mapInArrow(
+        analyze_partition(args, root, fmt), ddl["files"]
+    ).persist(disk)
     for r in (
         analyzed.where("status != 'ok'").select("rel_path", "status", "reason")
         .orderBy("file_idx").toLocalIterator()
@@ -325,7 +818,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
     )
     # A pair turns up once in each band whose bucket pairs it: the count is its bands.
     cands = (
-        buckets.mapInArrow(partition(args, root, "bucket_pairs"), ddl["pairs"])
+        buckets.mapInArrow(partition(args, root, "bucket_pairs", records=fmt), ddl["pairs"])
         .groupBy("a", "b")
         .agg(F.count("*").alias("hits"))
         .persist(disk)
@@ -367,7 +860,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         .repartition(parts, "a")
         .sortWithinPartitions("a", "b")
     )
-    copies = pairs.mapInArrow(partition(args, root, "verify"), ddl["edges"]).withColumn(
+    copies = pairs.mapInArrow(partition(args, root, "verify", records=fmt), ddl["edges"]).withColumn(
         "copy", F.lit(1)
     )
     # The local run's early stop: the only searched paragraph of a document tries its
@@ -474,7 +967,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         own.unionByName(theirs)
         .repartition(parts, "d")
         .sortWithinPartitions("d", "e", "id")
-        .mapInArrow(partition(args, root, "gap_cover", "d"), ddl["gains"])
+        .mapInArrow(partition(args, root, "gap_cover", "d", records=fmt), ddl["gains"])
         .withColumnRenamed("chars", "gained")
     )
     doc_edges = (
@@ -512,7 +1005,7 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         return (
             rows.repartition(parts, "component")
             .sortWithinPartitions("component", member)
-            .mapInArrow(partition(args, root, method, "component"), ddl["clusters"])
+            .mapInArrow(partition(args, root, method, "component", records=fmt), ddl["clusters"])
             .persist(disk)
         )
 
@@ -559,11 +1052,11 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
         .sortWithinPartitions("cluster", "member")
     )
     records = records_in.mapInArrow(
-        partition(args, root, "records", "cluster"), ddl["records"]
+        partition(args, root, "records", "cluster", records=fmt), ddl["records"]
     )
-    with open(os.path.join(staging.report_root, "clusters.jsonl"), "w", encoding="utf-8") as f:
+    with out.open("clusters.jsonl") as f:
         for r in records.orderBy("cluster").toLocalIterator():
-            f.write(r.json)
+            f.write(r.json.encode("utf-8"))
     phases["3_group"] = time.time() - t
 
     # write
@@ -591,18 +1084,24 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
             F.coalesce(F.col("rd.doc_in_file"), empty).alias("removed_docs"),
             F.coalesce(F.col("rd.cluster"), empty).alias("removed_doc_clusters"),
         )
-        .repartition(parts)
     )
-    written = write_in.mapInArrow(
-        partition(args, root, "write", extra=(staging.clean_root,)),
+    if rec:
+        # Records are written back by Spark: the engine gets each record again, and when
+        # annotating the clusters it is in, and hands back what to write.
+        write_in = write_in.join(rec.sources, "file_idx").join(
+            cluster_notes(pc, dc, paras, docs, F), "file_idx", "left"
+        )
+    written = write_in.repartition(parts).mapInArrow(
+        partition(args, root, "write", extra=(out.clean_root,), records=fmt,
+                  schema="write_records" if rec else None),
         ddl["written"],
     )
-    report = staging.report_root
-    with open(os.path.join(report, "removed.jsonl"), "wb") as rm, open(
-        os.path.join(report, "placeholders.jsonl"), "wb"
-    ) as ph:
+    if rec:
+        written = written.persist(disk)
+    with out.open("removed.jsonl") as rm, out.open("placeholders.jsonl") as ph:
         rows = (
-            written.join(files.select("file_idx", "rel_path", "summary"), "file_idx")
+            written.select("file_idx", "ok", "reason", "removed", "placeholders", "counts")
+            .join(files.select("file_idx", "rel_path", "summary"), "file_idx")
             .orderBy("file_idx")
             .toLocalIterator()
         )
@@ -613,6 +1112,9 @@ def _run(spark, args, root, e, staging, totals, paths, parts, doc_threshold, pha
                 totals.file(r.summary, r.counts)
             else:
                 totals.failed(r.rel_path, r.reason)
+    if rec:
+        rec.write_clean(written)
+        written.unpersist()
     phases["4_write"] = time.time() - t
     for df in (analyzed, paras, sp, cands, verified, para_comp, doc_edges, doc_clusters,
                para_clusters, para_ids, doc_ids):

@@ -122,12 +122,27 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
             cfg.input.display()
         )));
     }
+    let output = cfg.output_format.unwrap_or(format);
+    if records.is_some() && output != format {
+        return Err(crate::Error::Config(
+            "--output-format: records are written back in their own format (JSON Lines as JSON Lines, Parquet as Parquet)".into(),
+        ));
+    }
     let staging = Staging::create(&cfg.input, &cfg.out, cfg.force)?;
-    let mut outcome = match records {
-        Some(format) => run_records(&cleaner, cfg, format, &staging)?,
-        None => {
+    let mut outcome = match (records, output.records()) {
+        (Some(format), _) => run_records(&cleaner, cfg, format, &staging)?,
+        (None, None) => {
             let input = crate::source::Dir::from_config(cfg)?;
             cleaner.run(&input, &staging)?
+        }
+        (None, Some(shards)) => {
+            let input = crate::source::Dir::from_config(cfg)?;
+            let out = crate::records::shards::ShardSink::new(&staging, shards);
+            let mut outcome = cleaner.run(&input, &out)?;
+            out.finish()?;
+            outcome.summary.options.output_format = Some(shards.name());
+            staging.write_report("summary.json", &summary_json(&outcome.summary))?;
+            outcome
         }
     };
     outcome.cleared = staging.cleared().to_vec();
@@ -157,16 +172,7 @@ fn run_records(
     let t = Instant::now();
     let failed = cleaner.pool.install(|| out.finish());
     let s = &mut outcome.summary;
-    s.options.records = Some(crate::report::RecordsEcho {
-        format: format.name(),
-        text_field: cfg.records.text_field.clone(),
-        id_field: cfg.records.id_field.clone(),
-        output: match cfg.records_out {
-            crate::records::sink::RecordsOut::Clean => "clean",
-            crate::records::sink::RecordsOut::KeepEmpty => "keep-empty",
-            crate::records::sink::RecordsOut::Annotate => "annotate",
-        },
-    });
+    s.options.records = Some(crate::report::RecordsEcho::of(cfg, format));
     s.run
         .phase_seconds
         .insert("5_records".to_string(), t.elapsed().as_secs_f64());

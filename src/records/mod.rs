@@ -16,9 +16,12 @@
 //!   cleaned text (records that keep no text are dropped, or kept empty with
 //!   `--keep-empty`), or, with `--annotate`, the original text and a `zhclean` field
 //!   saying what was found;
+//! - [`shards::ShardSink`] writes a folder of text files cleaned as record shards
+//!   (`--output-format jsonl|parquet`);
 //! - `parquet.rs` reads and writes Parquet files through arrow-rs.
 
 mod parquet;
+pub mod shards;
 pub mod sink;
 pub mod source;
 

@@ -23,7 +23,7 @@ use super::source::{RecordFile, Records, Spooled};
 use super::{is_blank, open_read, parse_record, Compressed, Format, Lines};
 use crate::error::{Error, Result};
 use crate::report::Staging;
-use crate::sink::{CleanOut, ReportOut, Sink};
+use crate::sink::{CleanOut, StagedClean};
 use crate::walk::Skipped;
 
 /// How records are written back.
@@ -36,6 +36,17 @@ pub enum RecordsOut {
     KeepEmpty,
     /// The original text, and a `zhclean` field with what was found.
     Annotate,
+}
+
+impl RecordsOut {
+    /// Its name in `summary.json` (`options.records.output`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordsOut::Clean => "clean",
+            RecordsOut::KeepEmpty => "keep-empty",
+            RecordsOut::Annotate => "annotate",
+        }
+    }
 }
 
 /// The spool of one record file's cleaned texts.
@@ -186,24 +197,59 @@ impl<'a> RecordsSink<'a> {
                 return Err(changed(position));
             }
             let text = cleaned.text(r, &rec.text).map_err(|e| (None, e))?;
-            let raw = |t: &str| to_raw_value(t).expect("a string serialises");
-            match (self.mode, text) {
-                (RecordsOut::Annotate, _) => {
-                    let n = note(&rec.id, r).map_err(|e| (None, e))?;
-                    let n = RawValue::from_string(n).expect("annotations are JSON");
-                    rec.fields.set("zhclean", n);
-                }
-                (_, Some(t)) => rec.fields.set(&opts.text_field, raw(&t)),
-                (RecordsOut::KeepEmpty, None) => rec.fields.set(&opts.text_field, raw("")),
-                (RecordsOut::Clean, None) => continue,
+            let id = rec.id.clone();
+            let written = write_back(
+                &mut rec,
+                self.mode,
+                &opts.text_field,
+                text,
+                || note(&id, r),
+                &mut line_out,
+            );
+            if written.map_err(|e| (None, e))? {
+                out.write_all(&line_out).map_err(io)?;
             }
-            line_out.clear();
-            serde_json::to_writer(&mut line_out, &rec.fields).expect("records serialise");
-            line_out.push(b'\n');
-            out.write_all(&line_out).map_err(io)?;
         }
         out.finish().map_err(io)
     }
+}
+
+/// Write record `rec` back into `line` (a JSON line, with its newline) as `mode` says:
+/// its text field set to the cleaned `text` (None: it kept none), or with `--annotate`
+/// a `zhclean` field holding `note()`. False: the record is dropped.
+pub fn write_back(
+    rec: &mut super::Record,
+    mode: RecordsOut,
+    text_field: &str,
+    text: Option<String>,
+    note: impl FnOnce() -> std::result::Result<String, String>,
+    line: &mut Vec<u8>,
+) -> std::result::Result<bool, String> {
+    let raw = |t: &str| to_raw_value(t).expect("a string serialises");
+    match (mode, text) {
+        (RecordsOut::Annotate, _) => {
+            let n = RawValue::from_string(note()?).expect("annotations are JSON");
+            rec.fields.set("zhclean", n);
+        }
+        (_, Some(t)) => rec.fields.set(text_field, raw(&t)),
+        (RecordsOut::KeepEmpty, None) => rec.fields.set(text_field, raw("")),
+        (RecordsOut::Clean, None) => return Ok(false),
+    }
+    line.clear();
+    serde_json::to_writer(&mut *line, &rec.fields).expect("records serialise");
+    line.push(b'\n');
+    Ok(true)
+}
+
+/// A record's cleaned text as it is written back: the write phase ends every line with
+/// a newline, and a text `orig` that did not end with one gets none.
+pub fn cleaned_text(orig: &str, cleaned: Vec<u8>) -> std::result::Result<String, String> {
+    let mut text =
+        String::from_utf8(cleaned).map_err(|_| "cleaned text is not UTF-8".to_string())?;
+    if !orig.ends_with('\n') && text.ends_with('\n') {
+        text.pop();
+    }
+    Ok(text)
 }
 
 /// The cleaned texts of one record file's records, in its spool.
@@ -226,14 +272,7 @@ impl Cleaned {
         let mut text = vec![0u8; len as usize];
         super::source::read_exact_at(f, &mut text, offset)
             .map_err(|e| format!("cannot read the spool file: {e}"))?;
-        let mut text =
-            String::from_utf8(text).map_err(|_| "cleaned text is not UTF-8".to_string())?;
-        // The write phase ends every line with a newline; a text that did not end with
-        // one gets none.
-        if !orig.ends_with('\n') && text.ends_with('\n') {
-            text.pop();
-        }
-        Ok(Some(text))
+        cleaned_text(orig, text).map(Some)
     }
 }
 
@@ -273,17 +312,9 @@ impl CleanOut for RecordsSink<'_> {
     }
 }
 
-impl Sink for RecordsSink<'_> {
-    fn scratch(&self) -> &Path {
-        self.staging.dir()
-    }
-
-    fn report<'b>(&'b self, name: &str) -> Result<Box<dyn ReportOut + 'b>> {
-        Sink::report(self.staging, name)
-    }
-
-    fn write_report(&self, name: &str, bytes: &[u8]) -> Result<()> {
-        Sink::write_report(self.staging, name, bytes)
+impl StagedClean for RecordsSink<'_> {
+    fn staging(&self) -> &Staging {
+        self.staging
     }
 }
 
@@ -300,7 +331,7 @@ pub struct Note {
     pub masks: Vec<Box<RawValue>>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct ClusterNote {
     pub cluster: u32,
     pub level: String,
@@ -407,6 +438,43 @@ impl Annotations {
     }
 }
 
+/// A report line's record id, and its fields but `file` and `record` (what a [`Note`]
+/// holds of it).
+fn unnamed(line: &[u8]) -> serde_json::Result<(String, Box<RawValue>)> {
+    let mut f: super::Fields = serde_json::from_slice(line)?;
+    let id = f
+        .get("record")
+        .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
+        .unwrap_or_default();
+    f.0.retain(|(k, _)| k != "file" && k != "record");
+    Ok((id, to_raw_value(&f).expect("fields serialise")))
+}
+
+impl Note {
+    /// The note of a record from its own lines of `removed.jsonl` and
+    /// `placeholders.jsonl` (as the write phase gives them for one unit), whether it
+    /// kept text, and the clusters it is in (in `clusters.jsonl` order).
+    pub fn of_lines(
+        kept: bool,
+        clusters: Vec<ClusterNote>,
+        removed: &[u8],
+        masks: &[u8],
+    ) -> serde_json::Result<Note> {
+        let lines = |b: &[u8]| -> serde_json::Result<Vec<Box<RawValue>>> {
+            b.split(|&c| c == b'\n')
+                .filter(|l| !is_blank(l))
+                .map(|l| unnamed(l).map(|(_, v)| v))
+                .collect()
+        };
+        Ok(Note {
+            kept,
+            clusters,
+            removed: lines(removed)?,
+            masks: lines(masks)?,
+        })
+    }
+}
+
 /// One file's lines of a report, read a record at a time.
 struct Cursor {
     r: std::io::BufReader<std::io::Take<File>>,
@@ -432,13 +500,7 @@ impl Cursor {
                 }
                 let bad =
                     |e: serde_json::Error| Error::Config(format!("{}: {e}", self.path.display()));
-                let mut f: super::Fields = serde_json::from_slice(&line).map_err(bad)?;
-                let id = f
-                    .get("record")
-                    .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
-                    .unwrap_or_default();
-                f.0.retain(|(k, _)| k != "file" && k != "record");
-                self.next = Some((id, to_raw_value(&f).expect("fields serialise")));
+                self.next = Some(unnamed(&line).map_err(bad)?);
             }
             match self.next.take() {
                 Some((id, v)) if id == record => out.push(v),

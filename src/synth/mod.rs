@@ -785,10 +785,10 @@ fn bottom_furniture(rng: &mut Rng, out: &mut Vec<OutLine>) {
     }
 }
 
-/// Write a synth corpus from `source` into `out` (`out/corpus/` and `out/truth.json`).
 /// Text in a shard of a record corpus (`SynthOptions::records`) before the next begins.
-pub const SHARD_BYTES: u64 = 64 << 20;
+pub use crate::records::shards::SHARD_BYTES;
 
+/// Write a synth corpus from `source` into `out` (`out/corpus/` and `out/truth.json`).
 pub fn synth(source: &str, seg: &Segmenter, opts: &SynthOptions, out: &Path) -> Result<SynthStats> {
     let (origins, tagged) = read_source(source, seg);
     if origins.len() < 3 {
