@@ -424,6 +424,7 @@ class RecordsJob:
         if not uris:
             self.rows = None
             return spark.createDataFrame([], "file_idx bigint, rel_path string, source string")
+        scan = None
         if self.fmt == "jsonl":
             scan = (
                 spark.read.option("lineSep", "\n").text(uris)
@@ -470,7 +471,7 @@ class RecordsJob:
                 .join(F.broadcast(ranks.withColumnRenamed("fp", "_zh_fp")), "_zh_fp")
                 .withColumnRenamed("file_rank", "_zh_rank")
                 .drop("_zh_fp")
-                .persist(self.disk)
+                .localCheckpoint()
             )
             self.rows = rows
             idc = e.id_field
@@ -498,8 +499,14 @@ class RecordsJob:
             good.join(F.broadcast(bases), "file_rank")
             .withColumn("file_idx", F.col("base") + F.row_number().over(w) - 1)
             .select("file_idx", "file_rank", "position", F.col("name").alias("rel_path"), "source")
-            .persist(self.disk)
+            # A checkpoint cuts the plan here: every later step builds on the records,
+            # and with the reading and checking under them the plan's text outgrew the
+            # driver's default heap.
+            .localCheckpoint()
         )
+        checked.unpersist()
+        if scan is not None:
+            scan.unpersist()
         self.sources = self.units.select("file_idx", "source")
         return self.units.select("file_idx", "rel_path", "source").repartition(self.parts)
 
