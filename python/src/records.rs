@@ -99,15 +99,17 @@ impl RecordsIn {
         cleaned: Option<Vec<u8>>,
         note: impl FnOnce() -> Result<String, String>,
     ) -> PyResult<(Option<String>, Option<String>)> {
-        let orig = self.text(source)?;
-        let text = cleaned
-            .map(|c| cleaned_text(&orig, c))
-            .transpose()
-            .map_err(value_err)?;
+        let cleaned_of = |orig: &str| {
+            cleaned
+                .map(|c| cleaned_text(orig, c))
+                .transpose()
+                .map_err(value_err)
+        };
         match self.format {
             Format::Jsonl => {
                 let mut r = rec::parse_record(source.as_bytes(), &self.text_field, None, 0)
                     .map_err(value_err)?;
+                let text = cleaned_of(&r.text)?;
                 let mut line = Vec::new();
                 if !write_back(&mut r, self.out, &self.text_field, text, note, &mut line)
                     .map_err(value_err)?
@@ -117,8 +119,10 @@ impl RecordsIn {
                 line.pop();
                 Ok((Some(String::from_utf8(line).expect("JSON is UTF-8")), None))
             }
-            Format::Parquet => Ok(match (self.out, text) {
-                (RecordsOut::Annotate, _) => (Some(orig), Some(note().map_err(value_err)?)),
+            Format::Parquet => Ok(match (self.out, cleaned_of(source)?) {
+                (RecordsOut::Annotate, _) => {
+                    (Some(source.to_string()), Some(note().map_err(value_err)?))
+                }
                 (_, Some(t)) => (Some(t), None),
                 (RecordsOut::KeepEmpty, None) => (Some(String::new()), None),
                 (RecordsOut::Clean, None) => (None, None),

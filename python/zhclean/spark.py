@@ -53,9 +53,7 @@ def output_schemas(e, clean_root, records=False):
     methods return for empty inputs: the Rust module is the one definition of them."""
 
     def empty(method):
-        if records and method in ("analyze", "write"):
-            method += "_records"
-        return pa.RecordBatch.from_pylist([], schema=e.inputs(method))
+        return _empty_input(e, method, records)
 
     files, docs, paras = e.analyze(empty("analyze"))
     nested = "docs array<%s>, paragraphs array<%s>" % (
@@ -67,9 +65,23 @@ def output_schemas(e, clean_root, records=False):
         ("pairs", "bucket_pairs", ()), ("edges", "verify", ()), ("gains", "gap_cover", ()),
         ("clusters", "document_clusters", ()), ("records", "records", ()),
         ("written", "write", (clean_root,)),
-    ] + ([("records_in", "records_in", ())] if records else []):
-        out[name] = spark_ddl(getattr(e, method)(*extra, empty(method)).schema)
+    ]:
+        out[name] = ddl_of(e, method, extra, records)
     return out
+
+
+def _empty_input(e, method, records=False):
+    """An empty input batch of ``Engine.<method>`` (of its records variant when
+    ``records`` and there is one)."""
+    if records and method in ("analyze", "write"):
+        method += "_records"
+    return pa.RecordBatch.from_pylist([], schema=e.inputs(method))
+
+
+def ddl_of(e, method, extra=(), records=False):
+    """The Spark DDL of what ``Engine.<method>`` returns, read off its answer to an
+    empty input."""
+    return spark_ddl(getattr(e, method)(*extra, _empty_input(e, method, records)).schema)
 
 
 def _nest(parent_counts, child, names):
@@ -109,16 +121,23 @@ def input_types(e, method):
     return {f.name: f.type for f in e.inputs(method)}
 
 
-def partition(args, root, method, group=None, extra=(), records=None, schema=None):
+def partition(args, root, method, group=None, extra=(), records=None, schema=None, keep=()):
     """A ``mapInArrow`` function calling ``Engine.<method>(*extra, batch)`` on each batch
     read as the method's input schema (or the one named ``schema``); with ``group``,
-    batches are re-cut so no group spans two. ``records``: the engine's record format."""
+    batches are re-cut so no group spans two. ``records``: the engine's record format;
+    ``keep``: input columns passed through ahead of what the method returns."""
 
     def run(batches):
         e = engine(args, root, records)
         call, types = getattr(e, method), input_types(e, schema or method)
         for b in whole_groups(batches, group) if group else batches:
-            yield to_spark(call(*extra, to_rust(b, types)))
+            got = to_spark(call(*extra, to_rust(b, types)))
+            if keep:
+                got = pa.RecordBatch.from_arrays(
+                    [b.column(k) for k in keep] + list(got.columns),
+                    names=list(keep) + got.schema.names,
+                )
+            yield got
 
     return run
 
@@ -258,7 +277,6 @@ class HadoopOut:
     atomic on HDFS and local disks; on object stores it is a copy, done last)."""
 
     def __init__(self, spark, out, inp, force):
-        self.spark = spark
         jvm = spark._jvm
         self.Path = jvm.org.apache.hadoop.fs.Path
         conf = spark._jsc.hadoopConfiguration()
@@ -358,7 +376,7 @@ class RecordInput:
             fmt = e.input_format if e.input_format != "auto" else Engine.record_format_of(name)
             if fmt is None:
                 return None
-            files, other = [(name, str(root.toString()))], 0
+            files = [(name, str(root.toString()))]
             return RecordInput(str(root.toString()), fmt, files, json.dumps(
                 {"skipped": [], "failed": [], "other_files": 0}))
 
@@ -380,7 +398,7 @@ class RecordInput:
         if fmt == "auto":
             fmt = e.folder_format([rel.rsplit("/", 1)[-1] for rel, _ in listed])
         if fmt == "text":
-            if uri.startswith("file:") and not has_scheme(e.input):
+            if not has_scheme(e.input):
                 return None
             raise ValueError(
                 f"input {e.input} holds text files: a folder of text files is read from a "
@@ -480,7 +498,7 @@ class RecordsJob:
                 F.col(e.text_field).cast("string").alias("source"),
                 (F.col(idc).cast("string") if idc else F.lit(None).cast("string")).alias("id"),
             )
-        ddl = output_schemas(e, "", records=True)["records_in"]
+        ddl = ddl_of(e, "records_in")
         checked = narrow.mapInArrow(
             check_partition(self.args, self.fmt, rels),
             "file_rank bigint, position bigint, source string, " + ddl,
@@ -519,8 +537,8 @@ class RecordsJob:
         missed = self.units.join(written.select("file_idx"), "file_idx", "left_anti")
         back = back.unionByName(
             missed.select("file_idx", "source").mapInArrow(
-                write_back_partition(self.args, self.fmt),
-                "file_idx bigint, out string, note string",
+                partition(self.args, None, "write_back", records=self.fmt, keep=("file_idx",)),
+                "file_idx bigint, " + ddl_of(self.e, "write_back"),
             )
         )
         placed = back.where("out is not null").join(
@@ -622,22 +640,6 @@ def check_partition(args, fmt, rels):
                 [b.column("file_rank"), b.column("position"), b.column("source")]
                 + list(got.columns),
                 names=["file_rank", "position", "source"] + got.schema.names,
-            )
-
-    return run
-
-
-def write_back_partition(args, fmt):
-    """``Engine.write_back`` on each batch, its ``file_idx`` passed through."""
-
-    def run(batches):
-        e = engine(args, None, fmt)
-        types = input_types(e, "write_back")
-        for b in batches:
-            got = e.write_back(to_rust(b, types))
-            yield pa.RecordBatch.from_arrays(
-                [b.column("file_idx"), got.column("out"), got.column("note")],
-                names=["file_idx", "out", "note"],
             )
 
     return run
