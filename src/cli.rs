@@ -20,7 +20,7 @@ pub struct Cli {
 pub enum Command {
     /// Clean a folder of scraped files: decode, strip site furniture, normalise masks,
     /// remove near-duplicate paragraphs and documents, and write clean/ and report/.
-    Clean(CleanArgs),
+    Clean(Box<CleanArgs>),
     /// Print a file's paragraphs, sentences or words (a debugging aid).
     Segment(SegmentArgs),
     /// Normalise masked placeholders line by line (FILE or stdin to stdout).
@@ -33,6 +33,33 @@ pub enum Command {
     /// Write OUT/review/index.html: a finished run's clusters, diffs, furniture and
     /// masks as one self-contained page (and a page per file) to check the run with.
     Review(ReviewArgs),
+    /// Make or inspect a saved dedup index (see `clean --index`).
+    #[command(subcommand)]
+    Index(IndexCommand),
+}
+
+/// `zhclean index …`.
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Index a corpus without writing clean/: its copies are found as `clean` finds
+    /// them (and against IDX if it holds an index already), and what stays is added to
+    /// IDX. With --out, clean/ and report/ are written too.
+    #[command(mut_arg("out", |a| a.required(false)), mut_arg("index", |a| a.required(true)))]
+    Build(Box<CleanArgs>),
+    /// Print what an index holds: runs, documents, paragraphs, parameters, size on disk.
+    Info(IndexInfoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IndexInfoArgs {
+    /// The index folder.
+    pub index: PathBuf,
+    /// Read and check every block and document against its checksum.
+    #[arg(long)]
+    pub verify: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Which copy of a duplicate group stays.
@@ -135,8 +162,21 @@ pub struct CleanArgs {
     pub input: PathBuf,
 
     /// Output folder; receives clean/ and report/.
-    #[arg(long, short)]
-    pub out: PathBuf,
+    #[arg(long, short, required = true)]
+    pub out: Option<PathBuf>,
+
+    /// A saved dedup index (a folder): every paragraph and document is also compared
+    /// with what it holds, and a copy of an indexed one is removed (the indexed copy
+    /// wins whatever --keep says). In update mode the folder is made if need be, and
+    /// what this run keeps is added to it once clean/ and report/ are written.
+    #[arg(long, value_name = "IDX")]
+    pub index: Option<PathBuf>,
+
+    /// update: compare with the index, then add what this run keeps; read: compare
+    /// only, the index is not changed (to check a test set against a training corpus,
+    /// or for a dry run).
+    #[arg(long, value_enum, default_value = "update", requires = "index")]
+    pub index_mode: IndexModeArg,
 
     /// File ending to read (repeatable).
     #[arg(long = "ext", value_name = "EXT", default_value = "txt", value_parser = parse_ext)]
@@ -280,6 +320,13 @@ pub struct CleanArgs {
     pub quiet: bool,
 }
 
+/// `--index-mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IndexModeArg {
+    Update,
+    Read,
+}
+
 /// `--output-format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormatArg {
@@ -305,7 +352,12 @@ pub enum InputFormatArg {
 impl CleanArgs {
     /// The run's configuration.
     pub fn into_config(self) -> Config {
-        let mut c = Config::new(self.input, self.out);
+        let mut c = Config::new(self.input, self.out.unwrap_or_default());
+        c.index = self.index;
+        c.index_mode = match self.index_mode {
+            IndexModeArg::Update => crate::index::IndexMode::Update,
+            IndexModeArg::Read => crate::index::IndexMode::Read,
+        };
         c.exts = self.exts;
         c.excludes = self.excludes;
         c.encoding = self.encoding;

@@ -173,6 +173,9 @@ pub struct Config {
     pub records_out: crate::records::sink::RecordsOut,
     /// What clean/ is written as (`--output-format`; None: as the input is).
     pub output_format: Option<InputFormat>,
+    /// A saved dedup index to compare with (`--index`), and how (`--index-mode`).
+    pub index: Option<PathBuf>,
+    pub index_mode: crate::index::IndexMode,
 }
 
 /// What a run's input is.
@@ -286,6 +289,8 @@ impl Config {
             records: Default::default(),
             records_out: Default::default(),
             output_format: None,
+            index: None,
+            index_mode: crate::index::IndexMode::Update,
         }
     }
 

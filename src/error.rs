@@ -16,6 +16,10 @@ pub enum Error {
     /// A bad option or combination of options.
     #[error("{0}")]
     Config(String),
+    /// A saved index that cannot be used: damaged, locked, another version or other
+    /// parameters.
+    #[error("index {}: {msg}", path.display())]
+    Index { path: PathBuf, msg: String },
     /// A malformed line in a user-supplied rules file.
     #[error("{}:{line}: {msg}", path.display())]
     Rules {

@@ -47,6 +47,7 @@ pub mod error;
 pub mod eval;
 pub mod fingerprint;
 pub mod gaps;
+pub mod index;
 pub mod keep;
 pub mod lines;
 pub mod lsh;

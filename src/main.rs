@@ -70,12 +70,14 @@ fn main() -> ExitCode {
     zhclean::release::set_hook(hand_back_freed_memory);
     let cli = Cli::parse();
     let res = match cli.command {
-        Command::Clean(args) => clean(args),
+        Command::Clean(args) => clean(*args),
         Command::Segment(args) => segment_cmd(args),
         Command::Normalize(args) => normalize_cmd(args),
         Command::Synth(args) => synth_cmd(args).map(|_| 0),
         Command::Eval(args) => eval_cmd(args).map(|_| 0),
         Command::Review(args) => review_cmd(args).map(|_| 0),
+        Command::Index(zhclean::cli::IndexCommand::Build(args)) => index_build(*args),
+        Command::Index(zhclean::cli::IndexCommand::Info(args)) => index_info(args).map(|_| 0),
     };
     match res {
         Ok(code) => ExitCode::from(code),
@@ -110,9 +112,69 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn clean(args: zhclean::cli::CleanArgs) -> Result<u8> {
+    finish_run(args, pipeline::run)
+}
+
+fn index_build(args: zhclean::cli::CleanArgs) -> Result<u8> {
+    finish_run(args, pipeline::build_index)
+}
+
+fn index_info(args: zhclean::cli::IndexInfoArgs) -> Result<()> {
+    let info = zhclean::index::Index::info(&args.index, args.verify)?;
+    let mut o = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut o, &info)?;
+        writeln!(o)?;
+        return Ok(());
+    }
+    let p = &info.params;
+    writeln!(
+        o,
+        "index       {} (format version {})",
+        info.path, info.version
+    )?;
+    writeln!(
+        o,
+        "holds       {} runs, {} documents, {} paragraphs ({} searched), {} probe keys",
+        info.runs.len(),
+        info.documents,
+        info.paragraphs,
+        info.paragraphs_searched,
+        info.keys
+    )?;
+    writeln!(o, "size        {:.1} MB on disk", info.bytes as f64 / 1e6)?;
+    writeln!(
+        o,
+        "parameters  --shingle {} --fold {} --num-perm {} --seed {} --bands {} --rows {} --threshold {} --doc-threshold {} --min-chars {} (key rules v{})",
+        p.shingle, p.fold, p.num_perm, p.seed, p.bands, p.rows, p.threshold, p.doc_threshold, p.min_chars, p.key_rules
+    )?;
+    for r in &info.runs {
+        writeln!(
+            o,
+            "run {:<7} {} documents, {} paragraphs, {:.1} MB, from {}",
+            r.run,
+            r.documents,
+            r.paragraphs,
+            r.bytes as f64 / 1e6,
+            r.input.as_deref().unwrap_or("?")
+        )?;
+    }
+    if args.verify {
+        writeln!(
+            o,
+            "verified    every block and document matches its checksum"
+        )?;
+    }
+    Ok(())
+}
+
+fn finish_run(
+    args: zhclean::cli::CleanArgs,
+    run: fn(&zhclean::Config) -> zhclean::Result<pipeline::Outcome>,
+) -> Result<u8> {
     let quiet = args.quiet;
     let cfg = args.into_config();
-    let outcome = pipeline::run(&cfg)?;
+    let outcome = run(&cfg)?;
     for d in &outcome.cleared {
         eprintln!(
             "zhclean: removed {}, left by a run that was interrupted",
@@ -189,14 +251,33 @@ fn print_table(s: &Summary, out: &Path) {
             "time",
             format!("{:.2} s on {} threads", s.run.wall_seconds, s.run.threads),
         ),
-        (
-            "output",
-            format!("{}/clean, {}/report", out.display(), out.display()),
-        ),
     ];
     let mut e = io::stderr().lock();
     for (k, v) in rows {
         let _ = writeln!(e, "{k:>10}  {v}");
+    }
+    if let Some(ix) = &s.index {
+        let added = match &ix.added {
+            Some(a) => format!(
+                "; adds run {}: {} documents, {} paragraphs",
+                a.run, a.documents, a.paragraphs
+            ),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            e,
+            "{:>10}  {} ({} runs): removed {} paragraphs and {} documents as copies of indexed ones{added}",
+            "index", ix.path, ix.runs, ix.removed_paragraphs, ix.removed_documents
+        );
+    }
+    if !out.as_os_str().is_empty() {
+        let _ = writeln!(
+            e,
+            "{:>10}  {}/clean, {}/report",
+            "output",
+            out.display(),
+            out.display()
+        );
     }
 }
 

@@ -83,16 +83,24 @@ pub struct ClusterMember {
     /// script (see [`ClusterRecord::scripts`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub script: Option<&'static str>,
+    /// Present (true) for a copy that lives in the saved index (`clean --index`, added
+    /// with issue 21): `file` and `lines` are as they were when it was indexed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub indexed: bool,
+    /// The index run that added an indexed copy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_run: Option<u32>,
 }
 
 /// Where a cluster member is: its file, line range, columns (a part of a page-long
-/// paragraph) and script.
+/// paragraph), script, and the index run that added it if it is indexed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Place {
     pub file: String,
     pub lines: [u32; 2],
     pub cols: Option<[u32; 2]>,
     pub script: crate::script::Script,
+    pub indexed: Option<u32>,
 }
 
 /// A line of `clusters.jsonl`.
@@ -214,6 +222,42 @@ pub struct Summary {
     pub options: Options,
     /// Varies from run to run (threads, times); everything else is deterministic.
     pub run: RunInfo,
+    /// A run with `--index` (added with issue 21): what it compared against and added.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<IndexSummary>,
+}
+
+/// `index` of `summary.json`.
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct IndexSummary {
+    /// The index folder, as given.
+    pub path: String,
+    /// `update` or `read`.
+    pub mode: crate::index::IndexMode,
+    /// Runs the index held before this one.
+    pub runs: usize,
+    /// Indexed documents (and their paragraphs) loaded as near this run's paragraphs.
+    pub documents_loaded: usize,
+    pub paragraphs_loaded: usize,
+    /// This run's paragraphs removed as copies of an indexed paragraph (paragraph
+    /// clusters whose kept copy is indexed), and its documents removed as copies of an
+    /// indexed document.
+    pub removed_paragraphs: usize,
+    pub removed_documents: usize,
+    /// What this run adds to the index (update mode), once the run's outputs are
+    /// committed.
+    pub added: Option<IndexAdded>,
+}
+
+/// `index.added` of `summary.json`.
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct IndexAdded {
+    pub run: u32,
+    pub documents: u64,
+    pub paragraphs: u64,
+    pub paragraphs_searched: u64,
+    pub keys: u64,
+    pub bytes: u64,
 }
 
 /// Counts of a run.
@@ -384,7 +428,7 @@ pub fn write_file_at(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Absolute form of a path that may not exist yet: the nearest existing ancestor is
 /// canonicalised and the rest appended.
-fn resolve(path: &Path) -> Result<PathBuf> {
+pub(crate) fn resolve(path: &Path) -> Result<PathBuf> {
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {

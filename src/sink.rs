@@ -158,6 +158,52 @@ impl Sink for Memory {
     }
 }
 
+/// Outputs dropped as they come (`zhclean index build` without `--out`): only the
+/// run's scratch folder exists, made in `dir` and removed with the sink.
+#[derive(Debug)]
+pub struct Discard {
+    scratch: tempfile::TempDir,
+}
+
+impl Discard {
+    pub fn new(dir: &Path) -> Result<Discard> {
+        let scratch = tempfile::Builder::new()
+            .prefix(".zhclean-scratch-")
+            .tempdir_in(dir)
+            .map_err(|e| Error::io(dir, e))?;
+        Ok(Discard { scratch })
+    }
+}
+
+struct Dropped;
+
+impl ReportOut for Dropped {
+    fn append(&mut self, _: &[u8]) -> Result<()> {
+        Ok(())
+    }
+    fn finish(self: Box<Self>) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl CleanOut for Discard {
+    fn clean(&self, _: &str, _: &[u8]) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Sink for Discard {
+    fn scratch(&self) -> &Path {
+        self.scratch.path()
+    }
+    fn report<'a>(&'a self, _: &str) -> Result<Box<dyn ReportOut + 'a>> {
+        Ok(Box::new(Dropped))
+    }
+    fn write_report(&self, _: &str, _: &[u8]) -> Result<()> {
+        Ok(())
+    }
+}
+
 impl CleanOut for Staging {
     fn clean(&self, unit: &str, text: &[u8]) -> Result<()> {
         crate::report::write_file_at(&self.clean_path(unit), text)

@@ -821,6 +821,8 @@ impl Engine {
                         lines: [first[r], last[r]],
                         cols,
                         script,
+                        // The Spark job has no saved index (`--index` is local).
+                        indexed: None,
                     }
                 };
                 let rec = pipeline::cluster_record(c, lvl, kept[rows.start], &members, place);

@@ -206,6 +206,27 @@ impl Engine {
     }
 
     /// LSH bands × rows in force.
+    /// Append the band keys of a paragraph's shingles (`sig` is scratch).
+    pub(super) fn band_keys_of_shingles(
+        &self,
+        shingles: &[u32],
+        sig: &mut Vec<u32>,
+        out: &mut Vec<u64>,
+    ) {
+        sig.resize(self.hasher.num_perm(), 0);
+        self.hasher.signature_into(shingles, sig);
+        for b in 0..self.bands {
+            out.push(lsh::band_key(&sig[b * self.rows..(b + 1) * self.rows], b));
+        }
+    }
+
+    /// Append the band keys of a paragraph's key tokens (an indexed paragraph's, which
+    /// the index keeps instead of its band keys: they are recomputed exactly).
+    pub(super) fn band_keys_of_tokens(&self, tokens: &[u32], sc: &mut Scratch, out: &mut Vec<u64>) {
+        fingerprint::shingle_hashes(tokens, self.cfg.shingle.size(), &mut sc.shingles);
+        self.band_keys_of_shingles(&sc.shingles, &mut sc.sig, out);
+    }
+
     pub fn bands_rows(&self) -> (usize, usize) {
         (self.bands, self.rows)
     }
@@ -381,13 +402,7 @@ impl Engine {
                 fingerprint::shingle_hashes(&sc.fp.tokens, n, &mut sc.shingles);
                 stage_ns[Stage::Fingerprint] += ns(t);
                 let t = Instant::now();
-                self.hasher.signature_into(&sc.shingles, &mut sc.sig);
-                for b in 0..self.bands {
-                    band_keys.push(lsh::band_key(
-                        &sc.sig[b * self.rows..(b + 1) * self.rows],
-                        b,
-                    ));
-                }
+                self.band_keys_of_shingles(&sc.shingles, &mut sc.sig, &mut band_keys);
                 file_tokens.extend_from_slice(&sc.fp.tokens);
                 tokens[1] = sc.fp.tokens.len() as u32;
                 stage_ns[Stage::Minhash] += ns(t);

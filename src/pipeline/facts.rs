@@ -82,6 +82,8 @@ pub struct Outcome {
     pub failed: usize,
     /// Staging folders left in OUT by interrupted runs, removed by this one.
     pub cleared: Vec<std::path::PathBuf>,
+    /// What the run staged for its index (update mode), to commit once its outputs are.
+    pub staged: Option<crate::index::Staged>,
 }
 
 /// Per-paragraph facts kept between phases.

@@ -66,6 +66,7 @@ use std::path::Path;
 mod engine;
 mod facts;
 mod group;
+mod prior;
 mod spill;
 mod summary;
 mod text;
@@ -73,6 +74,7 @@ mod write;
 pub use self::engine::*;
 pub use self::facts::*;
 pub use self::group::*;
+pub use self::prior::*;
 pub use self::spill::*;
 pub use self::summary::*;
 pub use self::text::*;
@@ -108,7 +110,8 @@ fn progress_bar(cfg: &Config, len: usize, msg: &'static str) -> ProgressBar {
 
 /// Run `zhclean clean` with `cfg`: the files of `INPUT` into `OUT` (see [`Cleaner`]).
 pub fn run(cfg: &Config) -> Result<Outcome> {
-    let cleaner = Cleaner::new(cfg)?;
+    let mut cleaner = Cleaner::new(cfg)?;
+    open_index(&mut cleaner, cfg)?;
     let format = cfg.input_format.resolve(&cfg.input, &cfg.exts);
     let records = format.records();
     if records.is_some() && cfg.encoding.is_some() {
@@ -147,6 +150,74 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     };
     outcome.cleared = staging.cleared().to_vec();
     staging.commit()?;
+    commit_index(&mut cleaner, cfg, &mut outcome)?;
+    Ok(outcome)
+}
+
+/// `--index`: check where it is and open it.
+fn open_index(cleaner: &mut Cleaner, cfg: &Config) -> Result<()> {
+    let Some(dir) = &cfg.index else {
+        return Ok(());
+    };
+    let at = report::resolve(dir)?;
+    if let Ok(input) = cfg.input.canonicalize() {
+        if at.starts_with(&input) {
+            return Err(Error::Config(format!(
+                "index {} is inside the input {}; choose a folder outside it",
+                dir.display(),
+                cfg.input.display()
+            )));
+        }
+    }
+    if !cfg.out.as_os_str().is_empty() {
+        let out = report::resolve(&cfg.out)?;
+        for sub in ["clean", "report"] {
+            if at.starts_with(out.join(sub)) {
+                return Err(Error::Config(format!(
+                    "index {} is inside {}/{sub}, which a run replaces",
+                    dir.display(),
+                    cfg.out.display()
+                )));
+            }
+        }
+    }
+    cleaner.open_index(dir, cfg.index_mode)
+}
+
+/// Add what the run staged to its index, once its outputs are committed.
+fn commit_index(cleaner: &mut Cleaner, cfg: &Config, outcome: &mut Outcome) -> Result<()> {
+    if let Some(st) = outcome.staged.take() {
+        let input = std::path::absolute(&cfg.input).unwrap_or_else(|_| cfg.input.clone());
+        cleaner.commit_index(st, Some(input.display().to_string()))?;
+    }
+    Ok(())
+}
+
+/// `zhclean index build`: the folder `INPUT` cleaned against (and added to) the index
+/// `cfg.index`, with `clean/` and `report/` written only if `cfg.out` is given.
+pub fn build_index(cfg: &Config) -> Result<Outcome> {
+    if cfg.index_mode != crate::index::IndexMode::Update {
+        return Err(Error::Config(
+            "index build adds to the index: --index-mode read does not apply".into(),
+        ));
+    }
+    if !cfg.out.as_os_str().is_empty() {
+        return run(cfg);
+    }
+    let format = cfg.input_format.resolve(&cfg.input, &cfg.exts);
+    if format != crate::InputFormat::Text || cfg.input.is_file() {
+        return Err(Error::Config(
+            "index build without --out reads a folder of text files; for records, give --out (or run clean --index)".into(),
+        ));
+    }
+    let mut cleaner = Cleaner::new(cfg)?;
+    open_index(&mut cleaner, cfg)?;
+    let dir = cfg.index.as_deref().expect("index build has --index");
+    let input = crate::source::Dir::from_config(cfg)?;
+    let out = crate::sink::Discard::new(dir)?;
+    let mut outcome = cleaner.run(&input, &out)?;
+    drop(out);
+    commit_index(&mut cleaner, cfg, &mut outcome)?;
     Ok(outcome)
 }
 
@@ -208,6 +279,8 @@ fn run_records(
 pub struct Cleaner {
     engine: Engine,
     pool: rayon::ThreadPool,
+    /// The saved index runs are compared with (`clean --index`).
+    index: Option<crate::index::Index>,
 }
 
 impl Cleaner {
@@ -219,7 +292,31 @@ impl Cleaner {
             .num_threads(cfg.jobs)
             .build()
             .map_err(|e| Error::Config(format!("cannot start {} threads: {e}", cfg.jobs)))?;
-        Ok(Cleaner { engine, pool })
+        Ok(Cleaner {
+            engine,
+            pool,
+            index: None,
+        })
+    }
+
+    /// Compare runs with the saved index at `dir` too (made if `mode` is update and
+    /// there is none), and in update mode stage what they keep for it
+    /// ([`Outcome::staged`], for [`Cleaner::commit_index`]).
+    pub fn open_index(&mut self, dir: &Path, mode: crate::index::IndexMode) -> Result<()> {
+        let params = crate::index::Params::of(self.engine.config(), self.engine.bands_rows());
+        self.index = Some(crate::index::Index::open(dir, mode, &params)?);
+        Ok(())
+    }
+
+    /// Make the segment a run staged part of the index (once its outputs are
+    /// committed: the index must never hold what the output does not).
+    pub fn commit_index(
+        &mut self,
+        staged: crate::index::Staged,
+        input: Option<String>,
+    ) -> Result<crate::index::RunEntry> {
+        let index = self.index.as_mut().expect("a staged run has an index");
+        index.commit(staged, input)
     }
 
     /// Clean the units of `input` into `out`. A sink that stages its outputs (as
@@ -227,8 +324,9 @@ impl Cleaner {
     pub fn run(&self, input: &dyn Source, out: &dyn Sink) -> Result<Outcome> {
         let threads = self.pool.current_num_threads();
         self.engine.state.reset();
+        let index = self.index.as_ref();
         self.pool
-            .install(|| run_in_pool(&self.engine, input, out, threads))
+            .install(|| run_in_pool(&self.engine, input, out, threads, index))
     }
 }
 
@@ -237,6 +335,7 @@ fn run_in_pool(
     input: &dyn Source,
     out: &dyn Sink,
     threads: usize,
+    index: Option<&crate::index::Index>,
 ) -> Result<Outcome> {
     let cfg = engine.config();
     let spill = Spill::new(
@@ -345,10 +444,62 @@ fn run_in_pool(
     }
     phase.insert("2_analyze".to_string(), t.elapsed().as_secs_f64());
 
+    // index: the indexed documents near the run's paragraphs go first.
+    let t = Instant::now();
+    let adding = index.filter(|ix| ix.mode() == crate::index::IndexMode::Update);
+    // The run's band keys as the analyze phase left them, for the index's new segment.
+    let keys_kept: Vec<FileKeys> = match adding {
+        Some(_) => keys.clone(),
+        None => Vec::new(),
+    };
+    let prior = match index {
+        Some(ix) => {
+            let (mut pf, mut pk, prior) = load(engine, ix, &files, &keys, &spill, out.scratch())?;
+            pf.append(&mut files);
+            files = pf;
+            pk.append(&mut keys);
+            keys = pk;
+            let mut k: Vec<Option<Kept>> = (0..prior.files).map(|_| None).collect();
+            k.append(&mut kept);
+            kept = k;
+            phase.insert("2b_index".to_string(), t.elapsed().as_secs_f64());
+            prior
+        }
+        None => Prior::default(),
+    };
+
     // group
     let t = Instant::now();
-    let mut dec = group(engine, &files, keys, &spill, out.scratch())?;
+    let mut dec = group(engine, &files, keys, &spill, out.scratch(), &prior)?;
     phase.insert("3_group".to_string(), t.elapsed().as_secs_f64());
+    let mut index_summary = index.map(|ix| IndexSummary {
+        path: ix.dir().display().to_string(),
+        mode: ix.mode(),
+        runs: ix.runs().len(),
+        documents_loaded: prior.files,
+        paragraphs_loaded: prior.paras,
+        ..IndexSummary::default()
+    });
+    if let Some(s) = &mut index_summary {
+        // Counted as summary.json's `removed_*` are: a paragraph inside a removed
+        // document counts with its document.
+        let by_index = |c: &Option<u32>| {
+            c.is_some_and(|c| dec.records[c as usize].members[dec.records[c as usize].kept].indexed)
+        };
+        let (mut p0, mut d0) = (prior.paras, prior.files);
+        for f in &files[prior.files..] {
+            let docs = &dec.doc_removed[d0..d0 + f.docs.len()];
+            s.removed_documents += docs.iter().filter(|c| by_index(c)).count();
+            s.removed_paragraphs += f
+                .paras
+                .iter()
+                .zip(&dec.para_removed[p0..])
+                .filter(|(p, c)| docs[p.doc as usize].is_none() && by_index(c))
+                .count();
+            p0 += f.paras.len();
+            d0 += f.docs.len();
+        }
+    }
 
     // write
     let t = Instant::now();
@@ -374,6 +525,8 @@ fn run_in_pool(
     let mut places = out.report("placeholders.jsonl")?;
     let clean: &dyn CleanOut = out;
     const WRITE_CHUNK: usize = 256;
+    // Which of the run's own files were written (the index takes only those).
+    let mut written_ok = vec![false; files.len()];
     // Two chunks of report lines at most wait for the writer.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileOutput>>(2);
     std::thread::scope(|scope| -> Result<()> {
@@ -394,8 +547,8 @@ fn run_in_pool(
             removed.finish()?;
             places.finish()
         });
-        let mut kept = kept.into_iter();
-        for (ci, chunk) in files.chunks(WRITE_CHUNK).enumerate() {
+        let mut kept = kept.into_iter().skip(prior.files);
+        for (ci, chunk) in files[prior.files..].chunks(WRITE_CHUNK).enumerate() {
             // Each file's kept text stages, by value: dropped as soon as it is written.
             let kept_here: Vec<Option<Kept>> = kept.by_ref().take(chunk.len()).collect();
             let written: Vec<std::result::Result<FileOutput, FileError>> = chunk
@@ -403,7 +556,7 @@ fn run_in_pool(
                 .zip(kept_here)
                 .enumerate()
                 .map(|(k, (f, kept))| {
-                    let i = ci * WRITE_CHUNK + k;
+                    let i = prior.files + ci * WRITE_CHUNK + k;
                     let (p0, d0) = (para_base[i], doc_base[i]);
                     let paras = &dec.para_removed[p0..p0 + f.paras.len()];
                     let docs = &dec.doc_removed[d0..d0 + f.docs.len()];
@@ -421,10 +574,11 @@ fn run_in_pool(
                 })
                 .collect();
             let mut outs = Vec::with_capacity(written.len());
-            for (f, out) in chunk.iter().zip(written) {
+            for (k, (f, out)) in chunk.iter().zip(written).enumerate() {
                 match out {
                     Ok(o) => {
                         totals.file(&f.summary(cfg.min_chars), &o.counts);
+                        written_ok[prior.files + ci * WRITE_CHUNK + k] = true;
                         outs.push(o);
                     }
                     Err(e) => totals.failed(e.listed()),
@@ -442,6 +596,39 @@ fn run_in_pool(
     pb.finish_and_clear();
     phase.insert("4_write".to_string(), t.elapsed().as_secs_f64());
 
+    // What the run kept, staged as the index's next segment.
+    let staged = match adding {
+        Some(ix) => {
+            let t = Instant::now();
+            let (p, d) = (prior.paras, prior.files);
+            let st = ix.stage(|w| {
+                fill(
+                    w,
+                    engine,
+                    &files[prior.files..],
+                    &keys_kept,
+                    &written_ok[prior.files..],
+                    (&dec.para_removed[p..], &dec.doc_removed[d..]),
+                    &spill,
+                    out.scratch(),
+                )
+            })?;
+            phase.insert("5_index".to_string(), t.elapsed().as_secs_f64());
+            if let Some(s) = &mut index_summary {
+                s.added = Some(IndexAdded {
+                    run: st.run,
+                    documents: st.stats.documents,
+                    paragraphs: st.stats.paragraphs,
+                    paragraphs_searched: st.stats.paragraphs_searched,
+                    keys: st.stats.keys,
+                    bytes: st.stats.bytes,
+                });
+            }
+            Some(st)
+        }
+        None => None,
+    };
+
     let run = RunInfo {
         input: input
             .root()
@@ -455,13 +642,15 @@ fn run_in_pool(
             .map(|(s, v)| (s.to_string(), Duration::from_nanos(v).as_secs_f64()))
             .collect(),
     };
-    let summary = totals.finish(engine, &group_counts, run);
+    let mut summary = totals.finish(engine, &group_counts, run);
+    summary.index = index_summary;
     out.write_report("summary.json", &summary_json(&summary))?;
     let failed = summary.failed.len() + summary.decode_errors.len();
     Ok(Outcome {
         summary,
         failed,
         cleared: Vec::new(),
+        staged,
     })
 }
 

@@ -134,7 +134,7 @@ pub(super) fn write_at(f: &std::fs::File, bytes: &[u8], pos: u64) -> std::io::Re
 }
 
 #[cfg(unix)]
-pub(super) fn read_at(f: &std::fs::File, bytes: &mut [u8], pos: u64) -> std::io::Result<()> {
+pub(crate) fn read_at(f: &std::fs::File, bytes: &mut [u8], pos: u64) -> std::io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(f, bytes, pos)
 }
 
@@ -149,7 +149,7 @@ pub(super) fn write_at(f: &std::fs::File, mut bytes: &[u8], mut pos: u64) -> std
 }
 
 #[cfg(windows)]
-pub(super) fn read_at(
+pub(crate) fn read_at(
     f: &std::fs::File,
     mut bytes: &mut [u8],
     mut pos: u64,

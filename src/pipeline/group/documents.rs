@@ -13,6 +13,7 @@ pub(in crate::pipeline) fn document_clusters(
     group_of: &[u32],
     neighbours: &Lists,
     read: &(impl Fn(u32, &mut Vec<u32>, &mut Vec<u8>) -> Result<()> + Sync),
+    prior: &Prior,
 ) -> Result<Vec<Cluster>> {
     let (paras, searched) = (&ids.paras, &ids.searched);
     let n = paras.len();
@@ -96,9 +97,12 @@ pub(in crate::pipeline) fn document_clusters(
     let mut doc_clusters: Vec<Cluster> = Vec::new();
     for comp in components((0..ndocs as u32).map(|d| (doc_uf.find(d), d))) {
         let covers = |k: u32| doc_edges.get(&k).map_or(&[][..], |v| v.as_slice());
-        doc_clusters.extend(split_document_component(cfg, &comp, covers, doc_copy));
+        let indexed = |d: u32| prior.doc(d);
+        doc_clusters.extend(split_document_component_first(
+            cfg, &comp, covers, doc_copy, indexed,
+        ));
     }
-    Ok(doc_clusters)
+    Ok(drop_indexed(doc_clusters, |d| prior.doc(d)))
 }
 
 /// Split one connected component of documents (joined by coverage edges) into
@@ -110,39 +114,59 @@ pub fn split_document_component<'a>(
     covers: impl Fn(u32) -> &'a [(u32, f64)],
     copy: impl Fn(u32) -> Copy,
 ) -> Vec<Cluster> {
+    split_document_component_first(cfg, comp, covers, copy, |_| false)
+}
+
+/// [`split_document_component`] where the documents `first` picks (indexed ones) take
+/// what they cover before any other, and are never taken themselves.
+pub fn split_document_component_first<'a>(
+    cfg: &Config,
+    comp: &[u32],
+    covers: impl Fn(u32) -> &'a [(u32, f64)],
+    copy: impl Fn(u32) -> Copy,
+    first: impl Fn(u32) -> bool,
+) -> Vec<Cluster> {
     use std::cmp::Reverse;
     use std::collections::{BinaryHeap, HashSet};
+    if cfg.keep == crate::KeepPolicy::First {
+        return split_in_path_order(comp, covers, first);
+    }
     // Greedy: each round the document that covers the most of those left (ties: the
     // `--keep` rank, then the id) takes them. Counts only fall as documents go, so a
     // heap of stale counts is exact once the top's count is checked again (lazy
     // greedy): the work follows the cover edges, not rounds × documents × edges.
     let mut out = Vec::new();
-    let mut alive: HashSet<u32> = comp.iter().copied().collect();
+    // Documents that may still be taken (or kept): never a `first` one.
+    let mut alive: HashSet<u32> = comp.iter().copied().filter(|&d| !first(d)).collect();
     let live =
         |k: u32, alive: &HashSet<u32>| covers(k).iter().filter(|(d, _)| alive.contains(d)).count();
-    // (documents it covers among those left, then the best `--keep` rank and the
-    // lowest id first)
-    type Entry = (usize, Reverse<(u32, Reverse<u32>, u32)>, Reverse<u32>);
+    // (a `first` document, documents it covers among those left, then the best
+    // `--keep` rank and the lowest id first)
+    type Entry = (bool, usize, Reverse<(u32, Reverse<u32>, u32)>, Reverse<u32>);
     let mut heap: BinaryHeap<Entry> = comp
         .iter()
         .map(|&k| {
             (
+                first(k),
                 live(k, &alive),
                 Reverse(rank(cfg.keep, &copy(k))),
                 Reverse(k),
             )
         })
         .collect();
-    while let Some((n, r, Reverse(k))) = heap.pop() {
+    while let Some((is_first, n, r, Reverse(k))) = heap.pop() {
         if n == 0 {
+            if is_first {
+                continue;
+            }
             break;
         }
-        if !alive.contains(&k) {
+        if !is_first && !alive.contains(&k) {
             continue;
         }
         let now = live(k, &alive);
         if now < n {
-            heap.push((now, r, Reverse(k)));
+            heap.push((is_first, now, r, Reverse(k)));
             continue;
         }
         let mut members = vec![(k, 1.0, false)];
@@ -155,6 +179,36 @@ pub fn split_document_component<'a>(
             alive.remove(m);
         }
         out.push((k, members));
+    }
+    out
+}
+
+/// `--keep first`: the first copy stays. Documents in path order (their ids) each take
+/// the documents after them that they cover and that are left; a document is never
+/// removed by one after it, so a corpus cleaned batch after batch against a saved index
+/// (where what is published stays) loses what one run over all of it loses.
+fn split_in_path_order<'a>(
+    comp: &[u32],
+    covers: impl Fn(u32) -> &'a [(u32, f64)],
+    first: impl Fn(u32) -> bool,
+) -> Vec<Cluster> {
+    let mut taken = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut order = comp.to_vec();
+    order.sort_unstable();
+    for k in order {
+        if taken.contains(&k) {
+            continue;
+        }
+        let mut members = vec![(k, 1.0, false)];
+        for &(d, c) in covers(k) {
+            if d > k && !first(d) && taken.insert(d) {
+                members.push((d, c, false));
+            }
+        }
+        if members.len() > 1 {
+            out.push((k, members));
+        }
     }
     out
 }

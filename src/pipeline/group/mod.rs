@@ -25,6 +25,7 @@ pub(super) fn group(
     keys: Vec<FileKeys>,
     spill: &Spill,
     spill_dir: &Path,
+    prior: &Prior,
 ) -> Result<Decisions> {
     let cfg = engine.config();
     let (bands, rows) = engine.bands_rows();
@@ -62,14 +63,22 @@ pub(super) fn group(
     } = verify_candidates(cfg, &cands, &partners, stops_early, read)?;
     drop((cands, partners, doc_of, searched_in));
     let neighbours = neighbour_lists(paras.len(), &verified);
-    let doc_clusters = document_clusters(cfg, &run_ids, &exact.group_of, &neighbours, &read)?;
+    let doc_clusters =
+        document_clusters(cfg, &run_ids, &exact.group_of, &neighbours, &read, prior)?;
     for &(a, b) in &verified {
         exact.uf.union(a, b);
     }
-    let para_clusters =
-        paragraph_clusters(cfg, &run_ids, &mut exact, &neighbours, &doc_clusters, &read)?;
+    let para_clusters = paragraph_clusters(
+        cfg,
+        &run_ids,
+        &mut exact,
+        &neighbours,
+        &doc_clusters,
+        &read,
+        prior,
+    )?;
     drop(neighbours);
-    let numbered = number(files, &run_ids, para_clusters, doc_clusters);
+    let numbered = number(files, &run_ids, para_clusters, doc_clusters, prior);
     Ok(Decisions {
         para_removed: numbered.para_removed,
         doc_removed: numbered.doc_removed,
@@ -78,4 +87,20 @@ pub(super) fn group(
         candidate_pairs_skipped,
         verified_pairs: verified.len(),
     })
+}
+
+/// `clusters` without their indexed members other than the kept copy, and without the
+/// clusters that then hold one member: an indexed copy is never removed, and only its
+/// part as the copy that stays is news to a run.
+pub(in crate::pipeline) fn drop_indexed(
+    clusters: Vec<Cluster>,
+    indexed: impl Fn(u32) -> bool,
+) -> Vec<Cluster> {
+    clusters
+        .into_iter()
+        .filter_map(|(kept, mut members)| {
+            members.retain(|&(m, _, _)| m == kept || !indexed(m));
+            (members.len() > 1).then_some((kept, members))
+        })
+        .collect()
 }

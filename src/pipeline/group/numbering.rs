@@ -17,6 +17,7 @@ pub(in crate::pipeline) fn number(
     ids: &Ids,
     para_clusters: Vec<Cluster>,
     doc_clusters: Vec<Cluster>,
+    prior: &Prior,
 ) -> Numbered {
     let mut out = Numbered {
         records: Vec::new(),
@@ -36,6 +37,7 @@ pub(in crate::pipeline) fn number(
                 lines: p.lines,
                 cols: p.cols,
                 script: p.script,
+                indexed: prior.runs.get(f as usize).copied(),
             }
         },
     );
@@ -46,11 +48,15 @@ pub(in crate::pipeline) fn number(
         base,
         &mut out.doc_removed,
         &mut out.records,
-        |d| Place {
-            file: files[ids.doc_file[d as usize] as usize].rel_path.clone(),
-            lines: ids.doc_lines[d as usize],
-            cols: None,
-            script: ids.doc_script[d as usize],
+        |d| {
+            let f = ids.doc_file[d as usize] as usize;
+            Place {
+                file: files[f].rel_path.clone(),
+                lines: ids.doc_lines[d as usize],
+                cols: None,
+                script: ids.doc_script[d as usize],
+                indexed: prior.runs.get(f).copied(),
+            }
         },
     );
     out
@@ -95,6 +101,8 @@ pub fn cluster_record(
                 similarity: round4(s),
                 containment,
                 script: mixed.then(|| p.script.name()),
+                indexed: p.indexed.is_some(),
+                index_run: p.indexed,
             })
             .collect(),
     }

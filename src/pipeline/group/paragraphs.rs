@@ -13,6 +13,7 @@ pub(in crate::pipeline) fn paragraph_clusters(
     neighbours: &Lists,
     doc_clusters: &[Cluster],
     read: &(impl Fn(u32, &mut Vec<u32>, &mut Vec<u8>) -> Result<()> + Sync),
+    prior: &Prior,
 ) -> Result<Vec<Cluster>> {
     let mut doc_is_removed = vec![false; ids.doc_file.len()];
     for (k, members) in doc_clusters {
@@ -40,11 +41,14 @@ pub(in crate::pipeline) fn paragraph_clusters(
                 neighbours,
                 doc_is_removed: &doc_is_removed,
                 tokens,
+                prior,
             };
             Ok(split_paragraph_component(cfg, &view, comp))
         })
         .collect::<Result<_>>()?;
-    Ok(split.into_iter().flatten().collect())
+    Ok(drop_indexed(split.into_iter().flatten().collect(), |i| {
+        prior.para(i)
+    }))
 }
 
 /// What the paragraph split of one component reads about its members (global ids).
@@ -61,12 +65,17 @@ pub trait ParaView {
     fn neighbours(&self, rep: u32) -> &[u32];
     /// Key tokens.
     fn tokens(&self, i: u32) -> &[u32];
+    /// Where the copy comes in the keep order before its rank: 0 for an indexed copy
+    /// that stayed, 1 for the run's own, 2 for an indexed copy removed in its run.
+    fn class(&self, _i: u32) -> u8 {
+        1
+    }
 }
 
 /// Split one connected component of paragraphs into clusters around kept copies.
 pub fn split_paragraph_component<V: ParaView>(cfg: &Config, v: &V, comp: &[u32]) -> Vec<Cluster> {
     let mut ranked = comp.to_vec();
-    ranked.sort_by_key(|&i| (v.in_removed_doc(i), rank(cfg.keep, &v.copy(i))));
+    ranked.sort_by_key(|&i| (v.class(i), v.in_removed_doc(i), rank(cfg.keep, &v.copy(i))));
     // Near a paragraph: its exact group, and the exact groups of the representatives
     // verified against its own.
     let near = |a: u32, out: &mut Vec<u32>| {
@@ -98,6 +107,7 @@ pub(in crate::pipeline) struct RunView<'a> {
     pub(in crate::pipeline) doc_is_removed: &'a [bool],
     /// Key tokens of the component being split (read back from the spill file).
     pub(in crate::pipeline) tokens: HashMap<u32, Vec<u32>>,
+    pub(in crate::pipeline) prior: &'a Prior,
 }
 
 impl ParaView for RunView<'_> {
@@ -123,5 +133,8 @@ impl ParaView for RunView<'_> {
     }
     fn tokens(&self, i: u32) -> &[u32] {
         self.tokens.get(&i).map_or(&[], |v| v.as_slice())
+    }
+    fn class(&self, i: u32) -> u8 {
+        self.prior.class(i)
     }
 }

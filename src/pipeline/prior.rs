@@ -1,0 +1,280 @@
+//! A run against a saved index (`clean --index`): the indexed documents near the run's
+//! paragraphs are loaded as units placed before the run's own, so the group phase
+//! compares them like any other unit; after the run, what it kept becomes the index's
+//! next segment (see [`crate::index`]).
+//!
+//! Near means sharing a probe key: a kept indexed paragraph with the exact key or a
+//! band key of one of the run's searched paragraphs. Its whole document is loaded (the
+//! coverage of a document needs all of its units), with its band keys recomputed from
+//! its key tokens. The group phase then ranks indexed copies first whatever `--keep`
+//! says (they are already published), never removes them, and leaves them out of the
+//! clusters except as the copy that stays.
+
+use super::*;
+use crate::index::segment::{probe_key, IndexedDoc, IndexedPara, SegmentWriter};
+use crate::index::Index;
+
+/// The indexed units of a run: the first `files` of its files, one per document.
+#[derive(Debug, Default)]
+pub struct Prior {
+    pub files: usize,
+    /// Their paragraphs: global ids `0..paras`.
+    pub paras: usize,
+    /// Of those, the ones removed in their own run as copies (they count for their
+    /// document's coverage, but are never the copy that stays).
+    pub removed: Vec<bool>,
+    /// The index run of each indexed file.
+    pub runs: Vec<u32>,
+}
+
+impl Prior {
+    /// Is global paragraph `i` indexed?
+    pub fn para(&self, i: u32) -> bool {
+        (i as usize) < self.paras
+    }
+
+    /// Is global document `d` indexed (one document per indexed file)?
+    pub fn doc(&self, d: u32) -> bool {
+        (d as usize) < self.files
+    }
+
+    /// The paragraph's class in the keep order: indexed copies that stayed first, then
+    /// the run's own, then indexed copies that were removed.
+    pub fn class(&self, i: u32) -> u8 {
+        match self.para(i) {
+            true if self.removed[i as usize] => 2,
+            true => 0,
+            false => 1,
+        }
+    }
+}
+
+/// A file's band keys, read back from the spill file when they are there.
+fn file_keys(
+    keys: &FileKeys,
+    n: usize,
+    spill: &Spill,
+    bytes: &mut Vec<u8>,
+) -> std::io::Result<Vec<u64>> {
+    match keys {
+        FileKeys::Memory(v) => Ok(v.clone()),
+        FileKeys::Spilled(at) => {
+            let mut v = Vec::with_capacity(n);
+            spill.read_le((*at, n), u64::from_le_bytes, &mut v, bytes)?;
+            Ok(v)
+        }
+    }
+}
+
+/// The probe keys of file `f`'s searched paragraphs `which` selects, from its band keys
+/// `keys` (`bands` per searched paragraph).
+fn probes_of(
+    f: &FileFacts,
+    keys: &[u64],
+    bands: usize,
+    min_chars: usize,
+    which: impl Fn(usize) -> bool,
+    out: &mut Vec<u64>,
+) {
+    let mut k = 0;
+    for (pi, p) in f.paras.iter().enumerate() {
+        if !p.key.searched(min_chars) {
+            continue;
+        }
+        if which(pi) {
+            out.push(probe_key(p.key.key_hash, bands));
+            for b in 0..bands {
+                out.push(probe_key(keys[k + b], b));
+            }
+        }
+        k += bands;
+    }
+}
+
+fn searched_keys(f: &FileFacts, min_chars: usize, bands: usize) -> usize {
+    f.paras.iter().filter(|p| p.key.searched(min_chars)).count() * bands
+}
+
+/// Load the indexed documents near the run's paragraphs (`files` and their `keys`) as
+/// units: their facts and band keys, to be put before the run's own.
+pub(super) fn load(
+    engine: &Engine,
+    index: &Index,
+    files: &[FileFacts],
+    keys: &[FileKeys],
+    spill: &Spill,
+    scratch: &Path,
+) -> Result<(Vec<FileFacts>, Vec<FileKeys>, Prior)> {
+    let cfg = engine.config();
+    let (bands, _) = engine.bands_rows();
+    let io = |e| Error::io(scratch, e);
+    let per_file: Vec<Vec<u64>> = files
+        .par_iter()
+        .zip(keys)
+        .map_init(Vec::new, |bytes, (f, k)| -> Result<Vec<u64>> {
+            let k =
+                file_keys(k, searched_keys(f, cfg.min_chars, bands), spill, bytes).map_err(io)?;
+            let mut out = Vec::new();
+            probes_of(f, &k, bands, cfg.min_chars, |_| true, &mut out);
+            Ok(out)
+        })
+        .collect::<Result<_>>()?;
+    let mut probes = per_file.concat();
+    drop(per_file);
+    probes.par_sort_unstable();
+    probes.dedup();
+    let found = index.lookup(&probes)?;
+    drop(probes);
+    let loaded: Vec<(u32, IndexedDoc, Vec<u64>)> = found
+        .par_iter()
+        .map_init(
+            Scratch::default,
+            |sc, &(s, d)| -> Result<(u32, IndexedDoc, Vec<u64>)> {
+                let doc = index.doc(s, d)?;
+                let mut band_keys = Vec::new();
+                for p in &doc.paras {
+                    if p.key.searched(cfg.min_chars) {
+                        engine.band_keys_of_tokens(&p.tokens, sc, &mut band_keys);
+                    }
+                }
+                Ok((index.run_of(s as usize), doc, band_keys))
+            },
+        )
+        .collect::<Result<_>>()?;
+    let mut prior = Prior {
+        files: loaded.len(),
+        ..Prior::default()
+    };
+    let mut out_files = Vec::with_capacity(loaded.len());
+    let mut out_keys = Vec::with_capacity(loaded.len());
+    for (run, doc, band_keys) in loaded {
+        let mut tokens = Vec::new();
+        let paras = doc
+            .paras
+            .iter()
+            .map(|p| {
+                prior.removed.push(p.removed);
+                let at = [tokens.len() as u32, p.tokens.len() as u32];
+                tokens.extend_from_slice(&p.tokens);
+                ParaFacts {
+                    doc: 0,
+                    lines: p.lines,
+                    cols: p.cols,
+                    masks: p.masks,
+                    key: p.key,
+                    script: p.script,
+                    tokens: at,
+                }
+            })
+            .collect::<Vec<_>>();
+        prior.paras += paras.len();
+        prior.runs.push(run);
+        let mut a = AnalyzedFile {
+            facts: FileFacts {
+                rel_path: doc.name,
+                hash: 0,
+                bytes: 0,
+                encoding: "indexed",
+                decode_issue: None,
+                n_lines: 0,
+                docs: vec![DocFacts {
+                    lines: doc.lines,
+                    script: doc.script,
+                }],
+                paras,
+                tokens: FileTokens::Memory(tokens),
+                stage_ns: StageNs::default(),
+            },
+            band_keys: FileKeys::Memory(band_keys),
+            kept: None,
+        };
+        spill.spill(&mut a).map_err(io)?;
+        out_files.push(a.facts);
+        out_keys.push(a.band_keys);
+    }
+    Ok((out_files, out_keys, prior))
+}
+
+/// Write what the run kept into the index's next segment: every document of `files`
+/// that no cluster removed (and whose file was written, `written`), with all of its
+/// paragraphs (those removed as copies flagged) and the probe keys of the paragraphs
+/// that stayed. `keys` are the files' band keys as the analyze phase left them.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn fill(
+    w: &mut SegmentWriter,
+    engine: &Engine,
+    files: &[FileFacts],
+    keys: &[FileKeys],
+    written: &[bool],
+    (para_removed, doc_removed): (&[Option<u32>], &[Option<u32>]),
+    spill: &Spill,
+    scratch: &Path,
+) -> Result<()> {
+    let cfg = engine.config();
+    let (bands, _) = engine.bands_rows();
+    let io = |e| Error::io(scratch, e);
+    let (mut p0, mut d0) = (0usize, 0usize);
+    let (mut bytes, mut tokens, mut probes) = (Vec::new(), Vec::new(), Vec::new());
+    for (fi, f) in files.iter().enumerate() {
+        let (pr, dr) = (
+            &para_removed[p0..p0 + f.paras.len()],
+            &doc_removed[d0..d0 + f.docs.len()],
+        );
+        p0 += f.paras.len();
+        d0 += f.docs.len();
+        if !written[fi] || dr.iter().all(Option::is_some) {
+            continue;
+        }
+        let k = file_keys(
+            &keys[fi],
+            searched_keys(f, cfg.min_chars, bands),
+            spill,
+            &mut bytes,
+        )
+        .map_err(io)?;
+        for (d, doc) in f.docs.iter().enumerate() {
+            if dr[d].is_some() {
+                continue;
+            }
+            let mut paras = Vec::new();
+            for (pi, p) in f
+                .paras
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.doc as usize == d)
+            {
+                spill.read(f, p, &mut tokens, &mut bytes).map_err(io)?;
+                paras.push(IndexedPara {
+                    lines: p.lines,
+                    cols: p.cols,
+                    masks: p.masks,
+                    key: p.key,
+                    script: p.script,
+                    removed: pr[pi].is_some(),
+                    tokens: if p.key.searched(cfg.min_chars) {
+                        tokens.clone()
+                    } else {
+                        Vec::new()
+                    },
+                });
+            }
+            probes.clear();
+            probes_of(
+                f,
+                &k,
+                bands,
+                cfg.min_chars,
+                |pi| f.paras[pi].doc as usize == d && pr[pi].is_none(),
+                &mut probes,
+            );
+            let doc = IndexedDoc {
+                name: f.rel_path.clone(),
+                lines: doc.lines,
+                script: doc.script,
+                paras,
+            };
+            w.add(&doc, &probes, cfg.min_chars)?;
+        }
+    }
+    Ok(())
+}

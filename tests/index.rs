@@ -1,0 +1,493 @@
+//! The saved index (`clean --index`, `index build`, `index info`): cleaning batch after
+//! batch against it removes what one run over all of them removes; a crash, a second
+//! updater, damage, other parameters and `read` mode leave it whole.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::util::*;
+
+/// `zhclean clean INPUT --out OUT --index IDX ARGS… --quiet`.
+fn clean_indexed(input: &Path, out: &Path, idx: &Path, args: &[&str]) -> std::process::Output {
+    zhclean()
+        .arg("clean")
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .arg("--index")
+        .arg(idx)
+        .arg("--quiet")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &std::process::Output) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// What a run removed as copies, by file, and what it wrote, by file: for the files
+/// `only` names.
+type Removed = BTreeSet<(String, String)>;
+fn outcome(out: &Path, only: &BTreeSet<String>) -> (Removed, BTreeMap<String, Vec<u8>>) {
+    let removed = fs::read_to_string(out.join("report/removed.jsonl")).unwrap();
+    let removed = removed
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["reason"] == "duplicate")
+        .map(|r| {
+            let f = r["file"].as_str().unwrap().to_string();
+            let at = format!(
+                "{}{}",
+                r["lines"],
+                r.get("cols").map(|c| c.to_string()).unwrap_or_default()
+            );
+            (f, at)
+        })
+        .filter(|(f, _)| only.contains(f))
+        .collect();
+    let clean = files_under(&out.join("clean"))
+        .into_iter()
+        .filter(|(rel, _)| only.contains(rel))
+        .map(|(rel, p)| (rel, fs::read(p).unwrap()))
+        .collect();
+    (removed, clean)
+}
+
+/// Split the files of `corpus` into `batches` (each file by a hash of its path and
+/// `seed`), lay each batch out under `b<k>/` so the batches' paths sort in order, and
+/// clean batch after batch against one index: each batch loses what one `--keep first`
+/// run over it and the batches before it removes from it, and keeps the same text.
+fn batches_equal_one_run(corpus: &Path, batches: usize, seed: u64, extra: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut names: Vec<BTreeSet<String>> = vec![BTreeSet::new(); batches];
+    for (rel, path) in files_under(corpus) {
+        let k = (xxh3_64(format!("{seed}/{rel}").as_bytes()) % batches as u64) as usize;
+        let name = format!("b{k}/{rel}");
+        // Batch k alone, and in every union of batches up to one at or after it.
+        let roots = std::iter::once(dir.path().join(format!("batch{k}")))
+            .chain((k.max(1)..batches).map(|j| dir.path().join(format!("upto{j}"))));
+        for root in roots {
+            let to = root.join(&name);
+            fs::create_dir_all(to.parent().unwrap()).unwrap();
+            fs::copy(&path, &to).unwrap();
+        }
+        names[k].insert(name);
+    }
+    assert!(names.iter().all(|n| !n.is_empty()), "an empty batch");
+    let idx = dir.path().join("idx");
+    let mut against_index = 0;
+    for (k, only) in names.iter().enumerate() {
+        let out = dir.path().join(format!("out{k}"));
+        let args = [&["--keep", "first"][..], extra].concat();
+        let o = clean_indexed(&dir.path().join(format!("batch{k}")), &out, &idx, &args);
+        ok(&o);
+        let s: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(out.join("report/summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(s["index"]["runs"], k);
+        assert_eq!(s["index"]["added"]["run"], k + 1);
+        if k == 0 {
+            continue;
+        }
+        against_index += s["index"]["removed_paragraphs"].as_u64().unwrap()
+            + s["index"]["removed_documents"].as_u64().unwrap();
+        let one = clean(&dir.path().join(format!("upto{k}")), &["--keep", "first"]);
+        assert_eq!(one.code(), 0, "{}", one.stderr());
+        let want = outcome(&one.out(), only);
+        let got = outcome(&out, only);
+        let missing: Vec<_> = want.0.difference(&got.0).collect();
+        let extra: Vec<_> = got.0.difference(&want.0).collect();
+        assert!(missing.is_empty() && extra.is_empty(), "batch {k} of {batches}: removed in one run only {missing:?}; against the index only {extra:?}");
+        assert_eq!(
+            want.1.keys().collect::<Vec<_>>(),
+            got.1.keys().collect::<Vec<_>>(),
+            "batch {k}"
+        );
+        for (f, text) in &want.1 {
+            assert!(got.1[f] == *text, "batch {k}: {f} differs");
+        }
+    }
+    assert!(
+        against_index > 0,
+        "nothing was removed against the index: the test proves nothing"
+    );
+}
+
+#[test]
+fn batches_against_the_index_remove_what_one_run_removes_on_the_seeds() {
+    batches_equal_one_run(&fixtures().join("seeds"), 2, 1, &[]);
+}
+
+#[test]
+fn batches_against_the_index_remove_what_one_run_removes_on_a_synth_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, syn) = synth(
+        dir.path(),
+        &seeds_text(),
+        &["--seed", "5", "--docs", "80", "--varied", "--no-truth"],
+    );
+    let corpus = syn.join("corpus");
+    batches_equal_one_run(&corpus, 2, 7, &[]);
+    // With every file's tokens and band keys on disk: the index reads and writes them
+    // from the spill file.
+    batches_equal_one_run(&corpus, 5, 11, &["--spill-budget", "0", "-j", "3"]);
+}
+
+/// The index as it reads: the manifest and the segments it names, by name.
+fn index_state(idx: &Path) -> BTreeMap<String, Vec<u8>> {
+    let manifest = fs::read(idx.join("manifest.json")).unwrap_or_default();
+    let mut out = BTreeMap::new();
+    if !manifest.is_empty() {
+        let v: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+        for r in v["runs"].as_array().unwrap() {
+            let s = r["segment"].as_str().unwrap();
+            out.insert(s.to_string(), fs::read(idx.join(s)).unwrap());
+        }
+    }
+    out.insert("manifest.json".to_string(), manifest);
+    out
+}
+
+/// Two batches of the seeds: 000–002 and 003–004.
+fn two_batches(dir: &Path) -> (PathBuf, PathBuf) {
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    fs::create_dir_all(&a).unwrap();
+    fs::create_dir_all(&b).unwrap();
+    for (path, _) in seeds() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let to = if name.as_str() < "003" { &a } else { &b };
+        fs::copy(&path, to.join(&name)).unwrap();
+    }
+    (a, b)
+}
+
+#[test]
+fn a_crash_at_any_step_of_an_update_leaves_the_index_before_or_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_batches(dir.path());
+    // The index after a, and after a then b, without crashes.
+    let idx = dir.path().join("idx");
+    ok(&clean_indexed(&a, &dir.path().join("oa"), &idx, &[]));
+    let before = index_state(&idx);
+    let reference = dir.path().join("ref");
+    ok(&clean_indexed(&a, &dir.path().join("ra"), &reference, &[]));
+    ok(&clean_indexed(&b, &dir.path().join("rb"), &reference, &[]));
+    let after = index_state(&reference);
+    assert_ne!(before, after);
+    for (point, done) in [
+        ("index-segment-written", false),
+        ("index-segment-renamed", false),
+        ("index-manifest-written", false),
+        ("index-committed", true),
+    ] {
+        let copy = dir.path().join(format!("idx-{point}"));
+        fs::create_dir_all(&copy).unwrap();
+        for (name, bytes) in &before {
+            fs::write(copy.join(name), bytes).unwrap();
+        }
+        let out = dir.path().join(format!("o-{point}"));
+        let o = zhclean()
+            .arg("clean")
+            .arg(&b)
+            .arg("--out")
+            .arg(&out)
+            .arg("--index")
+            .arg(&copy)
+            .arg("-q")
+            .env("ZHCLEAN_FAILPOINT", point)
+            .output()
+            .unwrap();
+        assert_ne!(
+            o.status.code(),
+            Some(0),
+            "{point}: the failpoint did not fire"
+        );
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(point),
+            "{point}"
+        );
+        let state = index_state(&copy);
+        assert!(
+            state == if done { after.clone() } else { before.clone() },
+            "{point}: the index is in between"
+        );
+        // The next update clears what the crash left and ends where an uninterrupted
+        // run does.
+        if !done {
+            ok(&clean_indexed(
+                &b,
+                &dir.path().join(format!("o2-{point}")),
+                &copy,
+                &[],
+            ));
+            assert!(index_state(&copy) == after, "{point}: a rerun differs");
+            let left: Vec<String> = fs::read_dir(&copy)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| {
+                    !["lock", "manifest.json", "run-000001.seg", "run-000002.seg"]
+                        .contains(&n.as_str())
+                })
+                .collect();
+            assert!(left.is_empty(), "{point}: left behind {left:?}");
+        }
+    }
+}
+
+#[test]
+fn a_second_updater_is_refused_while_the_first_holds_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_batches(dir.path());
+    let idx = dir.path().join("idx");
+    ok(&clean_indexed(&a, &dir.path().join("oa"), &idx, &[]));
+    let lock = fs::OpenOptions::new()
+        .write(true)
+        .open(idx.join("lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let before = index_state(&idx);
+    let o = clean_indexed(&b, &dir.path().join("ob"), &idx, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("another zhclean run is updating this index"),
+        "{err}"
+    );
+    assert!(!dir.path().join("ob").exists(), "nothing was written");
+    // Reading needs no lock.
+    ok(&clean_indexed(
+        &b,
+        &dir.path().join("oc"),
+        &idx,
+        &["--index-mode", "read"],
+    ));
+    drop(lock);
+    ok(&clean_indexed(&b, &dir.path().join("ob"), &idx, &[]));
+    assert_ne!(index_state(&idx), before);
+}
+
+#[test]
+fn read_mode_compares_and_changes_nothing_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_batches(dir.path());
+    let idx = dir.path().join("idx");
+    ok(&clean_indexed(&a, &dir.path().join("oa"), &idx, &[]));
+    let before = tree_digest(&idx);
+    let read = dir.path().join("read");
+    ok(&clean_indexed(&b, &read, &idx, &["--index-mode", "read"]));
+    assert_eq!(tree_digest(&idx), before, "read mode changed the index");
+    let update = dir.path().join("update");
+    ok(&clean_indexed(&b, &update, &idx, &[]));
+    let all: BTreeSet<String> = files_under(&b).into_iter().map(|(r, _)| r).collect();
+    assert_eq!(outcome(&read, &all), outcome(&update, &all));
+    let s: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(read.join("report/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(s["index"]["mode"], "read");
+    assert!(s["index"]["added"].is_null());
+    assert_eq!(s["index"]["removed_documents"], 1, "{s}");
+    // The copy that stays is named as it was indexed.
+    let clusters = fs::read_to_string(read.join("report/clusters.jsonl")).unwrap();
+    let doc = clusters
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|c| c["level"] == "document")
+        .unwrap();
+    let kept = &doc["members"][doc["kept"].as_u64().unwrap() as usize];
+    assert_eq!(kept["file"], "001_3c29d6a2925e26d0.txt", "{doc}");
+    assert_eq!(kept["lines"], serde_json::json!([59, 81]));
+    assert_eq!(kept["indexed"], true);
+    assert_eq!(kept["index_run"], 1);
+    // Read mode needs an index.
+    let o = clean_indexed(
+        &b,
+        &dir.path().join("none"),
+        &dir.path().join("nothing"),
+        &["--index-mode", "read"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no index here"));
+}
+
+#[test]
+fn damage_versions_and_other_parameters_are_refused_with_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_batches(dir.path());
+    let idx = dir.path().join("idx");
+    ok(&clean_indexed(&a, &dir.path().join("oa"), &idx, &[]));
+    let good = index_state(&idx);
+    let restore = || {
+        for (n, bytes) in &good {
+            fs::write(idx.join(n), bytes).unwrap();
+        }
+    };
+    let refused = |args: &[&str], want: &str| {
+        let o = clean_indexed(&b, &dir.path().join("o"), &idx, args);
+        assert_eq!(o.status.code(), Some(2), "{want}");
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(err.contains(want), "wanted {want:?} in {err}");
+        assert!(!dir.path().join("o/report").exists(), "no report written");
+    };
+    refused(
+        &["--threshold", "0.8"],
+        "--threshold is 0.7 in the index, 0.8 in this run",
+    );
+    refused(
+        &["--shingle", "char:5", "--seed", "2"],
+        "--shingle is word:3 in the index, char:5 in this run; --seed is 1",
+    );
+    // A byte flipped in the first document of the segment: found when it is loaded
+    // (a run over the batch indexed loads every document of it).
+    let seg = idx.join("run-000001.seg");
+    let mut bytes = good["run-000001.seg"].clone();
+    bytes[20] ^= 0x01;
+    fs::write(&seg, &bytes).unwrap();
+    let o = clean_indexed(&a, &dir.path().join("o"), &idx, &["--index-mode", "read"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        err.contains("run-000001.seg: document 0 checksum mismatch: the file is damaged"),
+        "{err}"
+    );
+    assert!(!dir.path().join("o/report").exists(), "no report written");
+    // In the tables at the end: found when the index is opened.
+    let mut bytes = good["run-000001.seg"].clone();
+    let at = bytes.len() - 80;
+    bytes[at] ^= 0x01;
+    fs::write(&seg, &bytes).unwrap();
+    refused(&[], "table checksum mismatch");
+    restore();
+    // Truncated.
+    fs::write(
+        &seg,
+        &good["run-000001.seg"][..good["run-000001.seg"].len() - 100],
+    )
+    .unwrap();
+    refused(&["--index-mode", "read"], "where the manifest says");
+    let info = zhclean()
+        .args(["index", "info"])
+        .arg(&idx)
+        .output()
+        .unwrap();
+    assert_eq!(info.status.code(), Some(2));
+    restore();
+    // `index info --verify` reads every block: a flipped byte anywhere is found.
+    let mut bytes = good["run-000001.seg"].clone();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x10;
+    fs::write(&seg, &bytes).unwrap();
+    let info = zhclean()
+        .args(["index", "info", "--verify"])
+        .arg(&idx)
+        .output()
+        .unwrap();
+    assert_eq!(
+        info.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&info.stdout)
+    );
+    assert!(String::from_utf8_lossy(&info.stderr).contains("damaged"));
+    restore();
+    // An edited manifest, and one of another format version.
+    let manifest = String::from_utf8(good["manifest.json"].clone()).unwrap();
+    fs::write(
+        idx.join("manifest.json"),
+        manifest.replace("\"documents\": 4", "\"documents\": 5"),
+    )
+    .unwrap();
+    refused(&[], "manifest.json checksum mismatch");
+    fs::write(
+        idx.join("manifest.json"),
+        manifest.replace("\"version\": 1", "\"version\": 2"),
+    )
+    .unwrap();
+    refused(&[], "index format version 2; this zhclean reads version 1");
+    restore();
+    ok(&clean_indexed(&b, &dir.path().join("o"), &idx, &[]));
+    let info = zhclean()
+        .args(["index", "info", "--verify", "--json"])
+        .arg(&idx)
+        .output()
+        .unwrap();
+    ok(&info);
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(v["runs"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        v["documents"],
+        v["runs"][0]["documents"].as_u64().unwrap() + v["runs"][1]["documents"].as_u64().unwrap()
+    );
+    assert_eq!(v["params"]["bands"], 32);
+}
+
+#[test]
+fn index_build_writes_only_the_index_and_the_same_index_at_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = fixtures().join("seeds");
+    let build = |idx: &Path, jobs: &str| {
+        let o = zhclean()
+            .args(["index", "build"])
+            .arg(&seeds)
+            .arg("--index")
+            .arg(idx)
+            .args(["-q", "-j", jobs])
+            .output()
+            .unwrap();
+        ok(&o);
+    };
+    let (one, three) = (dir.path().join("one"), dir.path().join("three"));
+    build(&one, "1");
+    build(&three, "3");
+    assert!(index_state(&one) == index_state(&three));
+    let names: BTreeSet<String> = fs::read_dir(&one)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["lock", "manifest.json", "run-000001.seg"]
+            .map(String::from)
+            .into()
+    );
+    // The index holds the documents a clean keeps: 12 of which 2 are copies.
+    let info = zhclean()
+        .args(["index", "info", "--json"])
+        .arg(&one)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(v["documents"], 10, "{v}");
+    // Cleaning the same corpus against it removes everything.
+    let out = dir.path().join("again");
+    ok(&clean_indexed(
+        &seeds,
+        &out,
+        &one,
+        &["--index-mode", "read"],
+    ));
+    assert!(
+        files_under(&out.join("clean")).is_empty(),
+        "a corpus indexed is all copies of itself"
+    );
+    // The index may not be inside the input.
+    let (_d, input) = input_dir();
+    fs::copy(seeds.join("000_2fb96dc22149446e.txt"), input.join("a.txt")).unwrap();
+    let o = zhclean()
+        .args(["index", "build"])
+        .arg(&input)
+        .arg("--index")
+        .arg(input.join("idx"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("inside the input"));
+}
