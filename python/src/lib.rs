@@ -132,6 +132,11 @@ impl Engine {
             return Err(value_err("not a clean command"));
         };
         let mut cfg = a.into_config();
+        if cfg.index.is_some() {
+            return Err(value_err(
+                "--index: the Spark job has no saved index; clean new batches against one with the local zhclean clean --index",
+            ));
+        }
         if let Some(root) = input_root {
             cfg.input = root;
         }
