@@ -62,15 +62,19 @@ fn outcome(out: &Path, only: &BTreeSet<String>) -> (Removed, BTreeMap<String, Ve
     (removed, clean)
 }
 
-/// Split the files of `corpus` into `batches` (each file by a hash of its path and
-/// `seed`), lay each batch out under `b<k>/` so the batches' paths sort in order, and
+/// Split the files of `corpus` into `batches` (`batch_of` a file's relative path), lay each batch out under `b<k>/` so the batches' paths sort in order, and
 /// clean batch after batch against one index: each batch loses what one `--keep first`
 /// run over it and the batches before it removes from it, and keeps the same text.
-fn batches_equal_one_run(corpus: &Path, batches: usize, seed: u64, extra: &[&str]) {
+fn batches_equal_one_run(
+    corpus: &Path,
+    batches: usize,
+    batch_of: impl Fn(&str) -> usize,
+    extra: &[&str],
+) -> u64 {
     let dir = tempfile::tempdir().unwrap();
     let mut names: Vec<BTreeSet<String>> = vec![BTreeSet::new(); batches];
     for (rel, path) in files_under(corpus) {
-        let k = (xxh3_64(format!("{seed}/{rel}").as_bytes()) % batches as u64) as usize;
+        let k = batch_of(&rel);
         let name = format!("b{k}/{rel}");
         // Batch k alone, and in every union of batches up to one at or after it.
         let roots = std::iter::once(dir.path().join(format!("batch{k}")))
@@ -120,11 +124,17 @@ fn batches_equal_one_run(corpus: &Path, batches: usize, seed: u64, extra: &[&str
         against_index > 0,
         "nothing was removed against the index: the test proves nothing"
     );
+    against_index
+}
+
+/// Each file in one of `n` batches by a hash of its path and `seed`.
+fn at_random(n: usize, seed: u64) -> impl Fn(&str) -> usize {
+    move |rel| (xxh3_64(format!("{seed}/{rel}").as_bytes()) % n as u64) as usize
 }
 
 #[test]
 fn batches_against_the_index_remove_what_one_run_removes_on_the_seeds() {
-    batches_equal_one_run(&fixtures().join("seeds"), 2, 1, &[]);
+    batches_equal_one_run(&fixtures().join("seeds"), 2, at_random(2, 1), &[]);
 }
 
 #[test]
@@ -136,10 +146,46 @@ fn batches_against_the_index_remove_what_one_run_removes_on_a_synth_corpus() {
         &["--seed", "5", "--docs", "80", "--varied", "--no-truth"],
     );
     let corpus = syn.join("corpus");
-    batches_equal_one_run(&corpus, 2, 7, &[]);
+    batches_equal_one_run(&corpus, 2, at_random(2, 7), &[]);
     // With every file's tokens and band keys on disk: the index reads and writes them
     // from the spill file.
-    batches_equal_one_run(&corpus, 5, 11, &["--spill-budget", "0", "-j", "3"]);
+    batches_equal_one_run(
+        &corpus,
+        5,
+        at_random(5, 11),
+        &["--spill-budget", "0", "-j", "3"],
+    );
+}
+
+/// An indexed document whose every paragraph was removed as a copy (of two earlier
+/// documents, neither of which holds 80 % of it) still stays, and a new copy of it is
+/// a document copy of it, as in one run: the index finds it through those paragraphs.
+#[test]
+fn a_copy_of_an_indexed_document_made_of_removed_paragraphs_is_a_document_copy() {
+    let paras: Vec<String> = seeds_text()
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| (60..300).contains(&l.chars().count()) && l.ends_with('。'))
+        .take(10)
+        .collect();
+    assert_eq!(paras.len(), 10);
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("c");
+    fs::create_dir_all(&corpus).unwrap();
+    let join = |ix: &[usize]| {
+        ix.iter()
+            .map(|&i| paras[i].as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    };
+    fs::write(corpus.join("a1.txt"), join(&[0, 1, 2, 3, 4])).unwrap();
+    fs::write(corpus.join("a2.txt"), join(&[5, 6, 7, 8, 9])).unwrap();
+    let mixed = join(&[0, 1, 5, 6]);
+    fs::write(corpus.join("a3.txt"), &mixed).unwrap();
+    fs::write(corpus.join("b.txt"), &mixed).unwrap();
+    let removed = batches_equal_one_run(&corpus, 2, |rel| usize::from(rel == "b.txt"), &[]);
+    assert_eq!(removed, 1, "b.txt goes as one document copy of a3.txt");
 }
 
 /// The index as it reads: the manifest and the segments it names, by name.

@@ -326,7 +326,7 @@ impl Index {
         self.runs[s].run
     }
 
-    /// The `(segment, document)`s whose kept paragraphs have any of `probes` (sorted, no
+    /// The `(segment, document)`s whose paragraphs have any of `probes` (sorted, no
     /// repeats), oldest first.
     pub fn lookup(&self, probes: &[u64]) -> Result<Vec<(u32, u32)>> {
         let mut out = Vec::new();

@@ -8,8 +8,9 @@
 //!    every paragraph's facts and key tokens);
 //! 3. the probe table: `(key u64, doc u32)` entries sorted by key, then document, in
 //!    blocks of [`BLOCK`] entries. A probe key is a paragraph's exact key or one of its
-//!    band keys, mixed with its band ([`probe_key`]); only the paragraphs that were kept
-//!    are in it, so a text kept once is found once;
+//!    band keys, mixed with its band ([`probe_key`]), for every searched paragraph of
+//!    the document (one removed as a copy too: a new document may be a copy of this
+//!    one through it);
 //! 4. the document table: each document's offset, length and xxh3;
 //! 5. the fence table: each block's first key, offset, entries and xxh3;
 //! 6. the footer ([`FOOTER`] bytes): where the two tables are, their xxh3, the entry
@@ -262,7 +263,7 @@ impl SegmentWriter {
         })
     }
 
-    /// Append a document and the probe keys of its kept paragraphs.
+    /// Append a document and the probe keys of its searched paragraphs.
     pub fn add(&mut self, doc: &IndexedDoc, probes: &[u64], min_chars: usize) -> Result<()> {
         let d = self.docs.len() as u32;
         self.buf.clear();
@@ -495,7 +496,7 @@ impl Segment {
         self.docs.len()
     }
 
-    /// The documents whose kept paragraphs have any of `probes` (sorted, no repeats),
+    /// The documents whose paragraphs have any of `probes` (sorted, no repeats),
     /// ascending; each key loads at most [`MAX_DOCS_PER_KEY`].
     pub fn lookup(&self, probes: &[u64]) -> Result<Vec<u32>> {
         // (block, probe) for every block a probe's entries can be in: from the last

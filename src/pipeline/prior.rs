@@ -3,8 +3,8 @@
 //! compares them like any other unit; after the run, what it kept becomes the index's
 //! next segment (see [`crate::index`]).
 //!
-//! Near means sharing a probe key: a kept indexed paragraph with the exact key or a
-//! band key of one of the run's searched paragraphs. Its whole document is loaded (the
+//! Near means sharing a probe key: an indexed paragraph with the exact key or a band
+//! key of one of the run's searched paragraphs. Its whole document is loaded (the
 //! coverage of a document needs all of its units), with its band keys recomputed from
 //! its key tokens. The group phase then ranks indexed copies first whatever `--keep`
 //! says (they are already published), never removes them, and leaves them out of the
@@ -197,8 +197,8 @@ pub(super) fn load(
 
 /// Write what the run kept into the index's next segment: every document of `files`
 /// that no cluster removed (and whose file was written, `written`), with all of its
-/// paragraphs (those removed as copies flagged) and the probe keys of the paragraphs
-/// that stayed. `keys` are the files' band keys as the analyze phase left them.
+/// paragraphs (those removed as copies flagged) and the probe keys of its searched
+/// paragraphs. `keys` are the files' band keys as the analyze phase left them.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn fill(
     w: &mut SegmentWriter,
@@ -264,7 +264,7 @@ pub(super) fn fill(
                 &k,
                 bands,
                 cfg.min_chars,
-                |pi| f.paras[pi].doc as usize == d && pr[pi].is_none(),
+                |pi| f.paras[pi].doc as usize == d,
                 &mut probes,
             );
             let doc = IndexedDoc {
