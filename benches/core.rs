@@ -292,6 +292,72 @@ fn bench_grouping(c: &mut Criterion) {
     g.finish();
 }
 
+/// The saved index's lookup: a segment of 20,000 documents with 33 probe keys for each
+/// of their 5 searched paragraphs (3.3 M keys, 806 blocks), probed with the keys of
+/// 1,000 paragraphs of which 500 are indexed: the documents found must be those 500's.
+fn bench_index(c: &mut Criterion) {
+    use zhclean::fingerprint::KeyFacts;
+    use zhclean::index::segment::{IndexedDoc, IndexedPara, Segment, SegmentWriter};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.seg");
+    let mut w = SegmentWriter::create(&path).unwrap();
+    let mut st = 5u64;
+    let key = |doc: u64, p: u64, k: u64| {
+        xxhash_rust::xxh3::xxh3_64(&[doc, p, k].map(u64::to_le_bytes).concat())
+    };
+    let (docs, paras, keys) = (20_000u64, 5u64, 33u64);
+    for d in 0..docs {
+        let doc = IndexedDoc {
+            name: format!("site/{d:06}.txt"),
+            lines: [1, paras as u32],
+            script: zhclean::script::Script::Simplified,
+            removed: false,
+            paras: (0..paras)
+                .map(|p| IndexedPara {
+                    lines: [p as u32 + 1; 2],
+                    cols: None,
+                    masks: 0,
+                    key: KeyFacts {
+                        key_chars: 80,
+                        key_hash: key(d, p, 99),
+                    },
+                    script: zhclean::script::Script::Simplified,
+                    removed: false,
+                    tokens: (0..60).map(|_| splitmix64(&mut st) as u32).collect(),
+                })
+                .collect(),
+        };
+        let probes: Vec<u64> = (0..paras)
+            .flat_map(|p| (0..keys).map(move |k| (p, k)))
+            .map(|(p, k)| key(d, p, k))
+            .collect();
+        w.add(&doc, &probes, 20).unwrap();
+    }
+    let stats = w.finish().unwrap();
+    let seg = Segment::open(&path, stats.bytes, stats.checksum).unwrap();
+    // 500 indexed paragraphs (one in every 40 documents) and 500 new ones.
+    let mut probes: Vec<u64> = (0..500u64)
+        .flat_map(|i| (0..keys).map(move |k| key(i * 40, 2, k)))
+        .chain((0..500u64).flat_map(|i| (0..keys).map(move |k| key(docs + i, 0, k))))
+        .collect();
+    probes.sort_unstable();
+    let want: Vec<u32> = (0..500u32).map(|i| i * 40).collect();
+    let mut g = c.benchmark_group("index");
+    g.throughput(Throughput::Elements(probes.len() as u64));
+    g.bench_function("lookup_33k_probes_in_3m_keys", |b| {
+        b.iter(|| assert_eq!(seg.lookup(black_box(&probes)).unwrap(), want))
+    });
+    g.throughput(Throughput::Elements(want.len() as u64));
+    g.bench_function("load_500_documents", |b| {
+        b.iter(|| {
+            for &d in &want {
+                assert_eq!(seg.doc(black_box(d)).unwrap().paras.len(), paras as usize);
+            }
+        })
+    });
+    g.finish();
+}
+
 /// The whole `clean` run, one thread, on a fixed 2 MB synth corpus built from the seeds
 /// (recombined when they run out). Each run must write the same clusters as the first.
 fn bench_pipeline(c: &mut Criterion) {
@@ -330,6 +396,7 @@ criterion_group!(
     bench_signature,
     bench_text,
     bench_grouping,
+    bench_index,
     bench_pipeline
 );
 criterion_main!(benches);

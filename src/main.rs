@@ -135,9 +135,10 @@ fn index_info(args: zhclean::cli::IndexInfoArgs) -> Result<()> {
     )?;
     writeln!(
         o,
-        "holds       {} runs, {} documents, {} paragraphs ({} searched), {} probe keys",
+        "holds       {} runs, {} documents ({} of them removed as copies, kept as links), {} paragraphs ({} searched), {} probe keys",
         info.runs.len(),
         info.documents,
+        info.documents_removed,
         info.paragraphs,
         info.paragraphs_searched,
         info.keys
@@ -151,9 +152,10 @@ fn index_info(args: zhclean::cli::IndexInfoArgs) -> Result<()> {
     for r in &info.runs {
         writeln!(
             o,
-            "run {:<7} {} documents, {} paragraphs, {:.1} MB, from {}",
+            "run {:<7} {} documents ({} removed as copies), {} paragraphs, {:.1} MB, from {}",
             r.run,
             r.documents,
+            r.documents_removed,
             r.paragraphs,
             r.bytes as f64 / 1e6,
             r.input.as_deref().unwrap_or("?")

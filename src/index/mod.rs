@@ -143,7 +143,10 @@ pub struct RunEntry {
     pub checksum: String,
     /// The folder (or record file) the run read, as given.
     pub input: Option<String>,
+    /// Documents it holds: those that stayed and, as links between copies, those
+    /// removed as copies (`documents_removed` of them).
     pub documents: u64,
+    pub documents_removed: u64,
     pub paragraphs: u64,
     pub paragraphs_searched: u64,
     pub keys: u64,
@@ -237,6 +240,7 @@ pub struct Info {
     pub params: Params,
     pub runs: Vec<RunEntry>,
     pub documents: u64,
+    pub documents_removed: u64,
     pub paragraphs: u64,
     pub paragraphs_searched: u64,
     pub keys: u64,
@@ -383,6 +387,7 @@ impl Index {
             checksum: format!("{:016x}", stats.checksum),
             input,
             documents: stats.documents,
+            documents_removed: stats.documents_removed,
             paragraphs: stats.paragraphs,
             paragraphs_searched: stats.paragraphs_searched,
             keys: stats.keys,
@@ -438,6 +443,7 @@ impl Index {
             path: dir.display().to_string(),
             version: body.version,
             documents: sum(|r| r.documents),
+            documents_removed: sum(|r| r.documents_removed),
             paragraphs: sum(|r| r.paragraphs),
             paragraphs_searched: sum(|r| r.paragraphs_searched),
             keys: sum(|r| r.keys),

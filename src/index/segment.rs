@@ -47,9 +47,9 @@ pub const FOOTER: usize = 72;
 /// time, so building the index of a large corpus holds one partition's entries in
 /// memory, not all of them.
 const PARTITIONS: usize = 64;
-/// Documents a single probe key loads at most: a band key that thousands of kept
+/// Documents a single probe key loads at most: a band key that thousands of indexed
 /// paragraphs share (a stock sentence) would otherwise load them all for each new
-/// paragraph that has it; the first (oldest) are taken.
+/// paragraph that has it; documents that stayed come first, then the oldest.
 pub const MAX_DOCS_PER_KEY: usize = 256;
 
 /// The probe key of band `band`'s key (the exact key is band `bands`).
@@ -75,13 +75,18 @@ pub struct IndexedPara {
     pub tokens: Vec<u32>,
 }
 
-/// A document (one that stayed in its run) as the index holds it.
+/// A document as the index holds it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndexedDoc {
     /// Its unit's name (relative path, or record name) when it was indexed.
     pub name: String,
     pub lines: [u32; 2],
     pub script: Script,
+    /// Removed from its run as a copy of another document (its paragraphs are then all
+    /// `removed`): kept in the index as a link between copies (a new paragraph may be
+    /// a copy of an indexed one only through one of these, as in one run over both),
+    /// but it never keeps or removes anything itself.
+    pub removed: bool,
     pub paras: Vec<IndexedPara>,
 }
 
@@ -102,7 +107,7 @@ impl IndexedDoc {
         u32s(out, &[self.name.len() as u32]);
         out.extend_from_slice(self.name.as_bytes());
         u32s(out, &self.lines);
-        out.push(script_byte(self.script));
+        out.push(script_byte(self.script) | u8::from(self.removed) << 1);
         u32s(out, &[self.paras.len() as u32]);
         for p in &self.paras {
             u32s(out, &p.lines);
@@ -126,7 +131,15 @@ impl IndexedDoc {
         let name_len = r.u32()? as usize;
         let name = String::from_utf8(r.take(name_len)?.to_vec()).ok()?;
         let lines = [r.u32()?, r.u32()?];
-        let script = r.script()?;
+        let flags = r.take(1)?[0];
+        if flags > 3 {
+            return None;
+        }
+        let script = if flags & 1 == 1 {
+            Script::Traditional
+        } else {
+            Script::Simplified
+        };
         let n = r.u32()? as usize;
         let mut paras = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
@@ -170,6 +183,7 @@ impl IndexedDoc {
             name,
             lines,
             script,
+            removed: flags & 2 == 2,
             paras,
         })
     }
@@ -192,13 +206,6 @@ impl<'a> Cursor<'a> {
     fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
-    fn script(&mut self) -> Option<Script> {
-        match self.take(1)?[0] {
-            0 => Some(Script::Simplified),
-            1 => Some(Script::Traditional),
-            _ => None,
-        }
-    }
 }
 
 /// What a finished segment holds (recorded in the manifest).
@@ -208,6 +215,8 @@ pub struct SegmentStats {
     /// xxh3 of the footer (which holds the tables' xxh3s).
     pub checksum: u64,
     pub documents: u64,
+    /// Of those, removed in their run (kept as links between copies).
+    pub documents_removed: u64,
     pub paragraphs: u64,
     pub paragraphs_searched: u64,
     pub keys: u64,
@@ -274,17 +283,21 @@ impl SegmentWriter {
             .push((self.pos, frame.len() as u32, xxh3_64(&frame)));
         self.pos += frame.len() as u64;
         self.stats.documents += 1;
+        self.stats.documents_removed += u64::from(doc.removed);
         self.stats.paragraphs += doc.paras.len() as u64;
         self.stats.paragraphs_searched += doc
             .paras
             .iter()
             .filter(|p| p.key.searched(min_chars))
             .count() as u64;
+        // A removed document's entries sort after the kept ones' of the same key, so
+        // the kept ones are found first when a key has more than a lookup takes.
+        let entry_doc = d | u32::from(doc.removed) << 31;
         for &k in probes {
             let part = &mut self.parts[(k >> 58) as usize];
             let mut e = [0u8; ENTRY];
             e[..8].copy_from_slice(&k.to_le_bytes());
-            e[8..].copy_from_slice(&d.to_le_bytes());
+            e[8..].copy_from_slice(&entry_doc.to_le_bytes());
             part.write_all(&e).map_err(io(self.part_dir.path()))?;
         }
         Ok(())
@@ -549,7 +562,11 @@ impl Segment {
         hits.sort_unstable();
         let mut docs: Vec<u32> = Vec::with_capacity(hits.len());
         for run in hits.chunk_by(|a, b| a.0 == b.0) {
-            docs.extend(run.iter().take(MAX_DOCS_PER_KEY).map(|&(_, d)| d));
+            docs.extend(
+                run.iter()
+                    .take(MAX_DOCS_PER_KEY)
+                    .map(|&(_, d)| d & !(1 << 31)),
+            );
         }
         docs.sort_unstable();
         docs.dedup();
@@ -611,6 +628,7 @@ mod tests {
             name: name.to_string(),
             lines: [1, 3],
             script: Script::Traditional,
+            removed: key == 2,
             paras: vec![
                 IndexedPara {
                     lines: [1, 1],
@@ -655,8 +673,13 @@ mod tests {
         }
         let stats = w.finish().unwrap();
         assert_eq!(
-            (stats.documents, stats.paragraphs, stats.paragraphs_searched),
-            (3, 6, 3)
+            (
+                stats.documents,
+                stats.documents_removed,
+                stats.paragraphs,
+                stats.paragraphs_searched
+            ),
+            (3, 1, 6, 3)
         );
         assert_eq!(
             stats.keys, 15_003,

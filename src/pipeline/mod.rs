@@ -613,11 +613,12 @@ fn run_in_pool(
                     out.scratch(),
                 )
             })?;
-            phase.insert("5_index".to_string(), t.elapsed().as_secs_f64());
+            phase.insert("4b_index".to_string(), t.elapsed().as_secs_f64());
             if let Some(s) = &mut index_summary {
                 s.added = Some(IndexAdded {
                     run: st.run,
                     documents: st.stats.documents,
+                    documents_removed: st.stats.documents_removed,
                     paragraphs: st.stats.paragraphs,
                     paragraphs_searched: st.stats.paragraphs_searched,
                     keys: st.stats.keys,

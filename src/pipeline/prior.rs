@@ -25,6 +25,9 @@ pub struct Prior {
     pub removed: Vec<bool>,
     /// The index run of each indexed file.
     pub runs: Vec<u32>,
+    /// Indexed documents removed in their run (links between copies): they never keep
+    /// or remove anything.
+    pub doc_removed: Vec<bool>,
 }
 
 impl Prior {
@@ -38,6 +41,11 @@ impl Prior {
         (d as usize) < self.files
     }
 
+    /// Is global document `d` an indexed document that was removed in its run?
+    pub fn doc_barred(&self, d: u32) -> bool {
+        self.doc(d) && self.doc_removed[d as usize]
+    }
+
     /// The paragraph's class in the keep order: indexed copies that stayed first, then
     /// the run's own, then indexed copies that were removed.
     pub fn class(&self, i: u32) -> u8 {
@@ -48,6 +56,10 @@ impl Prior {
         }
     }
 }
+
+/// Probe keys looked up at once (8 bytes each): the run's files are probed in batches
+/// of about this many.
+const PROBES_AT_ONCE: usize = 4 << 20;
 
 /// A file's band keys, read back from the spill file when they are there.
 fn file_keys(
@@ -108,23 +120,39 @@ pub(super) fn load(
     let cfg = engine.config();
     let (bands, _) = engine.bands_rows();
     let io = |e| Error::io(scratch, e);
-    let per_file: Vec<Vec<u64>> = files
-        .par_iter()
-        .zip(keys)
-        .map_init(Vec::new, |bytes, (f, k)| -> Result<Vec<u64>> {
-            let k =
-                file_keys(k, searched_keys(f, cfg.min_chars, bands), spill, bytes).map_err(io)?;
-            let mut out = Vec::new();
-            probes_of(f, &k, bands, cfg.min_chars, |_| true, &mut out);
-            Ok(out)
-        })
-        .collect::<Result<_>>()?;
-    let mut probes = per_file.concat();
-    drop(per_file);
-    probes.par_sort_unstable();
-    probes.dedup();
-    let found = index.lookup(&probes)?;
-    drop(probes);
+    if index.runs().is_empty() {
+        return Ok((Vec::new(), Vec::new(), Prior::default()));
+    }
+    // The run's probe keys a batch of files at a time (a few per band of a searched
+    // paragraph: a run of many files would hold them all at once otherwise).
+    let mut found: Vec<(u32, u32)> = Vec::new();
+    let mut from = 0;
+    while from < files.len() {
+        let (mut to, mut n) = (from, 0);
+        while to < files.len() && (to == from || n < PROBES_AT_ONCE) {
+            n += searched_keys(&files[to], cfg.min_chars, bands + 1);
+            to += 1;
+        }
+        let per_file: Vec<Vec<u64>> = files[from..to]
+            .par_iter()
+            .zip(&keys[from..to])
+            .map_init(Vec::new, |bytes, (f, k)| -> Result<Vec<u64>> {
+                let n = searched_keys(f, cfg.min_chars, bands);
+                let k = file_keys(k, n, spill, bytes).map_err(io)?;
+                let mut out = Vec::new();
+                probes_of(f, &k, bands, cfg.min_chars, |_| true, &mut out);
+                Ok(out)
+            })
+            .collect::<Result<_>>()?;
+        let mut probes = per_file.concat();
+        drop(per_file);
+        probes.par_sort_unstable();
+        probes.dedup();
+        found.extend(index.lookup(&probes)?);
+        from = to;
+    }
+    found.sort_unstable();
+    found.dedup();
     let loaded: Vec<(u32, IndexedDoc, Vec<u64>)> = found
         .par_iter()
         .map_init(
@@ -169,6 +197,7 @@ pub(super) fn load(
             .collect::<Vec<_>>();
         prior.paras += paras.len();
         prior.runs.push(run);
+        prior.doc_removed.push(doc.removed);
         let mut a = AnalyzedFile {
             facts: FileFacts {
                 rel_path: doc.name,
@@ -195,10 +224,10 @@ pub(super) fn load(
     Ok((out_files, out_keys, prior))
 }
 
-/// Write what the run kept into the index's next segment: every document of `files`
-/// that no cluster removed (and whose file was written, `written`), with all of its
-/// paragraphs (those removed as copies flagged) and the probe keys of its searched
-/// paragraphs. `keys` are the files' band keys as the analyze phase left them.
+/// Write the run into the index's next segment: every document of `files` whose file
+/// was written (`written`), with all of its paragraphs (those removed as copies
+/// flagged, and all of a document removed as a copy, which is flagged too: it stays a
+/// link between copies) and the probe keys of its searched paragraphs. `keys` are the files' band keys as the analyze phase left them.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn fill(
     w: &mut SegmentWriter,
@@ -222,7 +251,7 @@ pub(super) fn fill(
         );
         p0 += f.paras.len();
         d0 += f.docs.len();
-        if !written[fi] || dr.iter().all(Option::is_some) {
+        if !written[fi] {
             continue;
         }
         let k = file_keys(
@@ -233,9 +262,7 @@ pub(super) fn fill(
         )
         .map_err(io)?;
         for (d, doc) in f.docs.iter().enumerate() {
-            if dr[d].is_some() {
-                continue;
-            }
+            let removed = dr[d].is_some();
             let mut paras = Vec::new();
             for (pi, p) in f
                 .paras
@@ -250,7 +277,7 @@ pub(super) fn fill(
                     masks: p.masks,
                     key: p.key,
                     script: p.script,
-                    removed: pr[pi].is_some(),
+                    removed: removed || pr[pi].is_some(),
                     tokens: if p.key.searched(cfg.min_chars) {
                         tokens.clone()
                     } else {
@@ -271,6 +298,7 @@ pub(super) fn fill(
                 name: f.rel_path.clone(),
                 lines: doc.lines,
                 script: doc.script,
+                removed,
                 paras,
             };
             w.add(&doc, &probes, cfg.min_chars)?;

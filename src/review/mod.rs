@@ -88,6 +88,10 @@ struct Member {
     containment: bool,
     #[serde(default)]
     script: Option<String>,
+    /// The index run that added an indexed copy (`clean --index`): its text is not in
+    /// this run's input.
+    #[serde(default)]
+    index_run: Option<u32>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -346,6 +350,11 @@ fn load(opts: &Options) -> Result<Run> {
     let mut clusters: Vec<Cluster> = read_jsonl(&clusters_path)?;
     for m in clusters.iter_mut().flat_map(|c| c.members.iter_mut()) {
         unit_key(&mut m.file, &mut m.record);
+        if let Some(run) = m.index_run {
+            // Named apart from the run's own files (which may have the same names), so
+            // its text is never read from this run's input.
+            m.file = format!("[index run {run}] {}", m.file);
+        }
     }
     if let Some(c) = clusters.iter().find(|c| c.kept >= c.members.len()) {
         return Err(Error::Config(format!(

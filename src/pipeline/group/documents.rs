@@ -98,8 +98,9 @@ pub(in crate::pipeline) fn document_clusters(
     for comp in components((0..ndocs as u32).map(|d| (doc_uf.find(d), d))) {
         let covers = |k: u32| doc_edges.get(&k).map_or(&[][..], |v| v.as_slice());
         let indexed = |d: u32| prior.doc(d);
+        let barred = |d: u32| prior.doc_barred(d);
         doc_clusters.extend(split_document_component_first(
-            cfg, &comp, covers, doc_copy, indexed,
+            cfg, &comp, covers, doc_copy, indexed, barred,
         ));
     }
     Ok(drop_indexed(doc_clusters, |d| prior.doc(d)))
@@ -114,22 +115,24 @@ pub fn split_document_component<'a>(
     covers: impl Fn(u32) -> &'a [(u32, f64)],
     copy: impl Fn(u32) -> Copy,
 ) -> Vec<Cluster> {
-    split_document_component_first(cfg, comp, covers, copy, |_| false)
+    split_document_component_first(cfg, comp, covers, copy, |_| false, |_| false)
 }
 
 /// [`split_document_component`] where the documents `first` picks (indexed ones) take
-/// what they cover before any other, and are never taken themselves.
+/// what they cover before any other, and are never taken themselves; those `barred`
+/// picks (indexed ones removed in their run) take nothing.
 pub fn split_document_component_first<'a>(
     cfg: &Config,
     comp: &[u32],
     covers: impl Fn(u32) -> &'a [(u32, f64)],
     copy: impl Fn(u32) -> Copy,
     first: impl Fn(u32) -> bool,
+    barred: impl Fn(u32) -> bool,
 ) -> Vec<Cluster> {
     use std::cmp::Reverse;
     use std::collections::{BinaryHeap, HashSet};
     if cfg.keep == crate::KeepPolicy::First {
-        return split_in_path_order(comp, covers, first);
+        return split_in_path_order(comp, covers, first, barred);
     }
     // Greedy: each round the document that covers the most of those left (ties: the
     // `--keep` rank, then the id) takes them. Counts only fall as documents go, so a
@@ -145,6 +148,7 @@ pub fn split_document_component_first<'a>(
     type Entry = (bool, usize, Reverse<(u32, Reverse<u32>, u32)>, Reverse<u32>);
     let mut heap: BinaryHeap<Entry> = comp
         .iter()
+        .filter(|&&k| !barred(k))
         .map(|&k| {
             (
                 first(k),
@@ -191,13 +195,14 @@ fn split_in_path_order<'a>(
     comp: &[u32],
     covers: impl Fn(u32) -> &'a [(u32, f64)],
     first: impl Fn(u32) -> bool,
+    barred: impl Fn(u32) -> bool,
 ) -> Vec<Cluster> {
     let mut taken = std::collections::HashSet::new();
     let mut out = Vec::new();
     let mut order = comp.to_vec();
     order.sort_unstable();
     for k in order {
-        if taken.contains(&k) {
+        if taken.contains(&k) || barred(k) {
             continue;
         }
         let mut members = vec![(k, 1.0, false)];
