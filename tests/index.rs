@@ -430,6 +430,11 @@ fn read_mode_compares_and_changes_nothing_on_disk() {
     assert_eq!(kept["lines"], serde_json::json!([59, 81]));
     assert_eq!(kept["indexed"], true);
     assert_eq!(kept["index_run"], 1);
+    // The review names the indexed copy apart from the run's own files.
+    let review = zhclean().arg("review").arg(&read).output().unwrap();
+    ok(&review);
+    let page = fs::read_to_string(read.join("review/index.html")).unwrap();
+    assert!(page.contains("[index run 1] 001_3c29d6a2925e26d0.txt"));
     // Read mode needs an index.
     let o = clean_indexed(
         &b,
