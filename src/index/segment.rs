@@ -36,6 +36,8 @@ use crate::script::Script;
 /// The segment format's version (in the magic's last byte and in the manifest).
 pub const FORMAT: u8 = 1;
 const MAGIC: [u8; 8] = [b'Z', b'H', b'C', b'I', b'D', b'X', 0, FORMAT];
+/// The zstd level of the documents.
+pub const LEVEL: i32 = 3;
 /// Entries per block of the probe table.
 pub const BLOCK: usize = 4096;
 const ENTRY: usize = 12;
@@ -222,6 +224,41 @@ pub struct SegmentStats {
     pub keys: u64,
 }
 
+/// A document ready to be added to a segment: its compressed frame, flags and counts,
+/// and its probe keys.
+pub struct Packed {
+    frame: Vec<u8>,
+    removed: bool,
+    paragraphs: u64,
+    searched: u64,
+    probes: Vec<u64>,
+}
+
+impl Packed {
+    /// `z` is a compressor to reuse (a zstd context costs more to make than a small
+    /// document to compress).
+    pub fn new(
+        doc: &IndexedDoc,
+        probes: Vec<u64>,
+        min_chars: usize,
+        z: &mut zstd::bulk::Compressor<'static>,
+    ) -> std::io::Result<Packed> {
+        let mut raw = Vec::new();
+        doc.encode(&mut raw);
+        Ok(Packed {
+            frame: z.compress(&raw)?,
+            removed: doc.removed,
+            paragraphs: doc.paras.len() as u64,
+            searched: doc
+                .paras
+                .iter()
+                .filter(|p| p.key.searched(min_chars))
+                .count() as u64,
+            probes,
+        })
+    }
+}
+
 /// Writes one segment: documents as they come, then the probe table sorted one
 /// partition at a time from temporary files beside it.
 pub struct SegmentWriter {
@@ -232,7 +269,6 @@ pub struct SegmentWriter {
     parts: Vec<BufWriter<File>>,
     part_dir: tempfile::TempDir,
     stats: SegmentStats,
-    buf: Vec<u8>,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -268,32 +304,32 @@ impl SegmentWriter {
             parts,
             part_dir,
             stats: SegmentStats::default(),
-            buf: Vec::new(),
         })
     }
 
     /// Append a document and the probe keys of its searched paragraphs.
     pub fn add(&mut self, doc: &IndexedDoc, probes: &[u64], min_chars: usize) -> Result<()> {
+        let p = zstd::bulk::Compressor::new(LEVEL)
+            .and_then(|mut z| Packed::new(doc, probes.to_vec(), min_chars, &mut z))
+            .map_err(io(&self.path))?;
+        self.add_packed(p)
+    }
+
+    /// Append a document packed with [`Packed::new`] (on any thread).
+    pub fn add_packed(&mut self, p: Packed) -> Result<()> {
         let d = self.docs.len() as u32;
-        self.buf.clear();
-        doc.encode(&mut self.buf);
-        let frame = zstd::bulk::compress(&self.buf, 3).map_err(io(&self.path))?;
-        self.out.write_all(&frame).map_err(io(&self.path))?;
+        self.out.write_all(&p.frame).map_err(io(&self.path))?;
         self.docs
-            .push((self.pos, frame.len() as u32, xxh3_64(&frame)));
-        self.pos += frame.len() as u64;
+            .push((self.pos, p.frame.len() as u32, xxh3_64(&p.frame)));
+        self.pos += p.frame.len() as u64;
         self.stats.documents += 1;
-        self.stats.documents_removed += u64::from(doc.removed);
-        self.stats.paragraphs += doc.paras.len() as u64;
-        self.stats.paragraphs_searched += doc
-            .paras
-            .iter()
-            .filter(|p| p.key.searched(min_chars))
-            .count() as u64;
+        self.stats.documents_removed += u64::from(p.removed);
+        self.stats.paragraphs += p.paragraphs;
+        self.stats.paragraphs_searched += p.searched;
         // A removed document's entries sort after the kept ones' of the same key, so
         // the kept ones are found first when a key has more than a lookup takes.
-        let entry_doc = d | u32::from(doc.removed) << 31;
-        for &k in probes {
+        let entry_doc = d | u32::from(p.removed) << 31;
+        for &k in &p.probes {
             let part = &mut self.parts[(k >> 58) as usize];
             let mut e = [0u8; ENTRY];
             e[..8].copy_from_slice(&k.to_le_bytes());

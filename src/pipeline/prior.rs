@@ -11,7 +11,7 @@
 //! clusters except as the copy that stays.
 
 use super::*;
-use crate::index::segment::{probe_key, IndexedDoc, IndexedPara, SegmentWriter};
+use crate::index::segment::{probe_key, IndexedDoc, IndexedPara, Packed, SegmentWriter};
 use crate::index::Index;
 
 /// The indexed units of a run: the first `files` of its files, one per document.
@@ -78,28 +78,18 @@ fn file_keys(
     }
 }
 
-/// The probe keys of file `f`'s searched paragraphs `which` selects, from its band keys
-/// `keys` (`bands` per searched paragraph).
-fn probes_of(
-    f: &FileFacts,
-    keys: &[u64],
-    bands: usize,
-    min_chars: usize,
-    which: impl Fn(usize) -> bool,
-    out: &mut Vec<u64>,
-) {
-    let mut k = 0;
-    for (pi, p) in f.paras.iter().enumerate() {
-        if !p.key.searched(min_chars) {
-            continue;
-        }
-        if which(pi) {
-            out.push(probe_key(p.key.key_hash, bands));
-            for b in 0..bands {
-                out.push(probe_key(keys[k + b], b));
-            }
-        }
-        k += bands;
+/// Push a searched paragraph's probe keys: its exact key, then its `band_keys`.
+fn push_probes(key_hash: u64, band_keys: &[u64], out: &mut Vec<u64>) {
+    out.push(probe_key(key_hash, band_keys.len()));
+    out.extend(band_keys.iter().enumerate().map(|(b, &k)| probe_key(k, b)));
+}
+
+/// The probe keys of file `f`'s searched paragraphs, from its band keys `keys` (`bands`
+/// per searched paragraph).
+fn probes_of(f: &FileFacts, keys: &[u64], bands: usize, min_chars: usize, out: &mut Vec<u64>) {
+    let searched = f.paras.iter().filter(|p| p.key.searched(min_chars));
+    for (p, k) in searched.zip(keys.chunks_exact(bands)) {
+        push_probes(p.key.key_hash, k, out);
     }
 }
 
@@ -140,7 +130,7 @@ pub(super) fn load(
                 let n = searched_keys(f, cfg.min_chars, bands);
                 let k = file_keys(k, n, spill, bytes).map_err(io)?;
                 let mut out = Vec::new();
-                probes_of(f, &k, bands, cfg.min_chars, |_| true, &mut out);
+                probes_of(f, &k, bands, cfg.min_chars, &mut out);
                 Ok(out)
             })
             .collect::<Result<_>>()?;
@@ -242,35 +232,52 @@ pub(super) fn fill(
     let cfg = engine.config();
     let (bands, _) = engine.bands_rows();
     let io = |e| Error::io(scratch, e);
+    let mut base = Vec::with_capacity(files.len());
     let (mut p0, mut d0) = (0usize, 0usize);
-    let (mut bytes, mut tokens, mut probes) = (Vec::new(), Vec::new(), Vec::new());
-    for (fi, f) in files.iter().enumerate() {
-        let (pr, dr) = (
-            &para_removed[p0..p0 + f.paras.len()],
-            &doc_removed[d0..d0 + f.docs.len()],
-        );
+    for f in files {
+        base.push((p0, d0));
         p0 += f.paras.len();
         d0 += f.docs.len();
+    }
+    // A file's documents, packed (read back and compressed) on any thread.
+    // Buffers, and a compressor made on first use.
+    type Scratch = (Vec<u8>, Vec<u32>, Option<zstd::bulk::Compressor<'static>>);
+    let pack = |(bytes, tokens, z): &mut Scratch, fi: usize| -> Result<Vec<Packed>> {
+        let f = &files[fi];
         if !written[fi] {
-            continue;
+            return Ok(Vec::new());
         }
+        let (p0, d0) = base[fi];
+        let pr = &para_removed[p0..p0 + f.paras.len()];
+        let dr = &doc_removed[d0..d0 + f.docs.len()];
         let k = file_keys(
             &keys[fi],
             searched_keys(f, cfg.min_chars, bands),
             spill,
-            &mut bytes,
+            bytes,
         )
         .map_err(io)?;
+        // Each document's paragraphs, and where each searched one's band keys start.
+        let mut of_doc: Vec<Vec<(usize, Option<usize>)>> = vec![Vec::new(); f.docs.len()];
+        let mut at = 0;
+        for (pi, p) in f.paras.iter().enumerate() {
+            let searched = p.key.searched(cfg.min_chars);
+            of_doc[p.doc as usize].push((pi, searched.then_some(at)));
+            at += if searched { bands } else { 0 };
+        }
+        let mut out = Vec::with_capacity(f.docs.len());
         for (d, doc) in f.docs.iter().enumerate() {
             let removed = dr[d].is_some();
-            let mut paras = Vec::new();
-            for (pi, p) in f
-                .paras
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.doc as usize == d)
-            {
-                spill.read(f, p, &mut tokens, &mut bytes).map_err(io)?;
+            let mut paras = Vec::with_capacity(of_doc[d].len());
+            let mut probes = Vec::new();
+            for &(pi, keys_at) in &of_doc[d] {
+                let p = &f.paras[pi];
+                let mut para_tokens = Vec::new();
+                if let Some(at) = keys_at {
+                    spill.read(f, p, tokens, bytes).map_err(io)?;
+                    para_tokens = tokens.clone();
+                    push_probes(p.key.key_hash, &k[at..at + bands], &mut probes);
+                }
                 paras.push(IndexedPara {
                     lines: p.lines,
                     cols: p.cols,
@@ -278,22 +285,9 @@ pub(super) fn fill(
                     key: p.key,
                     script: p.script,
                     removed: removed || pr[pi].is_some(),
-                    tokens: if p.key.searched(cfg.min_chars) {
-                        tokens.clone()
-                    } else {
-                        Vec::new()
-                    },
+                    tokens: para_tokens,
                 });
             }
-            probes.clear();
-            probes_of(
-                f,
-                &k,
-                bands,
-                cfg.min_chars,
-                |pi| f.paras[pi].doc as usize == d,
-                &mut probes,
-            );
             let doc = IndexedDoc {
                 name: f.rel_path.clone(),
                 lines: doc.lines,
@@ -301,7 +295,23 @@ pub(super) fn fill(
                 removed,
                 paras,
             };
-            w.add(&doc, &probes, cfg.min_chars)?;
+            if z.is_none() {
+                *z = Some(zstd::bulk::Compressor::new(crate::index::segment::LEVEL).map_err(io)?);
+            }
+            let z = z.as_mut().expect("made above");
+            out.push(Packed::new(&doc, probes, cfg.min_chars, z).map_err(io)?);
+        }
+        Ok(out)
+    };
+    // In chunks of files, packed in parallel and added in file order.
+    const CHUNK: usize = 256;
+    for from in (0..files.len()).step_by(CHUNK) {
+        let packed: Vec<Vec<Packed>> = (from..(from + CHUNK).min(files.len()))
+            .into_par_iter()
+            .map_init(|| (Vec::new(), Vec::new(), None), pack)
+            .collect::<Result<_>>()?;
+        for p in packed.into_iter().flatten() {
+            w.add_packed(p)?;
         }
     }
     Ok(())
