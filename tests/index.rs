@@ -34,6 +34,21 @@ fn ok(o: &std::process::Output) {
     );
 }
 
+/// A run's summary.json.
+fn summary_of(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&fs::read_to_string(out.join("report/summary.json")).unwrap()).unwrap()
+}
+
+/// A run's first document cluster.
+fn document_cluster(out: &Path) -> serde_json::Value {
+    fs::read_to_string(out.join("report/clusters.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|c| c["level"] == "document")
+        .expect("a document cluster")
+}
+
 /// What a run removed as copies, by file, and what it wrote, by file: for the files
 /// `only` names.
 type Removed = BTreeSet<(String, String)>;
@@ -94,9 +109,7 @@ fn batches_equal_one_run(
         let args = [&["--keep", "first"][..], extra].concat();
         let o = clean_indexed(&dir.path().join(format!("batch{k}")), &out, &idx, &args);
         ok(&o);
-        let s: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(out.join("report/summary.json")).unwrap())
-                .unwrap();
+        let s = summary_of(&out);
         assert_eq!(s["index"]["runs"], k);
         assert_eq!(s["index"]["added"]["run"], k + 1);
         if k == 0 {
@@ -412,19 +425,12 @@ fn read_mode_compares_and_changes_nothing_on_disk() {
     ok(&clean_indexed(&b, &update, &idx, &[]));
     let all: BTreeSet<String> = files_under(&b).into_iter().map(|(r, _)| r).collect();
     assert_eq!(outcome(&read, &all), outcome(&update, &all));
-    let s: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(read.join("report/summary.json")).unwrap())
-            .unwrap();
+    let s = summary_of(&read);
     assert_eq!(s["index"]["mode"], "read");
     assert!(s["index"]["added"].is_null());
     assert_eq!(s["index"]["removed_documents"], 1, "{s}");
     // The copy that stays is named as it was indexed.
-    let clusters = fs::read_to_string(read.join("report/clusters.jsonl")).unwrap();
-    let doc = clusters
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .find(|c| c["level"] == "document")
-        .unwrap();
+    let doc = document_cluster(&read);
     let kept = &doc["members"][doc["kept"].as_u64().unwrap() as usize];
     assert_eq!(kept["file"], "001_3c29d6a2925e26d0.txt", "{doc}");
     assert_eq!(kept["lines"], serde_json::json!([59, 81]));
@@ -622,4 +628,60 @@ fn index_build_writes_only_the_index_and_the_same_index_at_any_thread_count() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("inside the input"));
+}
+
+/// Records against an index: JSON Lines batches, each record a unit; an indexed copy
+/// is named by its file and record, and the batch's copies go as in one run.
+#[test]
+fn json_lines_batches_are_cleaned_against_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    fs::create_dir_all(&a).unwrap();
+    fs::create_dir_all(&b).unwrap();
+    let line =
+        |id: String, text: &str| serde_json::json!({"id": id, "text": text}).to_string() + "\n";
+    let seeds = seeds();
+    let (first, rest) = seeds.split_at(3);
+    let jsonl = |part: &[(PathBuf, String)], tag: &str| -> String {
+        part.iter()
+            .enumerate()
+            .map(|(i, (_, t))| line(format!("{tag}{i}"), t))
+            .collect()
+    };
+    fs::write(a.join("a.jsonl"), jsonl(first, "a")).unwrap();
+    fs::write(b.join("b.jsonl"), jsonl(rest, "b")).unwrap();
+    let idx = dir.path().join("idx");
+    ok(&clean_indexed(
+        &a,
+        &dir.path().join("oa"),
+        &idx,
+        &["--id-field", "id"],
+    ));
+    let out = dir.path().join("ob");
+    ok(&clean_indexed(&b, &out, &idx, &["--id-field", "id"]));
+    let s = summary_of(&out);
+    // b0 (003) holds 001's third speech (a1): that document goes against the index.
+    assert_eq!(s["index"]["removed_documents"], 1, "{s}");
+    let doc = document_cluster(&out);
+    let kept = &doc["members"][doc["kept"].as_u64().unwrap() as usize];
+    assert_eq!(
+        (kept["file"].as_str(), kept["record"].as_str()),
+        (Some("a.jsonl"), Some("a1")),
+        "{doc}"
+    );
+    assert_eq!(kept["indexed"], true);
+    let other = &doc["members"][1 - doc["kept"].as_u64().unwrap() as usize];
+    assert_eq!(
+        (other["file"].as_str(), other["record"].as_str()),
+        (Some("b.jsonl"), Some("b0")),
+        "{doc}"
+    );
+    // The batch's records file is written back without that document's lines.
+    let cleaned = fs::read_to_string(out.join("clean/b.jsonl")).unwrap();
+    let b0: serde_json::Value = serde_json::from_str(cleaned.lines().next().unwrap()).unwrap();
+    assert_eq!(b0["id"], "b0");
+    assert!(!b0["text"]
+        .as_str()
+        .unwrap()
+        .contains("主题全国文明城市巩固讲话五"));
 }
