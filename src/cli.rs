@@ -42,8 +42,9 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum IndexCommand {
     /// Index a corpus without writing clean/: its copies are found as `clean` finds
-    /// them (and against IDX if it holds an index already), and what stays is added to
-    /// IDX. With --out, clean/ and report/ are written too.
+    /// them (and against IDX if it holds an index already), and its documents are
+    /// added to IDX (those removed as copies flagged). With --out, clean/ and report/
+    /// are written too.
     #[command(mut_arg("out", |a| a.required(false)), mut_arg("index", |a| a.required(true)))]
     Build(Box<CleanArgs>),
     /// Print what an index holds: runs, documents, paragraphs, parameters, size on disk.
@@ -168,11 +169,11 @@ pub struct CleanArgs {
     /// A saved dedup index (a folder): every paragraph and document is also compared
     /// with what it holds, and a copy of an indexed one is removed (the indexed copy
     /// wins whatever --keep says). In update mode the folder is made if need be, and
-    /// what this run keeps is added to it once clean/ and report/ are written.
+    /// this run's documents are added to it once clean/ and report/ are written.
     #[arg(long, value_name = "IDX")]
     pub index: Option<PathBuf>,
 
-    /// update: compare with the index, then add what this run keeps; read: compare
+    /// update: compare with the index, then add this run's documents; read: compare
     /// only, the index is not changed (to check a test set against a training corpus,
     /// or for a dry run).
     #[arg(long, value_enum, default_value = "update", requires = "index")]

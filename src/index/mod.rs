@@ -1,5 +1,6 @@
-//! The saved dedup index: what earlier runs kept, so a new batch is cleaned against the
-//! corpus already published without cleaning that corpus again.
+//! The saved dedup index: the documents of earlier runs (those they removed as copies
+//! flagged), so a new batch is cleaned against the corpus already published without
+//! cleaning that corpus again.
 //!
 //! An index is a folder:
 //!
@@ -48,7 +49,7 @@ pub const KEY_RULES: u32 = 1;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IndexMode {
-    /// Compare, then add what the run kept.
+    /// Compare, then add the run's documents.
     #[default]
     Update,
     /// Compare only; the index is not changed.

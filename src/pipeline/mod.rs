@@ -300,7 +300,7 @@ impl Cleaner {
     }
 
     /// Compare runs with the saved index at `dir` too (made if `mode` is update and
-    /// there is none), and in update mode stage what they keep for it
+    /// there is none), and in update mode stage their documents for it
     /// ([`Outcome::staged`], for [`Cleaner::commit_index`]).
     pub fn open_index(&mut self, dir: &Path, mode: crate::index::IndexMode) -> Result<()> {
         let params = crate::index::Params::of(self.engine.config(), self.engine.bands_rows());
@@ -596,7 +596,7 @@ fn run_in_pool(
     pb.finish_and_clear();
     phase.insert("4_write".to_string(), t.elapsed().as_secs_f64());
 
-    // What the run kept, staged as the index's next segment.
+    // The run's documents, staged as the index's next segment.
     let staged = match adding {
         Some(ix) => {
             let t = Instant::now();

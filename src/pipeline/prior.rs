@@ -1,6 +1,6 @@
 //! A run against a saved index (`clean --index`): the indexed documents near the run's
 //! paragraphs are loaded as units placed before the run's own, so the group phase
-//! compares them like any other unit; after the run, what it kept becomes the index's
+//! compares them like any other unit; after the run, its documents become the index's
 //! next segment (see [`crate::index`]).
 //!
 //! Near means sharing a probe key: an indexed paragraph with the exact key or a band
