@@ -123,7 +123,7 @@ fn index_info(args: zhclean::cli::IndexInfoArgs) -> Result<()> {
     let info = zhclean::index::Index::info(&args.index, args.verify)?;
     let mut o = io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut o, &info)?;
+        serde_json::to_writer_pretty(&mut o, &info).map_err(io::Error::from)?;
         writeln!(o)?;
         return Ok(());
     }
@@ -137,11 +137,11 @@ fn index_info(args: zhclean::cli::IndexInfoArgs) -> Result<()> {
         o,
         "holds       {} runs, {} documents ({} of them removed as copies, kept as links), {} paragraphs ({} searched), {} probe keys",
         info.runs.len(),
-        info.documents,
-        info.documents_removed,
-        info.paragraphs,
-        info.paragraphs_searched,
-        info.keys
+        info.held.documents,
+        info.held.documents_removed,
+        info.held.paragraphs,
+        info.held.paragraphs_searched,
+        info.held.keys
     )?;
     writeln!(o, "size        {:.1} MB on disk", info.bytes as f64 / 1e6)?;
     writeln!(
@@ -154,9 +154,9 @@ fn index_info(args: zhclean::cli::IndexInfoArgs) -> Result<()> {
             o,
             "run {:<7} {} documents ({} removed as copies), {} paragraphs, {:.1} MB, from {}",
             r.run,
-            r.documents,
-            r.documents_removed,
-            r.paragraphs,
+            r.held.documents,
+            r.held.documents_removed,
+            r.held.paragraphs,
             r.bytes as f64 / 1e6,
             r.input.as_deref().unwrap_or("?")
         )?;
@@ -262,7 +262,7 @@ fn print_table(s: &Summary, out: &Path) {
         let added = match &ix.added {
             Some(a) => format!(
                 "; adds run {}: {} documents, {} paragraphs",
-                a.run, a.documents, a.paragraphs
+                a.run, a.held.documents, a.held.paragraphs
             ),
             None => String::new(),
         };

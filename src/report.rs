@@ -253,13 +253,8 @@ pub struct IndexSummary {
 #[derive(Clone, Debug, Serialize, Default)]
 pub struct IndexAdded {
     pub run: u32,
-    /// Documents added: those that stayed, and those removed as copies (kept as links
-    /// between copies; `documents_removed` of them).
-    pub documents: u64,
-    pub documents_removed: u64,
-    pub paragraphs: u64,
-    pub paragraphs_searched: u64,
-    pub keys: u64,
+    #[serde(flatten)]
+    pub held: crate::index::segment::Held,
     pub bytes: u64,
 }
 

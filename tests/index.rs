@@ -229,13 +229,20 @@ fn two_batches(dir: &Path) -> (PathBuf, PathBuf) {
     (a, b)
 }
 
-#[test]
-fn a_crash_at_any_step_of_an_update_leaves_the_index_before_or_after() {
+/// [`two_batches`] in a temporary folder, the first batch cleaned into the index
+/// `<tmp>/idx`: the folder, the two batches and the index.
+fn first_batch_indexed() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = two_batches(dir.path());
-    // The index after a, and after a then b, without crashes.
     let idx = dir.path().join("idx");
     ok(&clean_indexed(&a, &dir.path().join("oa"), &idx, &[]));
+    (dir, a, b, idx)
+}
+
+#[test]
+fn a_crash_at_any_step_of_an_update_leaves_the_index_before_or_after() {
+    // The index after a, and after a then b, without crashes.
+    let (dir, a, b, idx) = first_batch_indexed();
     let before = index_state(&idx);
     let reference = dir.path().join("ref");
     ok(&clean_indexed(&a, &dir.path().join("ra"), &reference, &[]));
@@ -381,10 +388,7 @@ fn kill_9_during_an_update_leaves_the_index_before_or_after() {
 
 #[test]
 fn a_second_updater_is_refused_while_the_first_holds_the_lock() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = two_batches(dir.path());
-    let idx = dir.path().join("idx");
-    ok(&clean_indexed(&a, &dir.path().join("oa"), &idx, &[]));
+    let (dir, _, b, idx) = first_batch_indexed();
     let lock = fs::OpenOptions::new()
         .write(true)
         .open(idx.join("lock"))
@@ -413,10 +417,7 @@ fn a_second_updater_is_refused_while_the_first_holds_the_lock() {
 
 #[test]
 fn read_mode_compares_and_changes_nothing_on_disk() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = two_batches(dir.path());
-    let idx = dir.path().join("idx");
-    ok(&clean_indexed(&a, &dir.path().join("oa"), &idx, &[]));
+    let (dir, _, b, idx) = first_batch_indexed();
     let before = tree_digest(&idx);
     let read = dir.path().join("read");
     ok(&clean_indexed(&b, &read, &idx, &["--index-mode", "read"]));
@@ -454,10 +455,7 @@ fn read_mode_compares_and_changes_nothing_on_disk() {
 
 #[test]
 fn damage_versions_and_other_parameters_are_refused_with_what_is_wrong() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = two_batches(dir.path());
-    let idx = dir.path().join("idx");
-    ok(&clean_indexed(&a, &dir.path().join("oa"), &idx, &[]));
+    let (dir, a, b, idx) = first_batch_indexed();
     let good = index_state(&idx);
     let restore = || {
         for (n, bytes) in &good {

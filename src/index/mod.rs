@@ -32,7 +32,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use segment::{IndexedDoc, Segment, SegmentStats, SegmentWriter};
+use segment::{Held, IndexedDoc, Segment, SegmentStats, SegmentWriter};
 
 /// The index format's version (`version` in `manifest.json`).
 pub const VERSION: u32 = 1;
@@ -144,13 +144,8 @@ pub struct RunEntry {
     pub checksum: String,
     /// The folder (or record file) the run read, as given.
     pub input: Option<String>,
-    /// Documents it holds: those that stayed and, as links between copies, those
-    /// removed as copies (`documents_removed` of them).
-    pub documents: u64,
-    pub documents_removed: u64,
-    pub paragraphs: u64,
-    pub paragraphs_searched: u64,
-    pub keys: u64,
+    #[serde(flatten)]
+    pub held: Held,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -240,11 +235,9 @@ pub struct Info {
     pub version: u32,
     pub params: Params,
     pub runs: Vec<RunEntry>,
-    pub documents: u64,
-    pub documents_removed: u64,
-    pub paragraphs: u64,
-    pub paragraphs_searched: u64,
-    pub keys: u64,
+    /// All runs' together.
+    #[serde(flatten)]
+    pub held: Held,
     /// Bytes on disk of the manifest and the segments it names.
     pub bytes: u64,
 }
@@ -387,11 +380,7 @@ impl Index {
             bytes: stats.bytes,
             checksum: format!("{:016x}", stats.checksum),
             input,
-            documents: stats.documents,
-            documents_removed: stats.documents_removed,
-            paragraphs: stats.paragraphs,
-            paragraphs_searched: stats.paragraphs_searched,
-            keys: stats.keys,
+            held: stats.held,
         };
         let mut runs = self.runs.clone();
         runs.push(entry.clone());
@@ -439,15 +428,14 @@ impl Index {
             }
             bytes += r.bytes;
         }
-        let sum = |f: fn(&RunEntry) -> u64| body.runs.iter().map(f).sum();
+        let mut held = Held::default();
+        for r in &body.runs {
+            held += r.held;
+        }
         Ok(Info {
             path: dir.display().to_string(),
             version: body.version,
-            documents: sum(|r| r.documents),
-            documents_removed: sum(|r| r.documents_removed),
-            paragraphs: sum(|r| r.paragraphs),
-            paragraphs_searched: sum(|r| r.paragraphs_searched),
-            keys: sum(|r| r.keys),
+            held,
             bytes,
             params: body.params,
             runs: body.runs,

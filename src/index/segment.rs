@@ -92,11 +92,10 @@ pub struct IndexedDoc {
     pub paras: Vec<IndexedPara>,
 }
 
-fn script_byte(s: Script) -> u8 {
-    match s {
-        Script::Simplified => 0,
-        Script::Traditional => 1,
-    }
+/// A document's or paragraph's flags byte: its script (bit 0) and whether it was
+/// removed (bit 1).
+fn flags_byte(s: Script, removed: bool) -> u8 {
+    u8::from(s == Script::Traditional) | u8::from(removed) << 1
 }
 
 impl IndexedDoc {
@@ -109,7 +108,7 @@ impl IndexedDoc {
         u32s(out, &[self.name.len() as u32]);
         out.extend_from_slice(self.name.as_bytes());
         u32s(out, &self.lines);
-        out.push(script_byte(self.script) | u8::from(self.removed) << 1);
+        out.push(flags_byte(self.script, self.removed));
         u32s(out, &[self.paras.len() as u32]);
         for p in &self.paras {
             u32s(out, &p.lines);
@@ -122,7 +121,7 @@ impl IndexedDoc {
             }
             u32s(out, &[p.masks, p.key.key_chars]);
             out.extend_from_slice(&p.key.key_hash.to_le_bytes());
-            out.push(script_byte(p.script) | u8::from(p.removed) << 1);
+            out.push(flags_byte(p.script, p.removed));
             u32s(out, &[p.tokens.len() as u32]);
             u32s(out, &p.tokens);
         }
@@ -133,15 +132,7 @@ impl IndexedDoc {
         let name_len = r.u32()? as usize;
         let name = String::from_utf8(r.take(name_len)?.to_vec()).ok()?;
         let lines = [r.u32()?, r.u32()?];
-        let flags = r.take(1)?[0];
-        if flags > 3 {
-            return None;
-        }
-        let script = if flags & 1 == 1 {
-            Script::Traditional
-        } else {
-            Script::Simplified
-        };
+        let (script, removed) = r.flags()?;
         let n = r.u32()? as usize;
         let mut paras = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
@@ -153,15 +144,7 @@ impl IndexedDoc {
             };
             let (masks, key_chars) = (r.u32()?, r.u32()?);
             let key_hash = u64::from_le_bytes(r.take(8)?.try_into().ok()?);
-            let flags = r.take(1)?[0];
-            if flags > 3 {
-                return None;
-            }
-            let script = if flags & 1 == 1 {
-                Script::Traditional
-            } else {
-                Script::Simplified
-            };
+            let (script, removed) = r.flags()?;
             let nt = r.u32()? as usize;
             let raw = r.take(nt.checked_mul(4)?)?;
             let tokens = raw
@@ -177,7 +160,7 @@ impl IndexedDoc {
                     key_hash,
                 },
                 script,
-                removed: flags & 2 == 2,
+                removed,
                 tokens,
             });
         }
@@ -185,7 +168,7 @@ impl IndexedDoc {
             name,
             lines,
             script,
-            removed: flags & 2 == 2,
+            removed,
             paras,
         })
     }
@@ -205,8 +188,40 @@ impl<'a> Cursor<'a> {
     fn u32(&mut self) -> Option<u32> {
         Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
     }
+    /// A flags byte ([`flags_byte`]).
+    fn flags(&mut self) -> Option<(Script, bool)> {
+        let f = self.take(1)?[0];
+        let script = match f & 1 {
+            1 => Script::Traditional,
+            _ => Script::Simplified,
+        };
+        (f <= 3).then_some((script, f & 2 == 2))
+    }
     fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+}
+
+/// What a segment (or an index, or a run's addition to one) holds: the counts the
+/// manifest, `index info` and `summary.json` give, under these names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Held {
+    /// Documents: those that stayed and, as links between copies, those removed as
+    /// copies (`documents_removed` of them).
+    pub documents: u64,
+    pub documents_removed: u64,
+    pub paragraphs: u64,
+    pub paragraphs_searched: u64,
+    pub keys: u64,
+}
+
+impl std::ops::AddAssign for Held {
+    fn add_assign(&mut self, o: Held) {
+        self.documents += o.documents;
+        self.documents_removed += o.documents_removed;
+        self.paragraphs += o.paragraphs;
+        self.paragraphs_searched += o.paragraphs_searched;
+        self.keys += o.keys;
     }
 }
 
@@ -216,12 +231,7 @@ pub struct SegmentStats {
     pub bytes: u64,
     /// xxh3 of the footer (which holds the tables' xxh3s).
     pub checksum: u64,
-    pub documents: u64,
-    /// Of those, removed in their run (kept as links between copies).
-    pub documents_removed: u64,
-    pub paragraphs: u64,
-    pub paragraphs_searched: u64,
-    pub keys: u64,
+    pub held: Held,
 }
 
 /// A document ready to be added to a segment: its compressed frame, flags and counts,
@@ -322,10 +332,13 @@ impl SegmentWriter {
         self.docs
             .push((self.pos, p.frame.len() as u32, xxh3_64(&p.frame)));
         self.pos += p.frame.len() as u64;
-        self.stats.documents += 1;
-        self.stats.documents_removed += u64::from(p.removed);
-        self.stats.paragraphs += p.paragraphs;
-        self.stats.paragraphs_searched += p.searched;
+        self.stats.held += Held {
+            documents: 1,
+            documents_removed: u64::from(p.removed),
+            paragraphs: p.paragraphs,
+            paragraphs_searched: p.searched,
+            keys: 0,
+        };
         // A removed document's entries sort after the kept ones' of the same key, so
         // the kept ones are found first when a key has more than a lookup takes.
         let entry_doc = d | u32::from(p.removed) << 31;
@@ -369,7 +382,7 @@ impl SegmentWriter {
             drop(raw);
             entries.par_sort_unstable();
             entries.dedup();
-            self.stats.keys += entries.len() as u64;
+            self.stats.held.keys += entries.len() as u64;
             for block in entries.chunks(BLOCK) {
                 let mut b = Vec::with_capacity(block.len() * ENTRY);
                 for &(k, d) in block {
@@ -405,7 +418,7 @@ impl SegmentWriter {
             fences_at,
             n_fences,
             xxh3_64(&fences),
-            self.stats.keys,
+            self.stats.held.keys,
         ] {
             footer.extend_from_slice(&v.to_le_bytes());
         }
@@ -710,15 +723,15 @@ mod tests {
         let stats = w.finish().unwrap();
         assert_eq!(
             (
-                stats.documents,
-                stats.documents_removed,
-                stats.paragraphs,
-                stats.paragraphs_searched
+                stats.held.documents,
+                stats.held.documents_removed,
+                stats.held.paragraphs,
+                stats.held.paragraphs_searched
             ),
             (3, 1, 6, 3)
         );
         assert_eq!(
-            stats.keys, 15_003,
+            stats.held.keys, 15_003,
             "5,000 keys of each document, and 42 in all three"
         );
         let s = Segment::open(&path, stats.bytes, stats.checksum).unwrap();

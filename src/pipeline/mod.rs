@@ -459,9 +459,6 @@ fn run_in_pool(
             files = pf;
             pk.append(&mut keys);
             keys = pk;
-            let mut k: Vec<Option<Kept>> = (0..prior.files).map(|_| None).collect();
-            k.append(&mut kept);
-            kept = k;
             phase.insert("2b_index".to_string(), t.elapsed().as_secs_f64());
             prior
         }
@@ -484,7 +481,10 @@ fn run_in_pool(
         // Counted as summary.json's `removed_*` are: a paragraph inside a removed
         // document counts with its document.
         let by_index = |c: &Option<u32>| {
-            c.is_some_and(|c| dec.records[c as usize].members[dec.records[c as usize].kept].indexed)
+            c.is_some_and(|c| {
+                let r = &dec.records[c as usize];
+                r.members[r.kept].indexed
+            })
         };
         let (mut p0, mut d0) = (prior.paras, prior.files);
         for f in &files[prior.files..] {
@@ -547,7 +547,8 @@ fn run_in_pool(
             removed.finish()?;
             places.finish()
         });
-        let mut kept = kept.into_iter().skip(prior.files);
+        // `kept` is the run's own files' (the indexed ones come first in `files`).
+        let mut kept = kept.into_iter();
         for (ci, chunk) in files[prior.files..].chunks(WRITE_CHUNK).enumerate() {
             // Each file's kept text stages, by value: dropped as soon as it is written.
             let kept_here: Vec<Option<Kept>> = kept.by_ref().take(chunk.len()).collect();
@@ -617,11 +618,7 @@ fn run_in_pool(
             if let Some(s) = &mut index_summary {
                 s.added = Some(IndexAdded {
                     run: st.run,
-                    documents: st.stats.documents,
-                    documents_removed: st.stats.documents_removed,
-                    paragraphs: st.stats.paragraphs,
-                    paragraphs_searched: st.stats.paragraphs_searched,
-                    keys: st.stats.keys,
+                    held: st.stats.held,
                     bytes: st.stats.bytes,
                 });
             }

@@ -62,18 +62,18 @@ impl Prior {
 const PROBES_AT_ONCE: usize = 4 << 20;
 
 /// A file's band keys, read back from the spill file when they are there.
-fn file_keys(
-    keys: &FileKeys,
+fn file_keys<'a>(
+    keys: &'a FileKeys,
     n: usize,
     spill: &Spill,
     bytes: &mut Vec<u8>,
-) -> std::io::Result<Vec<u64>> {
+) -> std::io::Result<std::borrow::Cow<'a, [u64]>> {
     match keys {
-        FileKeys::Memory(v) => Ok(v.clone()),
+        FileKeys::Memory(v) => Ok(std::borrow::Cow::Borrowed(v)),
         FileKeys::Spilled(at) => {
             let mut v = Vec::with_capacity(n);
             spill.read_le((*at, n), u64::from_le_bytes, &mut v, bytes)?;
-            Ok(v)
+            Ok(std::borrow::Cow::Owned(v))
         }
     }
 }
