@@ -362,10 +362,13 @@ fn explain_paragraphs(text: &str) -> Result<()> {
     let mut out = io::BufWriter::new(io::stdout().lock());
     writeln!(out, "# layout: {}", ex.layout)?;
     let mut d = ex.decisions.iter().peekable();
-    for p in &paras {
-        let (a, b) = (lines[p.first].no, lines[p.last].no);
-        writeln!(out, "lines {a}-{b}\t{}", p.text)?;
-        while let Some(x) = d.next_if(|x| x.line <= p.last) {
+    // Parts searched apart are one paragraph here, as `clean/` writes them.
+    for w in zhclean::parts::wholes(&paras) {
+        let (p, last) = (&paras[w.start], &paras[w.end - 1]);
+        let (a, b) = (lines[p.first].no, lines[last.last].no);
+        let text: String = paras[w].iter().map(|q| q.text.as_str()).collect();
+        writeln!(out, "lines {a}-{b}\t{text}")?;
+        while let Some(x) = d.next_if(|x| x.line <= last.last) {
             let verb = if x.why.joins() { "joined" } else { "apart" };
             let n = lines[x.line].no;
             writeln!(out, "\t{n}|{}\t{verb}: {}", n + 1, x.why)?;

@@ -247,6 +247,11 @@ pub fn word_across(a: &str, b: &str) -> bool {
     if !tail.chars().last().is_some_and(is_han) || !head.chars().next().is_some_and(is_han) {
         return false;
     }
+    // Folded, so that the dictionary sees a traditional page's words too.
+    let (tail, head) = (
+        crate::script::fold_str(&tail),
+        crate::script::fold_str(&head),
+    );
     let joined = format!("{tail}{head}");
     let cut = tail.len();
     let mut at = 0;

@@ -89,8 +89,11 @@ static HEADING_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|第[一二三四五六七八九十]+[，、,]|\d{1,2}[、．.]\D|[一二三四五六七八九十]+是|[一二三四五六七八九十]+要|[一二三四五六七八九十]+[，,]|[一二三四五六七八九十]+、)")
         .expect("heading regex")
 });
+/// One addressee of a salutation, and a salutation: addressees joined by `、` or `，`
+/// (`同志们、朋友们：`).
+const ADDRESSEE: &str = r"(?:同志们|各位领导|各位同志|各位来宾|各位代表|各位委员|各位嘉宾|同学们|老师们|朋友们|女士们、先生们|尊敬的[^，。,.、]{0,30})";
 static SALUTATION_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:同志们|各位领导|各位同志|各位来宾|各位代表|各位委员|各位嘉宾|同学们|老师们|朋友们|女士们、先生们|尊敬的[^，。,.]{0,30})[：:，,！!]?$")
+    Regex::new(&format!("^{ADDRESSEE}(?:[、，,]{ADDRESSEE})*[：:，,！!]?$"))
         .expect("salutation regex")
 });
 /// `…讲话一`, `范文二`, `篇三：…`, `材料四`: a numbered header of one piece in a compilation.
@@ -114,8 +117,12 @@ pub fn is_heading(text: &str) -> bool {
 
 /// Is this line a salutation that opens a speech (`同志们：`, `各位领导：`)?
 pub fn is_salutation(text: &str) -> bool {
-    SALUTATION_RE.is_match(text)
+    text.chars().count() <= SALUTATION_MAX_CHARS
+        && SALUTATION_RE.is_match(&crate::script::folded(text))
 }
+
+/// Longest line that can be a salutation.
+const SALUTATION_MAX_CHARS: usize = 80;
 
 fn has_punct(text: &str) -> bool {
     text.chars().any(|c| "。！？；，、：:;,!?…".contains(c))
@@ -130,13 +137,28 @@ fn is_title_like(text: &str) -> bool {
         && !is_salutation(text)
 }
 
+/// What names a byline or photo credit (`本报记者 XX`, `张某某摄`).
+const BYLINE_MARKS: [&str; 5] = ["记者", "通讯员", "摄", "供稿", "编辑"];
+
+/// The line ends in a closed bracket group that is a byline or photo credit
+/// (`…的争端。（新华社记者 刘某 摄）`): a unit ends there.
+fn ends_byline(text: &str) -> bool {
+    let Some(open) = text.rfind(['（', '(']) else {
+        return false;
+    };
+    let group = crate::script::folded(&text[open..]);
+    text.ends_with(['）', ')'])
+        && group.chars().count() <= CLOSING_GROUP_MAX_CHARS
+        && BYLINE_MARKS.iter().any(|m| group.contains(m))
+}
+
 /// Two title-like lines before a salutation can be one title the page broke in two
 /// (`在创建XX机关文明标兵单位` / `再动员大会上的讲话`), unless the first already ends as a
 /// title does (`…的讲话`) or the second is a subtitle, byline or note of its own
 /// (`——在…上的发言`, `（本报记者 XX）`, `本报记者 张三`).
 fn title_continues(a: &str, b: &str) -> bool {
-    const BYLINE_MARKS: [&str; 5] = ["记者", "通讯员", "摄", "供稿", "编辑"];
-    !ends_as_title(a)
+    let (a, b) = (crate::script::folded(a), crate::script::folded(b));
+    !ends_as_title(&a)
         && !b.starts_with(['—', '-', '（', '(', '【', '［', '['])
         && !BYLINE_MARKS.iter().any(|m| b.contains(m))
 }
@@ -160,10 +182,14 @@ fn compilation_headers(lines: &[Line], content: &[usize]) -> Vec<bool> {
     let mut found: Vec<(usize, String, u32)> = Vec::new();
     for &i in content {
         let t = &lines[i].text;
-        if !may_be_header(t) || t.chars().count() > TITLE_MAX_CHARS + 20 {
+        if t.chars().count() > TITLE_MAX_CHARS + 20 {
             continue;
         }
-        if let Some(c) = HEADER_RE.captures(t) {
+        let t = crate::script::folded(t);
+        if !may_be_header(&t) {
+            continue;
+        }
+        if let Some(c) = HEADER_RE.captures(&t) {
             let (pre, num) = match (c.name("pre1"), c.name("num1")) {
                 (Some(p), Some(n)) => (p.as_str(), n.as_str()),
                 _ => (
@@ -285,6 +311,7 @@ fn ends_as_title(text: &str) -> bool {
         "讲话", "发言", "致辞", "报告", "体会", "总结", "意见", "通知", "方案", "决定", "讲稿",
         "演讲", "贺信", "公告", "纪实", "综述",
     ];
+    let text = crate::script::folded(text);
     TITLE_ENDS.iter().any(|e| text.ends_with(e))
 }
 
@@ -309,6 +336,113 @@ fn broken_prose(a: &str, b: &str) -> bool {
     has_prose_marks(a) || b_goes_on && (a.contains(['、', '：', ':']) || n >= LONG_TITLE_CHARS)
 }
 
+/// The line stops where no unit ends, whatever the page's habit: inside a bracket or
+/// quote it opened and the next line closes (`…还有《西藏历代法规` / `选编》…`), inside a
+/// number the next line goes on with (`…自１０` / `月２３日起…`, `…在２` / `０余万…`), or
+/// on a word that needs what follows it, by jieba's tags of the line's last words (the
+/// tail folded to simplified characters first): a preposition, a conjunction, an
+/// adverb (`…曲目都`), a demonstrative (`…这些`), or 的 after a noun (`…新加坡的`).
+fn stops_unfinished(a: &str, b: &str) -> bool {
+    const PAIRS: [(char, char); 6] = [
+        ('《', '》'),
+        ('“', '”'),
+        ('（', '）'),
+        ('(', ')'),
+        ('「', '」'),
+        ('『', '』'),
+    ];
+    for (open, close) in PAIRS {
+        let left_open = a
+            .rfind(open)
+            .is_some_and(|o| a.rfind(close).is_none_or(|c| c < o));
+        let closed_next = b
+            .find(close)
+            .is_some_and(|c| b.find(open).is_none_or(|o| c < o));
+        if left_open && closed_next {
+            return true;
+        }
+    }
+    let digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
+    let (Some(last), Some(next)) = (a.chars().next_back(), b.chars().next()) else {
+        return false;
+    };
+    if digit(last) && (digit(next) || "年月日号％%万亿元个多余".contains(next)) {
+        return true;
+    }
+    let is_han = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
+    if !is_han(last) || !is_han(next) {
+        return false;
+    }
+    const TAIL_CHARS: usize = 8;
+    let start = a
+        .char_indices()
+        .rev()
+        .nth(TAIL_CHARS - 1)
+        .map_or(0, |(i, _)| i);
+    let tail = crate::script::fold_str(&a[start..]);
+    let tagged = crate::segment::shared().tagged(&tail, false);
+    const DEMONSTRATIVES: [&str; 10] = [
+        "这", "那", "这些", "那些", "该", "其", "此", "这个", "那个", "这种",
+    ];
+    let ends = match tagged.as_slice() {
+        [.., (before, t), ("的", _)] => t.starts_with('n') || matches!(*before, "自己" | "等"),
+        [.., (word, tag)] => {
+            matches!(*tag, "p" | "c" | "d")
+                || *tag == "r" && DEMONSTRATIVES.contains(word)
+                || *word == "是否"
+        }
+        [] => false,
+    };
+    // The next line opens with a word that joins it to what came before: a
+    // conjunction (`和`, `以及`) or a particle (`等`, `之`).
+    let head: String = crate::script::fold_str(&b.chars().take(TAIL_CHARS).collect::<String>());
+    let opens = crate::segment::shared()
+        .tagged(&head, false)
+        .first()
+        .is_some_and(|&(word, tag)| {
+            matches!(word, "和" | "与" | "及" | "以及" | "或") || tag.starts_with('u')
+        });
+    ends || opens
+}
+
+/// On a wrapped page, does a full line that ends a sentence more often go on in its
+/// paragraph than end it? A unit's last line lands on the width about once in `width`
+/// units; a line inside a unit ends at a sentence end about as often as the page's
+/// characters are sentence ends (`rate`), and a unit has about `lines / short lines - 1`
+/// such lines. Joining is the better bet when `(per_unit - 1) * rate * width > 1`:
+/// pages of long paragraphs, not pages of short items and headings.
+fn full_sentences_go_on(lines: &[Line], body: &[usize], width: u32, m: Measure) -> bool {
+    let slack = wrap_slack(m);
+    let short = body
+        .iter()
+        .filter(|&&i| measure(&lines[i], m) + slack < width)
+        .count();
+    let (mut chars, mut ends) = (0usize, 0usize);
+    for &i in body {
+        for c in lines[i].text.chars() {
+            chars += 1;
+            ends += usize::from(crate::segment::is_sentence_end(c));
+        }
+    }
+    if short == 0 || chars == 0 {
+        return false;
+    }
+    let per_unit = body.len() as f64 / short as f64;
+    let rate = ends as f64 / chars as f64;
+    (per_unit - 1.0) * rate * f64::from(width) > 1.0
+}
+
+/// Longest line that can be a speech's closing words (`谢谢大家！`, `谢谢！`).
+const CLOSING_MAX_CHARS: usize = 12;
+
+/// The line is a unit of its own wherever it stands: a title-like line (short, no
+/// punctuation), or a speech's closing thanks.
+fn opens_alone(text: &str) -> bool {
+    is_title_like(text)
+        || crate::script::folded(text).starts_with("谢谢")
+            && text.chars().count() <= CLOSING_MAX_CHARS
+}
+
 /// Share of a page's long lines that may stop without end punctuation before that is
 /// taken as the page's way of writing (see [`build_explained`]).
 const OPEN_HABIT: f64 = 0.1;
@@ -322,12 +456,19 @@ const LONG_TITLE_CHARS: usize = 40;
 pub enum Why {
     /// Joined: the line reaches the wrap width of a wrapped page.
     AtWidth(u32),
+    /// Joined, and searched as two parts: a line of a wrapped page that reaches the
+    /// wrap width and ends a sentence, which a paragraph then more often goes on after
+    /// than ends.
+    FullSentence(u32),
     /// Joined: the line ends on a comma or an opening bracket or quote.
     OpenEnd,
     /// Joined: the next line opens with closing punctuation.
     ClosingStart,
     /// Joined: a long line of prose that stops mid-sentence.
     BrokenProse,
+    /// Joined: a long line that stops where no unit ends (a bracket or number left
+    /// open, a preposition, conjunction, adverb or demonstrative).
+    Unfinished,
     /// Joined: a title broken in two before a salutation.
     BrokenTitle,
     /// Apart: a compilation header or furniture.
@@ -351,9 +492,11 @@ impl Why {
         matches!(
             self,
             Why::AtWidth(_)
+                | Why::FullSentence(_)
                 | Why::OpenEnd
                 | Why::ClosingStart
                 | Why::BrokenProse
+                | Why::Unfinished
                 | Why::BrokenTitle
         )
     }
@@ -363,9 +506,19 @@ impl std::fmt::Display for Why {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Why::AtWidth(w) => write!(f, "the line reaches the wrap width ({w})"),
+            Why::FullSentence(w) => write!(
+                f,
+                "the line reaches the wrap width ({w}) and ends a sentence (searched as two \
+                 parts)"
+            ),
             Why::OpenEnd => write!(f, "the line ends on a comma or an opening bracket"),
             Why::ClosingStart => write!(f, "the next line opens with closing punctuation"),
             Why::BrokenProse => write!(f, "a long line of prose that stops mid-sentence"),
+            Why::Unfinished => write!(
+                f,
+                "a long line that stops where no unit ends (an open bracket or number, a \
+                 preposition, conjunction, adverb or demonstrative)"
+            ),
             Why::BrokenTitle => write!(f, "a title broken in two before a salutation"),
             Why::Stop => write!(f, "a compilation header or furniture"),
             Why::Heading => write!(f, "the line is a heading"),
@@ -396,9 +549,12 @@ pub struct Decision {
 ///
 /// Paragraphs: the file's [`layout`] is decided first. Two adjacent content lines are
 /// joined only on evidence that the page broke a unit: on a wrapped page, the first
-/// reaches the wrap width; on any page, it ends on a comma or an opening bracket, the
-/// next opens with closing punctuation, it is a long line of prose that stops
-/// mid-sentence, or it is a title broken in two before a salutation. They are never
+/// reaches the wrap width (when it also ends a sentence, only on a page of long
+/// paragraphs, see [`full_sentences_go_on`], and then searched as two parts); on any
+/// page, it ends on a comma or an opening bracket, the next opens with closing
+/// punctuation, it is a long line that stops where no unit ends
+/// ([`stops_unfinished`]), it is a long line of prose that stops mid-sentence, or it is
+/// a title broken in two before a salutation. They are never
 /// joined across a blank line, a heading, a salutation, a compilation header,
 /// furniture, or after a complete line ([`ends_complete`]).
 ///
@@ -445,6 +601,10 @@ pub fn build_explained(
         .filter(|t| !ends_complete(t) && !ends_as_title(t))
         .count();
     let open_habit = open_long >= 2 && open_long as f64 > OPEN_HABIT * long.len() as f64;
+    let joins_full_sentences = match layout {
+        Layout::Wrapped { width, measure: m } => full_sentences_go_on(lines, &body, width, m),
+        Layout::Lines => false,
+    };
     let mut decisions = Vec::new();
 
     // Paragraphs, with broken lines joined.
@@ -483,8 +643,18 @@ pub fn build_explained(
                 || starts_particle(&b.text) && a.text.chars().count() >= BROKEN_MIN_CHARS
             {
                 Why::ClosingStart
-            } else if let Some(width) = full.filter(|_| indents || !ends_sentence(&a.text)) {
-                Why::AtWidth(width)
+            } else if let Some(width) = full {
+                let sentence = ends_sentence(&a.text);
+                let byline = ends_byline(&a.text);
+                if (sentence || byline) && opens_alone(&b.text) || byline && !indents {
+                    Why::Complete
+                } else if sentence && !indents && joins_full_sentences {
+                    Why::FullSentence(width)
+                } else if sentence && !indents {
+                    Why::Complete
+                } else {
+                    Why::AtWidth(width)
+                }
             } else if ends_complete(&a.text) {
                 Why::Complete
             } else if (ends_open(&a.text)
@@ -494,6 +664,11 @@ pub fn build_explained(
                 Why::OpenEnd
             } else if let Layout::Wrapped { width, .. } = layout {
                 Why::Short(width)
+            } else if a.text.chars().count() >= BROKEN_MIN_CHARS
+                && !ends_as_title(&a.text)
+                && stops_unfinished(&a.text, &b.text)
+            {
+                Why::Unfinished
             } else if broken_prose(&a.text, &b.text)
                 && (!open_habit || crate::segment::word_across(&a.text, &b.text))
             {
@@ -518,6 +693,15 @@ pub fn build_explained(
             }
             if !why.joins() {
                 break;
+            }
+            if let Why::FullSentence(_) = why {
+                // Written as one paragraph, searched as two parts: a copy that ends its
+                // paragraph there still has a unit to match each part.
+                p.glued = true;
+                paras.push(std::mem::replace(&mut p, Paragraph::single(ib, b)));
+                chars = b.text.chars().count();
+                k += 1;
+                continue;
             }
             p.pieces.push((ib, chars));
             p.text.push_str(&b.text);
@@ -677,16 +861,8 @@ mod tests {
             "第三段短一些，但也超过一行的宽度，用来检查最后一行较短的段落能否正确地结束，不会和下一段连在一起而成为一段。",
         ];
         let text = wrapped(&paras, 30);
-        let lines = split_lines(&text);
-        let fur = vec![None; lines.len()];
-        let (_, got, ex) = build_explained(&lines, &fur, false, true);
-        assert_eq!(
-            ex.layout,
-            Layout::Wrapped {
-                width: 30,
-                measure: Measure::Chars
-            }
-        );
+        let (got, ex) = explained(&text);
+        assert_eq!(ex.layout, WRAPPED_30);
         let got: Vec<String> = got.into_iter().map(|p| p.text).collect();
         assert_eq!(got, paras);
         assert_eq!(shape(&format!("{}\n", paras.join("\n"))).1, paras);
@@ -709,6 +885,123 @@ mod tests {
         let got = shape(&broken).1;
         assert_eq!(got.len(), 3, "{got:?}");
         assert!(got[1].ends_with("很满意。"));
+    }
+
+    /// The paragraphs of `text` and what [`build_explained`] says of it.
+    fn explained(text: &str) -> (Vec<Paragraph>, Explained) {
+        let lines = split_lines(text);
+        let fur = vec![None; lines.len()];
+        let (_, paras, ex) = build_explained(&lines, &fur, false, true);
+        (paras, ex)
+    }
+
+    const WRAPPED_30: Layout = Layout::Wrapped {
+        width: 30,
+        measure: Measure::Chars,
+    };
+
+    /// The decision between line `line` (0-based) and the next.
+    fn why_at(text: &str, line: usize) -> Why {
+        explained(text)
+            .1
+            .decisions
+            .iter()
+            .find(|d| d.line == line)
+            .map(|d| d.why)
+            .expect("a decision at that line")
+    }
+
+    #[test]
+    fn a_page_of_open_lines_joins_where_no_unit_ends() {
+        let page = "这本书的内容非常丰富，讲解也很清楚，适合初学者阅读，我买了好几本送给朋友们\n\
+                    孩子很喜欢这套绘本，每天晚上都要我给她讲一个故事才肯睡觉，非常推荐给大家\n";
+        // Each line the page broke stops where no unit ends: on an adverb, inside a
+        // title it opened, inside a number, on 的 after a noun; or the next line opens
+        // with a conjunction.
+        for (a, b) in [
+            (
+                "物流速度很快，包装也很严实，快递员的态度也非常好，这本书的纸张质量都",
+                "不错，印刷清晰，总的来说很满意。",
+            ),
+            (
+                "我最喜欢其中的一个故事，讲的是一个小孩子和他的朋友，名字叫做《小王子",
+                "和狐狸》，很感人。",
+            ),
+            (
+                "快递两天就到了，包装完好无损，价格也比书店便宜，我们一共买了１",
+                "２本，以后还会再来买的。",
+            ),
+            (
+                "快递两天就到了，包装完好无损，价格也比书店便宜，这是我第一次买这家出版社的",
+                "书，以后还会再来买的。",
+            ),
+            (
+                "快递两天就到了，包装完好无损，价格也比书店便宜，书里有很多漂亮的插图",
+                "和详细的说明，以后还会再来买的。",
+            ),
+        ] {
+            let text = format!("{page}{a}\n{b}\n");
+            assert_eq!(why_at(&text, 2), Why::Unfinished, "{a}|{b}");
+            let got = shape(&text).1;
+            assert_eq!(got.len(), 3, "{got:?}");
+            assert_eq!(got[2], format!("{a}{b}"));
+        }
+        // A traditional page's words are found too (經|濟 is one word).
+        assert!(crate::segment::word_across("對今年經", "濟前景"));
+        // A unit that ends on a verb or a noun is left alone on such a page.
+        let text = format!("{page}快递两天就到了，包装完好无损，价格也比书店便宜，总的来说我很满意\n以后还会再来买的。\n");
+        assert_eq!(shape(&text).1.len(), 4);
+    }
+
+    #[test]
+    fn a_full_line_that_ends_a_sentence_is_joined_and_searched_in_parts() {
+        let paras = [
+            "我们要坚持以人民为中心的发展思想，推动经济高质量发展。要让改革发展成果更多更公平惠及全体人民，这是一个很长的段落。",
+            "第二段同样很长，它讲的是另一件事情：要加强基层组织建设，把党的政治优势和组织优势转化为发展优势，为全面建设现代化提供坚强保证。",
+        ];
+        // Wrapped at 27, the first paragraph's first line ends a sentence.
+        let text = wrapped(&paras, 27);
+        assert!(text.lines().next().is_some_and(|l| l.ends_with('。')));
+        let (got, ex) = explained(&text);
+        assert_eq!(ex.decisions[0].why, Why::FullSentence(27));
+        // Two parts, glued: one paragraph where it is written or scored.
+        assert!(got[0].glued && !got[1].glued);
+        let wholes: Vec<String> = crate::parts::wholes(&got)
+            .into_iter()
+            .map(|w| got[w].iter().map(|p| p.text.as_str()).collect())
+            .collect();
+        assert_eq!(wholes, paras);
+        // A full line that ends in a byline, or before the closing thanks, ends a unit.
+        let credit = "（记者张三摄）";
+        let prose: String = "全市上下迅速行动起来，认真贯彻落实会议精神，"
+            .chars()
+            .cycle()
+            .take(53)
+            .collect();
+        let first = format!("{prose}{credit}");
+        assert_eq!(first.chars().count(), 60);
+        let end: String = "要把各项工作做实做细，".chars().cycle().take(59).collect();
+        let end = format!("{end}。");
+        let text = format!("{}谢谢大家！\n", wrapped(&[&first, paras[1], &end], 30));
+        let (got, ex) = explained(&text);
+        assert_eq!(ex.layout, WRAPPED_30);
+        assert_eq!(ex.decisions[1].why, Why::Complete);
+        assert_eq!(got[0].text, first);
+        let last = ex.decisions.last().expect("decisions");
+        assert_eq!(last.why, Why::Complete, "{got:?}");
+        assert_eq!(got.last().map(|p| p.text.as_str()), Some("谢谢大家！"));
+    }
+
+    #[test]
+    fn traditional_salutations_and_headers_are_found() {
+        assert!(is_salutation("同志們、朋友們："));
+        assert!(is_salutation("各位领导、同志们："));
+        let body = "今天我們召開會議，目的是統一思想、明確任務。";
+        let (docs, _) = shape(&format!(
+            "講話稿範文一\n同志們、朋友們：\n{body}\n講話稿範文二\n同志們：\n{body}\n"
+        ));
+        assert_eq!(docs.len(), 2, "{docs:?}");
+        assert_eq!(docs[0].2.as_deref(), Some("講話稿範文一"));
     }
 
     #[test]
