@@ -120,7 +120,7 @@ pub(super) fn indented(line: &Line) -> bool {
 pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
     let complete: Vec<bool> = lines.iter().map(|&i| ends_complete(&all[i].text)).collect();
     let lengths: Vec<[u32; 3]> = lines.iter().map(|&i| measures(&all[i])).collect();
-    let mut best: Option<(usize, Layout)> = None;
+    let mut best: Option<(usize, usize, Layout)> = None;
     for m in Measure::ALL {
         let slack = wrap_slack(m);
         // Long lines by length, with how many of the first k stop open: every band
@@ -159,7 +159,7 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
                 && near as f64 >= WRAP_MIN_SHARE * lens.len() as f64
                 && over * 4 <= near
                 && open * 2 >= near;
-            if !ok || best.is_some_and(|(n, _)| near <= n) {
+            if !ok || best.is_some_and(|(n, _, _)| near < n) {
                 continue;
             }
             let band = &runs[runs.partition_point(|r| r.0 + slack < w)
@@ -178,8 +178,14 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
             if exact < WRAP_MIN_LINES || (exact as f64) < WRAP_EXACT_SHARE * near as f64 {
                 continue;
             }
-            best = Some((near, Layout::Wrapped { width, measure: m }));
+            // Between bands of as many lines (measures that count most lines alike),
+            // the wrapper's own measure is the one that puts more lines exactly on
+            // the width.
+            if best.is_some_and(|(n, e, _)| (near, exact) <= (n, e)) {
+                continue;
+            }
+            best = Some((near, exact, Layout::Wrapped { width, measure: m }));
         }
     }
-    best.map_or(Layout::Lines, |b| b.1)
+    best.map_or(Layout::Lines, |b| b.2)
 }

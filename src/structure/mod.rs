@@ -633,7 +633,13 @@ pub fn build_explained(
             };
             let why = if stop_line(ia) || stop_line(ib) {
                 Why::Stop
-            } else if is_heading(&p.text) && p.pieces.len() == 1 && full.is_none() {
+            } else if is_heading(&p.text)
+                && p.pieces.len() == 1
+                && full.is_none()
+                && chars <= TITLE_MAX_CHARS
+            {
+                // (A longer line that opens `第一，…` is a paragraph of points, which a
+                // page may break like any other.)
                 Why::Heading
             } else if is_heading(&b.text) || is_salutation(&b.text) || starts_bullet(&b.text) {
                 Why::NextOpens
@@ -990,6 +996,44 @@ mod tests {
         let last = ex.decisions.last().expect("decisions");
         assert_eq!(last.why, Why::Complete, "{got:?}");
         assert_eq!(got.last().map(|p| p.text.as_str()), Some("谢谢大家！"));
+    }
+
+    #[test]
+    fn the_wrappers_own_measure_wins_a_tie() {
+        // Wrapped at 40 columns with curly quotes counted two columns wide, as a CJK
+        // terminal counts them: most lines have no quote, so every measure counts them
+        // alike, and only the lines with quotes tell the measures apart.
+        use unicode_width::UnicodeWidthChar;
+        let para = "他说：“我们要坚持以人民为中心的发展思想。”推动经济社会高质量发展，在2035年让改革发展成果更多更公平惠及全体人民，这是一个很长的段落，需要被切成好几行，写满100多个字符才算结束。";
+        let mut text = String::new();
+        for _ in 0..3 {
+            let (mut line, mut cols) = (String::new(), 0);
+            for c in para.chars() {
+                let w = c.width_cjk().unwrap_or(0);
+                if cols + w > 40 {
+                    text.push_str(&line);
+                    text.push('\n');
+                    (line, cols) = (String::new(), 0);
+                }
+                line.push(c);
+                cols += w;
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        let (got, ex) = explained(&text);
+        assert_eq!(
+            ex.layout,
+            Layout::Wrapped {
+                width: 40,
+                measure: Measure::CjkColumns
+            }
+        );
+        assert_eq!(got.len(), 3, "{got:?}");
+        // A long line that opens with an enumerator is not a heading: broken on a
+        // preposition, it joins the next line.
+        let points = "第一，及早举行两岸政治谈判，这是两岸同胞的共同心愿，也是形势发展的需要，可先由海协与海基会授权进行两岸政治谈判的程序性安排。在此\n基础上，重新开始两会经济性、事务性议题的商谈。\n";
+        assert_eq!(shape(points).1.len(), 1);
     }
 
     #[test]
