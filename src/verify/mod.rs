@@ -212,84 +212,6 @@ pub fn dense_evidence(a: &[u32], b: &[u32], threshold: f64) -> bool {
     }
     let common = crate::cluster::common_sorted(&oa, &ob);
     2.0 * common as f64 >= threshold * (oa.len() + ob.len()) as f64
-        || placed_evidence(a, b, oa.len(), ob.len(), threshold)
-}
-
-/// Cells of [`placed_evidence`]'s table beyond which it is not tried (the pair is left
-/// to the multiset test).
-const PLACED_MAX_CELLS: usize = 1 << 18;
-
-/// The second test of the mask-dense rule, by place: in the best alignment of `a` and
-/// `b` (a slot standing for a run of the tokens it may stand for, as in verification),
-/// what one copy writes where the other has a slot is no evidence either way; what
-/// both write in one place must agree at `threshold` (a Dice share of the written
-/// tokens less those across from a slot), and at least one name both write must be
-/// among what agrees. So the same list masked in other places is a copy
-/// (`南美洲、南京路、江海区等` / `XX、XX、江海区等`), while two lists that share only
-/// their wording and slots, or write other names in one place, are not.
-fn placed_evidence(a: &[u32], b: &[u32], own_a: usize, own_b: usize, threshold: f64) -> bool {
-    let (n, m) = (a.len(), b.len());
-    if (n + 1) * (m + 1) > PLACED_MAX_CELLS {
-        return false;
-    }
-    let is_name =
-        |t: u32| !is_slot_token(t) && t & crate::fingerprint::IDENT != 0 && t & NAMEABLE != 0;
-    // Per cell: (score, agreeing tokens, agreeing names, a's and b's written tokens
-    // across from a slot); an agreement scores 2, a token across from a slot 1.
-    type Cell = (u32, u32, u32, u32, u32);
-    let w = m + 1;
-    let mut t: Vec<Cell> = vec![(0, 0, 0, 0, 0); (n + 1) * w];
-    let better = |x: Cell, y: Cell| (x.0, x.1) > (y.0, y.1);
-    for i in 0..=n {
-        for j in 0..=m {
-            let mut best = (0, 0, 0, 0, 0);
-            let mut take = |c: Cell| {
-                if better(c, best) {
-                    best = c;
-                }
-            };
-            if i > 0 {
-                take(t[(i - 1) * w + j]);
-            }
-            if j > 0 {
-                take(t[i * w + j - 1]);
-            }
-            if i > 0 && j > 0 {
-                let (x, y) = (a[i - 1], b[j - 1]);
-                let c = t[(i - 1) * w + j - 1];
-                if x == y && !is_slot_token(x) {
-                    take((c.0 + 2, c.1 + 1, c.2 + u32::from(is_name(x)), c.3, c.4));
-                } else if x == y {
-                    take((c.0 + 1, c.1, c.2, c.3, c.4));
-                }
-            }
-            if i > 0 && is_slot_token(a[i - 1]) {
-                let slot = a[i - 1];
-                for k in 1..=run(slot).min(j) {
-                    if !fits(slot, b[j - k]) {
-                        break;
-                    }
-                    let c = t[(i - 1) * w + j - k];
-                    take((c.0 + k as u32, c.1, c.2, c.3, c.4 + k as u32));
-                }
-            }
-            if j > 0 && is_slot_token(b[j - 1]) {
-                let slot = b[j - 1];
-                for k in 1..=run(slot).min(i) {
-                    if !fits(slot, a[i - k]) {
-                        break;
-                    }
-                    let c = t[(i - k) * w + j - 1];
-                    take((c.0 + k as u32, c.1, c.2, c.3 + k as u32, c.4));
-                }
-            }
-            t[i * w + j] = best;
-        }
-    }
-    let (_, agree, names, across_a, across_b) = t[n * w + m];
-    let agree = agree as usize;
-    let written = (own_a + own_b).saturating_sub((across_a + across_b) as usize);
-    names > 0 && 2.0 * agree as f64 >= threshold * written as f64
 }
 
 /// Does a verdict make a copy at `threshold`?
@@ -483,24 +405,6 @@ mod tests {
             .chain([name(1), n, name(3), name(4), n, name(6), word(9)])
             .collect();
         assert!(dense_evidence(&full, &masked, 0.7));
-        // A list of eight names and a copy that masks all but the last (a run of masks
-        // is one slot): too few written tokens in common for the multiset test, but
-        // what both write in one place agrees, a name among it.
-        let long: Vec<u32> = intro
-            .iter()
-            .copied()
-            .chain((1..=8).map(name))
-            .chain([word(9)])
-            .collect();
-        let tail_only: Vec<u32> = intro.iter().copied().chain([n, name(8), word(9)]).collect();
-        assert!(dense_evidence(&long, &tail_only, 0.7));
-        // The same shapes with another name in that place: no name agrees.
-        let other_tail: Vec<u32> = intro
-            .iter()
-            .copied()
-            .chain([n, name(99), word(9)])
-            .collect();
-        assert!(!dense_evidence(&long, &other_tail, 0.7));
         // Nothing but slots and the same words: only the same key is a copy.
         let only: Vec<u32> = vec![n, word(1), n];
         assert!(dense_evidence(&only, &only, 0.7));
