@@ -103,11 +103,11 @@ static HEADER_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A line [`HEADER_RE`] can match: one ending in a Chinese numeral (`…讲话一`), or one
-/// opening with 范文, 篇, 例文 or 材料 (`范文2：…`). Most lines are neither, and this
+/// opening with 范文 (範文), 篇, 例文 or 材料 (`范文2：…`). Most lines are neither, and this
 /// check spares them the regex.
 fn may_be_header(text: &str) -> bool {
     text.ends_with(|c| "一二三四五六七八九十".contains(c))
-        || text.starts_with(|c| "范篇例材".contains(c))
+        || text.starts_with(|c| "范範篇例材".contains(c))
 }
 
 /// Is this line a numbered heading inside a document (`一、`, `（二）`, `第三，`, `一要`)?
@@ -117,7 +117,10 @@ pub fn is_heading(text: &str) -> bool {
 
 /// Is this line a salutation that opens a speech (`同志们：`, `各位领导：`)?
 pub fn is_salutation(text: &str) -> bool {
-    text.chars().count() <= SALUTATION_MAX_CHARS
+    // Every addressee opens with one of these, in either script: most lines are
+    // spared the fold and the regex.
+    text.starts_with(['同', '各', '尊', '老', '朋', '女'])
+        && text.chars().count() <= SALUTATION_MAX_CHARS
         && SALUTATION_RE.is_match(&crate::script::folded(text))
 }
 
@@ -185,10 +188,10 @@ fn compilation_headers(lines: &[Line], content: &[usize]) -> Vec<bool> {
         if t.chars().count() > TITLE_MAX_CHARS + 20 {
             continue;
         }
-        let t = crate::script::folded(t);
-        if !may_be_header(&t) {
+        if !may_be_header(t) {
             continue;
         }
+        let t = crate::script::folded(t);
         if let Some(c) = HEADER_RE.captures(&t) {
             let (pre, num) = match (c.name("pre1"), c.name("num1")) {
                 (Some(p), Some(n)) => (p.as_str(), n.as_str()),
@@ -311,8 +314,10 @@ fn ends_as_title(text: &str) -> bool {
         "讲话", "发言", "致辞", "报告", "体会", "总结", "意见", "通知", "方案", "决定", "讲稿",
         "演讲", "贺信", "公告", "纪实", "综述",
     ];
-    let text = crate::script::folded(text);
-    TITLE_ENDS.iter().any(|e| text.ends_with(e))
+    // The last two characters, folded: every ending is two.
+    let start = text.char_indices().rev().nth(1).map_or(0, |(i, _)| i);
+    let tail = crate::script::folded(&text[start..]);
+    TITLE_ENDS.iter().any(|e| tail.ends_with(e))
 }
 
 /// A long line that stops mid-sentence where the next line carries the sentence on:
