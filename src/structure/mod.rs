@@ -86,7 +86,7 @@ const BROKEN_MIN_CHARS: usize = 30;
 const TITLE_PIECE_MAX_CHARS: usize = 30;
 
 static HEADING_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|第[一二三四五六七八九十]+[，、,]|\d{1,2}[、．.]\D|[一二三四五六七八九十]+是|[一二三四五六七八九十]+要|[一二三四五六七八九十]+[，,]|[一二三四五六七八九十]+、)")
+    Regex::new(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|第[一二三四五六七八九十]+[，、,]|\d{1,2}[、．.]\D|[一二三四五六七八九十]+是|[一二三四五六七八九十]+要|[一二三四五六七八九十]+[，,]|[一二三四五六七八九十]+、|\d{1,2}(?:\.\d{1,2}){1,4}\.\s|\d{1,2}(?:\.\d{1,2}){2,4}\s)")
         .expect("heading regex")
 });
 /// One addressee of a salutation, and a salutation: addressees joined by `、` or `，`
@@ -437,6 +437,17 @@ fn full_sentences_go_on(lines: &[Line], body: &[usize], width: u32, m: Measure) 
     (per_unit - 1.0) * rate * f64::from(width) > 1.0
 }
 
+/// Length of the Latin word `text` opens with (letters, digits and the marks inside
+/// words such as `-`, `.`, `_`, `/`), 0 when it opens with anything else: what a word
+/// wrapper would have had to fit on the line before.
+fn latin_word(text: &str) -> u32 {
+    let word = |c: char| c.is_ascii_alphanumeric() || "-._/'()".contains(c);
+    if !text.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return 0;
+    }
+    text.chars().take_while(|&c| word(c)).count() as u32
+}
+
 /// Longest line that can be a speech's closing words (`谢谢大家！`, `谢谢！`).
 const CLOSING_MAX_CHARS: usize = 12;
 
@@ -632,7 +643,11 @@ pub fn build_explained(
             // indents its paragraphs says which it is.
             let full = match layout {
                 Layout::Wrapped { width, measure: m } => {
-                    (measure(a, m) + wrap_slack(m) >= width).then_some(width)
+                    let n = measure(a, m);
+                    // A word wrapper breaks before a Latin word that does not fit.
+                    (n + wrap_slack(m) >= width
+                        || n + 1 + latin_word(&b.text) > width && !ends_complete(&a.text))
+                    .then_some(width)
                 }
                 Layout::Lines => None,
             };
@@ -1039,6 +1054,34 @@ mod tests {
         // preposition, it joins the next line.
         let points = "第一，及早举行两岸政治谈判，这是两岸同胞的共同心愿，也是形势发展的需要，可先由海协与海基会授权进行两岸政治谈判的程序性安排。在此\n基础上，重新开始两会经济性、事务性议题的商谈。\n";
         assert_eq!(shape(points).1.len(), 1);
+    }
+
+    #[test]
+    fn a_line_a_word_wrapper_broke_before_a_latin_word_is_full() {
+        // Wrapped at 30 characters by words: the second line stops six short of the
+        // width because `configure` did not fit.
+        let p2 = "第二段同样很长，它讲的是另一件事情，要加强基层组织建设，把党的政治优势和组织优势转化为发展优势，为全面建设现代化提供坚强保证，这一段也很长。";
+        let text = format!(
+            "要从源代码编译并安装程序，先阅读软件包附带的说明文件和指南，\n然后在源代码所在的目录下面打开一个终端窗口并运行\nconfigure 脚本生成编译所需的文件。\n{}",
+            wrapped(&[p2, p2], 30)
+        );
+        let text = text.as_str();
+        let (got, ex) = explained(text);
+        assert!(
+            matches!(ex.layout, Layout::Wrapped { .. }),
+            "{:?}",
+            ex.layout
+        );
+        assert!(
+            matches!(ex.decisions[1].why, Why::AtWidth(_)),
+            "{:?}",
+            ex.decisions
+        );
+        assert_eq!(got.len(), 3, "{got:?}");
+        // Numbered section headings of a manual are headings.
+        assert!(is_heading("12.6.2.1. 编译并安装程序"));
+        assert!(is_heading("2.7.3 调整候选版本"));
+        assert!(!is_heading("3.5万人参加了这次活动。"));
     }
 
     #[test]
