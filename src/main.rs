@@ -366,8 +366,11 @@ fn explain_paragraphs(text: &str) -> Result<()> {
     for w in zhclean::parts::wholes(&paras) {
         let (p, last) = (&paras[w.start], &paras[w.end - 1]);
         let (a, b) = (lines[p.first].no, lines[last.last].no);
-        let text: String = paras[w].iter().map(|q| q.text.as_str()).collect();
-        writeln!(out, "lines {a}-{b}\t{text}")?;
+        writeln!(
+            out,
+            "lines {a}-{b}\t{}",
+            zhclean::parts::whole_text(&paras[w])
+        )?;
         while let Some(x) = d.next_if(|x| x.line <= last.last) {
             let verb = if x.why.joins() { "joined" } else { "apart" };
             let n = lines[x.line].no;
@@ -418,15 +421,7 @@ fn segment_text(text: &str, args: &SegmentArgs, seg: Option<&Segmenter>) -> Resu
         return Ok(());
     }
     for w in &wholes {
-        // Borrowed unless the paragraph was cut into parts.
-        let text: std::borrow::Cow<str> = match &prep.paras[w.clone()] {
-            [one] => one.text.as_str().into(),
-            parts => parts
-                .iter()
-                .map(|p| p.text.as_str())
-                .collect::<String>()
-                .into(),
-        };
+        let text = zhclean::parts::whole_text(&prep.paras[w.clone()]);
         match args.level {
             Level::Documents => unreachable!("handled above"),
             Level::Paragraphs => writeln!(out, "{text}")?,

@@ -204,6 +204,19 @@ pub fn cols(paras: &[Paragraph], lines: &[Line]) -> Vec<Option<[u32; 2]>> {
         .collect()
 }
 
+/// The text of one paragraph from its parts (a range that [`wholes`] gives), borrowed
+/// when it was not cut.
+pub fn whole_text(parts: &[Paragraph]) -> std::borrow::Cow<'_, str> {
+    match parts {
+        [one] => one.text.as_str().into(),
+        parts => parts
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<String>()
+            .into(),
+    }
+}
+
 /// Ranges of `paras` that are one paragraph each: a paragraph's parts, or a paragraph
 /// that was not cut.
 pub fn wholes(paras: &[Paragraph]) -> Vec<std::ops::Range<usize>> {

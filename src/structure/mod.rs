@@ -146,12 +146,15 @@ const BYLINE_MARKS: [&str; 5] = ["记者", "通讯员", "摄", "供稿", "编辑
 /// The line ends in a closed bracket group that is a byline or photo credit
 /// (`…的争端。（新华社记者 刘某 摄）`): a unit ends there.
 fn ends_byline(text: &str) -> bool {
-    let Some(open) = text.rfind(['（', '(']) else {
+    let Some(open) = text
+        .ends_with(['）', ')'])
+        .then(|| text.rfind(['（', '(']))
+        .flatten()
+    else {
         return false;
     };
     let group = crate::script::folded(&text[open..]);
-    text.ends_with(['）', ')'])
-        && group.chars().count() <= CLOSING_GROUP_MAX_CHARS
+    group.chars().count() <= CLOSING_GROUP_MAX_CHARS
         && BYLINE_MARKS.iter().any(|m| group.contains(m))
 }
 
@@ -185,10 +188,7 @@ fn compilation_headers(lines: &[Line], content: &[usize]) -> Vec<bool> {
     let mut found: Vec<(usize, String, u32)> = Vec::new();
     for &i in content {
         let t = &lines[i].text;
-        if t.chars().count() > TITLE_MAX_CHARS + 20 {
-            continue;
-        }
-        if !may_be_header(t) {
+        if !may_be_header(t) || t.chars().count() > TITLE_MAX_CHARS + 20 {
             continue;
         }
         let t = crate::script::folded(t);
@@ -225,6 +225,18 @@ fn compilation_headers(lines: &[Line], content: &[usize]) -> Vec<bool> {
 /// (a byline, photo credit or note: `（本报记者 XX）`, `（完）`).
 const CLOSING_GROUP_MAX_CHARS: usize = 40;
 
+/// Brackets and quotes, opening and closing.
+const BRACKET_PAIRS: [(char, char); 8] = [
+    ('（', '）'),
+    ('(', ')'),
+    ('『', '』'),
+    ('「', '」'),
+    ('《', '》'),
+    ('【', '】'),
+    ('“', '”'),
+    ('［', '］'),
+];
+
 /// The line is complete as it stands: it ends a sentence (closing quotes and brackets
 /// after the end included), ends in a colon, or ends in a short closed bracket group
 /// (a byline, photo credit or note such as `（张某某摄）`, `（完）`, or a quotation).
@@ -232,20 +244,10 @@ pub fn ends_complete(text: &str) -> bool {
     if ends_sentence(text) || text.ends_with(['：', ':']) {
         return true;
     }
-    const PAIRS: [(char, char); 8] = [
-        ('（', '）'),
-        ('(', ')'),
-        ('『', '』'),
-        ('「', '」'),
-        ('《', '》'),
-        ('【', '】'),
-        ('“', '”'),
-        ('［', '］'),
-    ];
     let Some(&(open, close)) = text
         .chars()
         .next_back()
-        .and_then(|c| PAIRS.iter().find(|p| p.1 == c))
+        .and_then(|c| BRACKET_PAIRS.iter().find(|p| p.1 == c))
     else {
         return false;
     };
@@ -348,15 +350,7 @@ fn broken_prose(a: &str, b: &str) -> bool {
 /// tail folded to simplified characters first): a preposition, a conjunction, an
 /// adverb (`…曲目都`), a demonstrative (`…这些`), or 的 after a noun (`…新加坡的`).
 fn stops_unfinished(a: &str, b: &str) -> bool {
-    const PAIRS: [(char, char); 6] = [
-        ('《', '》'),
-        ('“', '”'),
-        ('（', '）'),
-        ('(', ')'),
-        ('「', '」'),
-        ('『', '』'),
-    ];
-    for (open, close) in PAIRS {
+    for (open, close) in BRACKET_PAIRS {
         let left_open = a
             .rfind(open)
             .is_some_and(|o| a.rfind(close).is_none_or(|c| c < o));
@@ -374,7 +368,7 @@ fn stops_unfinished(a: &str, b: &str) -> bool {
     if digit(last) && (digit(next) || "年月日号％%万亿元个多余".contains(next)) {
         return true;
     }
-    let is_han = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
+    let is_han = crate::placeholders::is_han;
     if !is_han(last) || !is_han(next) {
         return false;
     }
@@ -417,13 +411,9 @@ fn stops_unfinished(a: &str, b: &str) -> bool {
 /// such lines. Joining is the better bet when `(per_unit - 1) * rate * width > 1`:
 /// pages of long paragraphs, not pages of short items and headings.
 fn full_sentences_go_on(lines: &[Line], body: &[usize], width: u32, m: Measure) -> bool {
-    let slack = wrap_slack(m);
-    let short = body
-        .iter()
-        .filter(|&&i| measure(&lines[i], m) + slack < width)
-        .count();
-    let (mut chars, mut ends) = (0usize, 0usize);
+    let (mut short, mut chars, mut ends) = (0usize, 0usize, 0usize);
     for &i in body {
+        short += usize::from(measure(&lines[i], m) + wrap_slack(m) < width);
         for c in lines[i].text.chars() {
             chars += 1;
             ends += usize::from(crate::segment::is_sentence_end(c));
@@ -455,8 +445,8 @@ const CLOSING_MAX_CHARS: usize = 12;
 /// punctuation), or a speech's closing thanks.
 fn opens_alone(text: &str) -> bool {
     is_title_like(text)
-        || crate::script::folded(text).starts_with("谢谢")
-            && text.chars().count() <= CLOSING_MAX_CHARS
+        || text.chars().count() <= CLOSING_MAX_CHARS
+            && crate::script::folded(text).starts_with("谢谢")
 }
 
 /// Share of a page's long lines that may stop without end punctuation before that is
@@ -674,12 +664,12 @@ pub fn build_explained(
                 let byline = ends_byline(&a.text);
                 if (sentence || byline) && opens_alone(&b.text) || byline && !indents {
                     Why::Complete
-                } else if sentence && !indents && joins_full_sentences {
-                    Why::FullSentence(width)
-                } else if sentence && !indents {
-                    Why::Complete
-                } else {
+                } else if !sentence || indents {
                     Why::AtWidth(width)
+                } else if joins_full_sentences {
+                    Why::FullSentence(width)
+                } else {
+                    Why::Complete
                 }
             } else if ends_complete(&a.text) {
                 Why::Complete
