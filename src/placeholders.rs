@@ -242,9 +242,20 @@ const CLAUSE_MARKS: &str = "。，；：:、“《（(";
 pub(crate) const ENTITY_SUFFIX: &str =
     "市县区镇乡村街省局厅部委办处科室司公校院社路队组会站所店州盟旗";
 
-/// Find every masked span in `text` (char offsets, sorted, disjoint).
+/// Find every masked span in `text` (char offsets, sorted, disjoint). The rules that
+/// read the words around a mask read them folded to simplified characters (one for
+/// one, so offsets stay), so a traditional-character mirror's `張某`, `×個` or `書記——`
+/// is read like its original's. Only a text with such a mask is folded (most have
+/// none), since the year rule reads no word but 年.
 pub fn detect(text: &str) -> Vec<Span> {
-    let chars: Vec<char> = text.chars().collect();
+    let mut chars: Vec<char> = text.chars().collect();
+    if chars
+        .iter()
+        .any(|&c| c == '某' || c == '—' || is_dash(c) || family(c).is_some())
+    {
+        let mut folder = crate::script::Folder::new();
+        chars.iter_mut().for_each(|c| *c = folder.fold(*c));
+    }
     let mut out = Vec::new();
     detect_chars(&chars, &mut out);
     out
@@ -698,6 +709,21 @@ mod tests {
         ] {
             assert!(spans(t).is_empty(), "{t}: {:?}", spans(t));
         }
+    }
+
+    #[test]
+    fn traditional_reads_like_simplified() {
+        use Kind::*;
+        // A mirror's 張某 is a masked name like 张某; its 某種 stays a word like 某种.
+        assert_eq!(spans("負責人張某、劉某主持"), spans("负责人张某、刘某主持"));
+        assert_eq!(
+            spans("負責人張某、劉某主持"),
+            [("某".into(), Entity), ("某".into(), Entity)]
+        );
+        assert!(spans("在某種情況下，某個單位").is_empty());
+        let (t, s) = ("召開XX屆X個會議", "召开XX届X个会议");
+        assert_eq!(spans(t), spans(s));
+        assert!(!spans(t).is_empty());
     }
 
     #[test]
