@@ -232,6 +232,64 @@ const TITLES: [&str; 10] = [
     "部长",
     "省长",
 ];
+/// Words a byline puts before a reporter's or photographer's name.
+const BYLINE_TITLES: [&str; 3] = ["记者", "通讯员", "摄影"];
+
+/// A space that sets off a byline's name or an item of a list of names.
+fn is_space(c: char) -> bool {
+    c == ' ' || c == '\u{3000}'
+}
+
+/// A dash run (`c[i..j]`) set off where a name stands: after a byline's title, with or
+/// without a space (`（记者 --- 摄）`, `记者---）`), or as an item of a list of names set
+/// off by ideographic spaces (`---　---　王学军　李明`) whose neighbouring items are
+/// people's names ([`is_person_name`]) or dash runs too. A dash between spaced words of
+/// other kinds (`第一章 --- 总则`) is punctuation.
+fn set_off_name(c: &[char], i: usize, j: usize) -> bool {
+    let n = c.len();
+    let mut a = i;
+    while a > 0 && is_space(c[a - 1]) {
+        a -= 1;
+    }
+    let mut b = j;
+    while b < n && is_space(c[b]) {
+        b += 1;
+    }
+    let before: String = c[a.saturating_sub(3)..a].iter().collect();
+    let ends_byline = b == n || matches!(c[b], '）' | ')' | '摄' | '、' | '，' | ',');
+    if BYLINE_TITLES.iter().any(|t| before.ends_with(t)) && ends_byline {
+        return true;
+    }
+    let ideographic = |k: usize| c[k] == '\u{3000}';
+    let spaced_before = a < i && (a..i).all(ideographic);
+    let spaced_after = j < b && (j..b).all(ideographic);
+    if !(spaced_before || a == 0) || !(spaced_after || b == n) || a == 0 && b == n {
+        return false;
+    }
+    // The neighbouring items, up to the next space either way.
+    let item_before = (0..a).rev().take_while(|&k| !is_space(c[k])).count();
+    let item_after = (b..n).take_while(|&k| !is_space(c[k])).count();
+    let name_like = |item: &[char]| {
+        item.iter().all(|&x| is_dash(x)) && item.len() >= 2
+            || (2..=4).contains(&item.len())
+                && item.iter().all(|&x| is_han(x))
+                && is_person_name(&item.iter().collect::<String>())
+    };
+    (a == 0 || name_like(&c[a - item_before..a])) && (b == n || name_like(&c[b..b + item_after]))
+}
+
+/// Is `item` (two to four ideographs) a person's name: jieba tags it a name (`nr`), or it
+/// opens with a common surname and jieba reads no other word in it?
+fn is_person_name(item: &str) -> bool {
+    let tagged = crate::segment::shared().tagged(item, true);
+    tagged.iter().all(|&(_, t)| t.starts_with("nr"))
+        || item.starts_with(|c| SURNAMES.contains(c))
+            && item.chars().count() <= 3
+            && tagged
+                .iter()
+                .all(|&(w, t)| w.chars().count() == 1 || t.starts_with("nr"))
+}
+
 /// Signs around an `x` that make it a variable in a formula (x+y=1).
 const MATH_SIGNS: &str = "+-=<>/^²³＋＝";
 /// Dimensions around `×` that make it a product (长×宽×高).
@@ -575,6 +633,9 @@ fn is_redacted_dash(c: &[char], i: usize, j: usize) -> bool {
     if is_digit(prev) || is_digit(next) || family(next).is_some() || matches!(prev, '_' | '＿') {
         return false;
     }
+    if len >= 2 && set_off_name(c, i, j) {
+        return true;
+    }
     if !is_han(next) && !matches!(next, '、' | '，' | '。' | '；' | '”' | '’' | '》') {
         return false;
     }
@@ -706,9 +767,25 @@ mod tests {
             "二○○八年",
             "注释*。",
             "COVID-19",
+            "第一章 --- 总则",
+            "第一章　---　总则说明",
+            "2024 --- 2025",
+            "---",
+            "A --- B",
         ] {
             assert!(spans(t).is_empty(), "{t}: {:?}", spans(t));
         }
+    }
+
+    #[test]
+    fn dashes_set_off_as_names() {
+        use Kind::*;
+        let dash = || ("---".to_string(), Redacted);
+        assert_eq!(spans("（新华社记者 --- 摄）"), [dash()]);
+        assert_eq!(spans("（本报记者---）"), [dash()]);
+        assert_eq!(spans("（記者 --- 攝）"), [dash()]);
+        assert_eq!(spans("---　---　王学军　李明"), [dash(), dash()]);
+        assert_eq!(spans("江泽民　---　乔石"), [dash()]);
     }
 
     #[test]
