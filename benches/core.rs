@@ -316,6 +316,7 @@ fn bench_index(c: &mut Criterion) {
                 .map(|p| IndexedPara {
                     lines: [p as u32 + 1; 2],
                     cols: None,
+                    glued: false,
                     masks: 0,
                     key: KeyFacts {
                         key_chars: 80,

@@ -43,7 +43,9 @@ const LOCK: &str = "lock";
 /// The version of the rules that turn a paragraph into its key tokens and exact key
 /// (folding, slots, segmentation): bump it with any change to them, so an index built
 /// with other keys is refused rather than silently missing copies.
-pub const KEY_RULES: u32 = 1;
+/// 2: a part of a paragraph searched in parts carries its whole's band keys in some
+/// bands, so the index keeps which paragraphs are glued to the next.
+pub const KEY_RULES: u32 = 2;
 
 /// `--index-mode`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

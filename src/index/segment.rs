@@ -66,6 +66,8 @@ pub fn probe_key(key: u64, band: usize) -> u64 {
 pub struct IndexedPara {
     pub lines: [u32; 2],
     pub cols: Option<[u32; 2]>,
+    /// A part that goes on in the next paragraph (the two are one where written).
+    pub glued: bool,
     pub masks: u32,
     /// Key characters and exact key.
     pub key: KeyFacts,
@@ -112,12 +114,10 @@ impl IndexedDoc {
         u32s(out, &[self.paras.len() as u32]);
         for p in &self.paras {
             u32s(out, &p.lines);
-            match p.cols {
-                Some(c) => {
-                    out.push(1);
-                    u32s(out, &c);
-                }
-                None => out.push(0),
+            // Bit 0: columns follow; bit 1: glued to the next paragraph.
+            out.push(u8::from(p.cols.is_some()) | u8::from(p.glued) << 1);
+            if let Some(c) = p.cols {
+                u32s(out, &c);
             }
             u32s(out, &[p.masks, p.key.key_chars]);
             out.extend_from_slice(&p.key.key_hash.to_le_bytes());
@@ -137,11 +137,15 @@ impl IndexedDoc {
         let mut paras = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
             let lines = [r.u32()?, r.u32()?];
-            let cols = match r.take(1)?[0] {
+            let part = r.take(1)?[0];
+            if part > 3 {
+                return None;
+            }
+            let cols = match part & 1 {
                 0 => None,
-                1 => Some([r.u32()?, r.u32()?]),
-                _ => return None,
+                _ => Some([r.u32()?, r.u32()?]),
             };
+            let glued = part & 2 != 0;
             let (masks, key_chars) = (r.u32()?, r.u32()?);
             let key_hash = u64::from_le_bytes(r.take(8)?.try_into().ok()?);
             let (script, removed) = r.flags()?;
@@ -154,6 +158,7 @@ impl IndexedDoc {
             paras.push(IndexedPara {
                 lines,
                 cols,
+                glued,
                 masks,
                 key: KeyFacts {
                     key_chars,
@@ -682,6 +687,7 @@ mod tests {
                 IndexedPara {
                     lines: [1, 1],
                     cols: None,
+                    glued: false,
                     masks: 0,
                     key: KeyFacts {
                         key_chars: 5,
@@ -694,6 +700,7 @@ mod tests {
                 IndexedPara {
                     lines: [2, 3],
                     cols: Some([4, 9]),
+                    glued: true,
                     masks: 2,
                     key: KeyFacts {
                         key_chars: 40,

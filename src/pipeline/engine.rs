@@ -97,6 +97,15 @@ pub(super) struct ReadFile {
     pub(super) stage_ns: StageNs,
 }
 
+/// A part of a paragraph searched in parts carries the whole's keys in every this-many
+/// bands ([`Engine::share_whole_keys`]).
+pub(super) const WHOLE_BAND_EVERY: usize = 2;
+/// Most searched parts a paragraph may have for its parts to share its keys: the parts
+/// of one paragraph are candidates of each other through them, and a paragraph of many
+/// parts (a page-long one) would fill its parts' partner lists with its own parts. A
+/// copy written whole is as long, and cut in the same places, anyway.
+pub(super) const WHOLE_MAX_PARTS: usize = 3;
+
 /// Per-thread scratch buffers.
 #[derive(Default)]
 pub struct Scratch {
@@ -227,6 +236,48 @@ impl Engine {
         self.band_keys_of_shingles(&sc.shingles, &mut sc.sig, out);
     }
 
+    /// Give each searched part of a paragraph written as one but searched in parts (one
+    /// glued at a full line that ends a sentence, or a page-long one), when it has at most
+    /// [`WHOLE_MAX_PARTS`] of them, the band keys of the whole paragraph in every
+    /// [`WHOLE_BAND_EVERY`]th band, so a copy
+    /// written whole is a candidate of its parts (which share too few shingles with it
+    /// for its own bands), and containment then decides. `paras` gives, in order, each
+    /// paragraph's glued flag (it goes on in the next) and its key tokens (`None` when it
+    /// is not searched); `keys` holds the searched ones' band keys in that order. The
+    /// same for a run's files and for the index's documents, so both search alike.
+    pub(super) fn share_whole_keys<'a>(
+        &self,
+        paras: impl Iterator<Item = (bool, Option<&'a [u32]>)>,
+        keys: &mut [u64],
+        sc: &mut Scratch,
+    ) {
+        let bands = self.bands;
+        let (mut whole, mut parts): (Vec<u32>, Vec<usize>) = (Vec::new(), Vec::new());
+        let mut at = 0;
+        let mut whole_keys = Vec::with_capacity(bands);
+        for (glued, tokens) in paras {
+            if let Some(t) = tokens {
+                whole.extend_from_slice(t);
+                parts.push(at);
+                at += bands;
+            }
+            if glued {
+                continue;
+            }
+            if (2..=WHOLE_MAX_PARTS).contains(&parts.len()) {
+                whole_keys.clear();
+                self.band_keys_of_tokens(&whole, sc, &mut whole_keys);
+                for &o in &parts {
+                    for b in (WHOLE_BAND_EVERY - 1..bands).step_by(WHOLE_BAND_EVERY) {
+                        keys[o + b] = whole_keys[b];
+                    }
+                }
+            }
+            whole.clear();
+            parts.clear();
+        }
+    }
+
     pub fn bands_rows(&self) -> (usize, usize) {
         (self.bands, self.rows)
     }
@@ -339,6 +390,7 @@ impl Engine {
             doc: para_doc[pi],
             lines: [lines[paras[pi].first].no, lines[paras[pi].last].no],
             cols: part_cols[pi],
+            glued: paras[pi].glued,
             masks: para_spans[pi].len() as u32,
             key,
             script,
@@ -421,6 +473,16 @@ impl Engine {
             }
             facts.push(fact(pi, key, script, tokens));
         }
+        let min_chars = self.cfg.min_chars;
+        self.share_whole_keys(
+            facts.iter().map(|f| {
+                let t = f.tokens.map(|x| x as usize);
+                let searched = f.key.searched(min_chars);
+                (f.glued, searched.then(|| &file_tokens[t[0]..t[0] + t[1]]))
+            }),
+            &mut band_keys,
+            sc,
+        );
         // Pushed one at a time, the vectors may hold up to twice their length.
         band_keys.shrink_to_fit();
         file_tokens.shrink_to_fit();

@@ -95,6 +95,8 @@ pub struct ParaFacts {
     pub lines: [u32; 2],
     /// Columns within those lines of a part of a page-long paragraph ([`parts::cols`]).
     pub cols: Option<[u32; 2]>,
+    /// A part that goes on in the next paragraph (the two are written as one).
+    pub glued: bool,
     /// Masked placeholders in the paragraph.
     pub masks: u32,
     pub key: KeyFacts,

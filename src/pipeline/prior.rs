@@ -155,6 +155,14 @@ pub(super) fn load(
                         engine.band_keys_of_tokens(&p.tokens, sc, &mut band_keys);
                     }
                 }
+                let searched = |p: &'_ IndexedPara| p.key.searched(cfg.min_chars);
+                engine.share_whole_keys(
+                    doc.paras
+                        .iter()
+                        .map(|p| (p.glued, searched(p).then_some(&p.tokens[..]))),
+                    &mut band_keys,
+                    sc,
+                );
                 Ok((index.run_of(s as usize), doc, band_keys))
             },
         )
@@ -178,6 +186,7 @@ pub(super) fn load(
                     doc: 0,
                     lines: p.lines,
                     cols: p.cols,
+                    glued: p.glued,
                     masks: p.masks,
                     key: p.key,
                     script: p.script,
@@ -281,6 +290,7 @@ pub(super) fn fill(
                 paras.push(IndexedPara {
                     lines: p.lines,
                     cols: p.cols,
+                    glued: p.glued,
                     masks: p.masks,
                     key: p.key,
                     script: p.script,

@@ -17,6 +17,7 @@ fn facts(tokens: Vec<u32>, paras: &[[u32; 2]]) -> FileFacts {
                 doc: 0,
                 lines: [1, 1],
                 cols: None,
+                glued: false,
                 masks: 0,
                 key: KeyFacts::default(),
                 script: script::Script::Simplified,
