@@ -211,6 +211,24 @@ fn counted_by(c: &[char], k: usize, prev: char) -> bool {
 }
 /// Surnames before a lone 某 that make it a masked name (张某).
 pub(crate) const SURNAMES: &str = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
+/// Where a name ends: a list comma, clause or sentence end, a closing bracket, 和/与/及/等,
+/// a space (lists of names set off by ideographic spaces), or the end of the text.
+const NAME_BREAKS: &str = "、，,。；;：:）)和与及等 \u{3000}";
+
+/// A lone 某 at `c[i]` after one ideograph of a name and before a break
+/// ([`NAME_BREAKS`]): `藤某、`, `安某，`, a name the surname table does not list. 某 as a
+/// word (某部, 某公司, 某种) is followed by what it qualifies, and after a function
+/// word (`对某，`) it is not a name.
+fn name_before_break(c: &[char], i: usize) -> bool {
+    let (Some(&prev), next) = (i.checked_sub(1).and_then(|k| c.get(k)), c.get(i + 1)) else {
+        return false;
+    };
+    is_han(prev)
+        && prev != '某'
+        && !DASH_BEFORE.contains(prev)
+        && next.is_none_or(|&n| NAME_BREAKS.contains(n))
+}
+
 /// Characters after 某 that make it an ordinary word (某些, 某种, 某个, 某一…).
 const MOU_WORDS: &str = "些种个一位项方地处时天次类样日年月";
 /// Function words after which a lone dash stands for a removed word.
@@ -381,8 +399,9 @@ pub fn detect_chars(c: &[char], out: &mut Vec<Span>) {
             while j < n && c[j] == '某' {
                 j += 1;
             }
-            let single_name =
-                j == i + 1 && SURNAMES.contains(before(i)) && !MOU_WORDS.contains(at(j));
+            let single_name = j == i + 1
+                && (SURNAMES.contains(before(i)) && !MOU_WORDS.contains(at(j))
+                    || name_before_break(c, i));
             if j - i >= 2 || single_name {
                 out.push(Span {
                     start: i,
@@ -786,6 +805,26 @@ mod tests {
         assert_eq!(spans("（記者 --- 攝）"), [dash()]);
         assert_eq!(spans("---　---　王学军　李明"), [dash(), dash()]);
         assert_eq!(spans("江泽民　---　乔石"), [dash()]);
+    }
+
+    #[test]
+    fn a_lone_mou_after_a_name_before_a_break() {
+        use Kind::*;
+        let mou = || ("某".to_string(), Entity);
+        // Names the surname table does not list, masked the same way.
+        assert_eq!(spans("指挥如克某、博某和穆某等"), [mou(), mou(), mou()]);
+        assert_eq!(spans("被告之一的安某，仅是"), [mou()]);
+        assert_eq!(spans("舒某　夫某　王刚"), [mou(), mou()]);
+        // 某 as a word, or after a function word, stays.
+        for t in [
+            "北京军区某部一连",
+            "某公司因",
+            "这在某种程度上",
+            "对某，",
+            "总参某工程兵",
+        ] {
+            assert!(spans(t).is_empty(), "{t}: {:?}", spans(t));
+        }
     }
 
     #[test]
