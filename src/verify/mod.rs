@@ -39,7 +39,7 @@ pub const ALIGN_MIN: f64 = 0.85;
 /// Containment at which a trimmed copy counts as a copy.
 pub const CONTAINMENT: f64 = 0.9;
 /// Shortest trimmed copy, as a share of the longer one's tokens.
-pub const MIN_SHARE: f64 = 0.5;
+pub const MIN_SHARE: f64 = 0.4;
 
 /// How a pair was found to be copies, and how similar they are.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -468,8 +468,11 @@ mod tests {
         let short: Vec<u32> = (100..170).collect();
         let v = similarity(&short, &long, 0.9);
         assert!(v.containment && v.similarity == 1.0, "{v:?}");
-        // Too short a piece of the longer copy is not a copy.
-        let tiny: Vec<u32> = (100..140).collect();
+        // A piece of just the shortest share still is; one token less is not.
+        let least = (MIN_SHARE * long.len() as f64).ceil() as u32;
+        let piece: Vec<u32> = (100..100 + least).collect();
+        assert!(similarity(&piece, &long, 0.9).containment);
+        let tiny: Vec<u32> = (100..99 + least).collect();
         assert!(!similarity(&tiny, &long, 0.9).containment);
     }
 
