@@ -296,6 +296,18 @@ fn starts_bullet(text: &str) -> bool {
     ) && it.next().is_some_and(char::is_whitespace)
 }
 
+/// The line `content[k]` follows a line of the same run that ends in a Latin word with
+/// no space left after it: a wrapper that broke at the space there dropped it, so this
+/// line holds one column less than the width allows.
+fn dropped_space(lines: &[Line], content: &[usize], k: usize) -> bool {
+    let i = content[k];
+    k > 0
+        && content[k - 1] + 1 == i
+        && lines[i].edge_cols[0] == 0
+        && lines[i - 1].edge_cols[1] == 0
+        && lines[i - 1].text.ends_with(|c: char| c.is_ascii_graphic())
+}
+
 /// The line stops on a preposition or conjunction, which a unit does not end on
 /// (`…紧紧握住机长` does not, `…在` / `…和` do).
 fn ends_function_word(text: &str) -> bool {
@@ -633,7 +645,7 @@ pub fn build_explained(
             // indents its paragraphs says which it is.
             let full = match layout {
                 Layout::Wrapped { width, measure: m } => {
-                    let n = measure(a, m);
+                    let n = measure(a, m) + u32::from(dropped_space(lines, &content, k));
                     // A word wrapper breaks before a Latin word that does not fit.
                     (n + wrap_slack(m) >= width
                         || n + 1 + latin_word(&b.text) > width && !ends_complete(&a.text))
@@ -651,7 +663,10 @@ pub fn build_explained(
                 // (A longer line that opens `第一，…` is a paragraph of points, which a
                 // page may break like any other.)
                 Why::Heading
-            } else if is_heading(&b.text) || is_salutation(&b.text) || starts_bullet(&b.text) {
+            } else if is_salutation(&b.text)
+                || starts_bullet(&b.text)
+                || is_heading(&b.text) && (full.is_none() || ends_complete(&a.text))
+            {
                 Why::NextOpens
             } else if indents && indented(b) {
                 Why::Indented
@@ -1072,6 +1087,85 @@ mod tests {
         assert!(is_heading("12.6.2.1. 编译并安装程序"));
         assert!(is_heading("2.7.3 调整候选版本"));
         assert!(!is_heading("3.5万人参加了这次活动。"));
+    }
+
+    #[test]
+    fn a_wrapper_that_drops_the_space_it_broke_at_leaves_a_full_line() {
+        // Wrapped at 30 characters by a wrapper that counts the space after
+        // `build-essential` into the next line and then drops it: that line holds 29.
+        let p2 = "第二段同样很长，它讲的是另一件事情，要加强基层组织建设，把党的政治优势和组织优势转化为发展优势，为全面建设现代化提供坚强保证，这一段也很长。";
+        let lines = [
+            "请先安装编译所需的工具，例如 build-essential",
+            "和 debhelper 这两个软件包，然后再把源代码全部解",
+            "压到一个新的目录里面进行构建。",
+        ];
+        assert_eq!(lines.map(|l| l.chars().count())[..2], [30, 29]);
+        let text = format!("{}\n{}", lines.join("\n"), wrapped(&[p2, p2], 30));
+        let (got, ex) = explained(&text);
+        assert!(
+            matches!(ex.layout, Layout::Wrapped { width: 30, .. }),
+            "{:?}",
+            ex.layout
+        );
+        assert!(
+            matches!(ex.decisions[1].why, Why::AtWidth(30)),
+            "{:?}",
+            ex.decisions
+        );
+        assert_eq!(got[0].text, lines.concat());
+        // After a line that ends in an ideograph, one short of the width is short.
+        let short = text.replacen("build-essential", "构建工具包中的全部文件和文档", 1);
+        let (_, ex) = explained(&short);
+        assert!(
+            matches!(ex.decisions[1].why, Why::Short(30)),
+            "{:?}",
+            ex.decisions
+        );
+    }
+
+    #[test]
+    fn a_full_line_that_stops_mid_sentence_goes_on_into_what_looks_like_a_heading() {
+        let p2 = "第二段同样很长，它讲的是另一件事情，要加强基层组织建设，把党的政治优势和组织优势转化为发展优势，为全面建设现代化提供坚强保证，这一段也很长。";
+        let page = |a: &str, b: &str| format!("{a}\n{b}\n{}", wrapped(&[p2, p2], 30));
+        // A manual page reference broken before its section, and `之一` broken in two.
+        for (a, b) in [
+            (
+                "请在终端运行命令，使用的程序是 gnome-terminal",
+                "(1)、rxvt(1) 或 xterm(1) 都可以。",
+            ),
+            (
+                "我们住的这家酒店离寺庙和车站都很近，酒店温泉是峨眉四大温泉之",
+                "一，住店客人只需五十元。",
+            ),
+        ] {
+            assert_eq!(a.chars().count(), 30, "{a}");
+            let (got, ex) = explained(&page(a, b));
+            assert!(
+                matches!(ex.decisions[0].why, Why::AtWidth(30)),
+                "{a} {:?}",
+                ex.decisions
+            );
+            assert_eq!(got[0].text, format!("{a}{b}"));
+        }
+        // A full line that ends a sentence, and a bullet after any full line, open a unit.
+        for (a, b) in [
+            (
+                "我们住的这家酒店离寺庙和车站都很近，温泉是峨眉四大温泉之一。",
+                "一、住店客人只需五十元。",
+            ),
+            (
+                "我们住的这家酒店离寺庙和车站都很近，酒店温泉是峨眉四大温泉之",
+                "* 住店客人只需五十元。",
+            ),
+        ] {
+            let (_, ex) = explained(&page(a, b));
+            assert_eq!(
+                ex.decisions[0].why,
+                Why::NextOpens,
+                "{a} {:?}",
+                ex.decisions
+            );
+        }
     }
 
     #[test]
