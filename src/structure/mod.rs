@@ -308,6 +308,15 @@ fn dropped_space(lines: &[Line], content: &[usize], k: usize) -> bool {
         && lines[i - 1].text.ends_with(|c: char| c.is_ascii_graphic())
 }
 
+/// The line is written the way informal posts are: a run of end marks (`。。。`, `！！`,
+/// `？！`, `...`), a tilde, or written laughter (`哈哈`, `呵呵`).
+fn informal(text: &str) -> bool {
+    static INFORMAL_RE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"。{2,}|[！!？?]{2,}|\.{3,}|[～~]|哈哈|呵呵|嘻嘻|嘿嘿").expect("informal regex")
+    });
+    INFORMAL_RE.is_match(text)
+}
+
 /// The line stops on a preposition or conjunction, which a unit does not end on
 /// (`…紧紧握住机长` does not, `…在` / `…和` do).
 fn ends_function_word(text: &str) -> bool {
@@ -608,7 +617,8 @@ pub fn build_explained(
     let indents = n_indented >= 2 && n_indented < body.len();
     // A page whose long lines often stop without end punctuation (reviews, posts,
     // lists of titles) writes its units that way: there a long open line is no sign
-    // that the page broke it.
+    // that the page broke it. So does a page written informally, even where only
+    // one long line stops open.
     let long: Vec<&str> = body
         .iter()
         .map(|&i| lines[i].text.as_str())
@@ -618,7 +628,11 @@ pub fn build_explained(
         .iter()
         .filter(|t| !ends_complete(t) && !ends_as_title(t))
         .count();
-    let open_habit = open_long >= 2 && open_long as f64 > OPEN_HABIT * long.len() as f64;
+    let habit = open_long >= 2 && open_long as f64 > OPEN_HABIT * long.len() as f64;
+    // (Read only when a line stops open.)
+    let informal_page = std::cell::OnceCell::new();
+    let open_habit =
+        || habit || *informal_page.get_or_init(|| body.iter().any(|&i| informal(&lines[i].text)));
     let joins_full_sentences = match layout {
         Layout::Wrapped { width, measure: m } => full_sentences_go_on(lines, &body, width, m),
         Layout::Lines => false,
@@ -690,7 +704,7 @@ pub fn build_explained(
                 Why::Complete
             } else if (ends_open(&a.text)
                 || ends_function_word(&a.text) && a.text.chars().count() >= BROKEN_MIN_CHARS)
-                && (!open_habit || crate::segment::word_across(&a.text, &b.text))
+                && (!open_habit() || crate::segment::word_across(&a.text, &b.text))
             {
                 Why::OpenEnd
             } else if let Layout::Wrapped { width, .. } = layout {
@@ -701,7 +715,7 @@ pub fn build_explained(
             {
                 Why::Unfinished
             } else if broken_prose(&a.text, &b.text)
-                && (!open_habit || crate::segment::word_across(&a.text, &b.text))
+                && (!open_habit() || crate::segment::word_across(&a.text, &b.text))
             {
                 Why::BrokenProse
             } else if doc_start
@@ -1166,6 +1180,33 @@ mod tests {
                 ex.decisions
             );
         }
+    }
+
+    #[test]
+    fn an_informal_page_leaves_its_units_open() {
+        // Reviews, one a line: the first stops without end punctuation where the unit
+        // ends, and no word runs across the break.
+        let page = |third: &str| {
+            format!(
+                "酒店的位置很好，离地铁站和商场都很近，房间也打扫得很干净，服务员态度不错\n\
+                 第二次入住了，早餐的品种比上次丰富多了，价格也算合理，下次出差还会再来。\n\
+                 {third}\n"
+            )
+        };
+        let formal = page("房间的隔音效果一般，晚上能听到走廊里的说话声，希望酒店能够改进。");
+        assert_eq!(why_at(&formal, 0), Why::BrokenProse);
+        for marks in [
+            "隔音一般。。。晚上能听到走廊里的说话声",
+            "隔音一般！！",
+            "隔音一般~",
+            "隔音一般，呵呵",
+        ] {
+            let informal_page = page(marks);
+            assert_eq!(why_at(&informal_page, 0), Why::NoEvidence, "{marks}");
+        }
+        // A word that runs across the break still joins.
+        let across = page("隔音一般。。。").replacen("态度不错\n第二次", "态度不错，第二\n次", 1);
+        assert_eq!(why_at(&across, 0), Why::BrokenProse);
     }
 
     #[test]
