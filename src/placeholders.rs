@@ -308,6 +308,8 @@ fn is_person_name(item: &str) -> bool {
                 .all(|&(w, t)| w.chars().count() == 1 || t.starts_with("nr"))
 }
 
+/// Longest run of `X` that is a mask before an ideograph.
+const X_RUN_MAX: usize = 8;
 /// Signs around an `x` that make it a variable in a formula (x+y=1).
 const MATH_SIGNS: &str = "+-=<>/^²³＋＝";
 /// Dimensions around `×` that make it a product (长×宽×高).
@@ -519,9 +521,15 @@ fn mask_run(c: &[char], i: usize, j: usize, fam: u8) -> Option<(usize, Kind)> {
                 return None;
             }
             // A long run is a mask only right before digits (`XXXXXX１５日`: the year
-            // and month hidden before the day).
-            if len > 4 && !is_digit(next) || MATH_SIGNS.contains(prev) || MATH_SIGNS.contains(next)
-            {
+            // and month hidden before the day) or, up to [`X_RUN_MAX`], an ideograph
+            // (`XXXXX月`, `XXXXX公司`); a longer one is a rule or a serial.
+            if len > 4 && !(is_digit(next) || len <= X_RUN_MAX && is_han(next)) {
+                return None;
+            }
+            // A sign between operands makes a formula; a run of dashes before the
+            // mask is a removed name, not a minus (`外交大臣---X日`).
+            let minus_after_dashes = prev == '-' && i >= 2 && is_dash(c[i - 2]);
+            if MATH_SIGNS.contains(prev) && !minus_after_dashes || MATH_SIGNS.contains(next) {
                 return None;
             }
         }
@@ -840,6 +848,29 @@ mod tests {
         let (t, s) = ("召開XX屆X個會議", "召开XX届X个会议");
         assert_eq!(spans(t), spans(s));
         assert!(!spans(t).is_empty());
+    }
+
+    #[test]
+    fn long_x_runs_before_an_ideograph_and_x_after_dashes() {
+        // Five to eight X are a mask before an ideograph too: a long name, or a place
+        // and a month hidden together.
+        assert_eq!(
+            spans("XXXXX公司成立"),
+            [("XXXXX".to_string(), Kind::Entity)]
+        );
+        assert_eq!(
+            spans("据XXXXX月X日电"),
+            [
+                ("XXXXX".to_string(), Kind::Date),
+                ("X".to_string(), Kind::Date)
+            ]
+        );
+        // A run of dashes before a mask is a removed name, not a minus sign.
+        assert_eq!(spans("外交大臣---X日在"), [("X".to_string(), Kind::Date)]);
+        // A rule of X, a serial, a formula stay text.
+        for t in ["XXXXXXXXXXXX线", "XXXXX-XXXXX", "3-x=1", "a-x", "y=-x"] {
+            assert!(spans(t).is_empty(), "{t}: {:?}", spans(t));
+        }
     }
 
     #[test]
