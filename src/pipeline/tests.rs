@@ -38,13 +38,14 @@ fn pair_verifier_with_its_table_gives_what_is_copy_gives() {
         .collect();
     let tokens = |id: u32| -> Vec<u32> {
         let k = id % RECENT_SLOTS as u32;
-        // Families of near copies: same base text, a few tokens changed.
+        // Families of near copies: same base text, a few tokens changed. Plain words
+        // (no tag bits): not names or numbers, which would make the pairs mask-dense.
         (0..30u32)
             .map(|t| {
                 if (t + id).is_multiple_of(7) {
-                    1000 + id * 31 + t
+                    (1000 + id * 31 + t) << 3
                 } else {
-                    100 + (k % 5) * 50 + t
+                    (100 + (k % 5) * 50 + t) << 3
                 }
             })
             .collect()

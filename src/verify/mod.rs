@@ -24,8 +24,10 @@ use crate::fingerprint::{folded, is_slot_token, NAMEABLE, NAME_TOKEN, NUMERIC};
 use crate::minhash::Path;
 
 mod align;
+mod dense;
 use self::align::*;
 pub use self::align::{align, bounds, lcs_len, Bounds};
+pub use self::dense::conflicts;
 
 /// Tokens a name slot may stand for.
 pub const NAME_RUN: usize = 4;
@@ -166,6 +168,13 @@ pub fn is_copy(
     if !dense_evidence(tokens.0, tokens.1, threshold) {
         return false;
     }
+    // A candidate pair of the graph needs conflict-free evidence (see [`conflicts`]);
+    // a member then joins its cluster by its similarity to the kept copy.
+    if (is_dense(tokens.0) || is_dense(tokens.1))
+        && conflicts(tokens.0, tokens.1).is_some_and(|c| c > 0)
+    {
+        return false;
+    }
     let j = jaccard_sorted(shingles.0, shingles.1);
     if j >= threshold {
         return true;
@@ -186,18 +195,24 @@ pub fn is_copy(
 /// which a paragraph is *mask-dense*.
 pub const DENSE_SLOTS: f64 = 0.3;
 
+/// Is the paragraph mask-dense: at least [`DENSE_SLOTS`] of its tokens slot-like
+/// (masks, and names and numbers that shingles fold)?
+fn is_dense(x: &[u32]) -> bool {
+    let n = x.iter().filter(|t| is_slot_token(folded(**t))).count();
+    !x.is_empty() && n as f64 >= DENSE_SLOTS * x.len() as f64
+}
+
 /// The mask-dense rule: when either paragraph is mostly slots (a list of masked units,
 /// `XX县评剧团、XX科协、…`), slots agreeing with whatever the other copy writes is no
 /// evidence; the tokens both copies write out (words, and names and numbers in their
 /// own text) must agree at `threshold`, as a Dice share of the two multisets. Pairs that
-/// are not mask-dense pass.
+/// are not mask-dense pass. (To be an edge of the graph of verified pairs, a mask-dense
+/// pair must also leave no gap in which both copies write something of their own,
+/// [`conflicts`]: a copy that masks a name stands a slot where the other writes it,
+/// while two instances of one template, or two days' weather headings, write
+/// different names, notes or dates in the same places.)
 pub fn dense_evidence(a: &[u32], b: &[u32], threshold: f64) -> bool {
-    let slotlike = |t: &u32| is_slot_token(folded(*t));
-    let dense = |x: &[u32]| {
-        let n = x.iter().filter(|t| slotlike(t)).count();
-        !x.is_empty() && n as f64 >= DENSE_SLOTS * x.len() as f64
-    };
-    if !dense(a) && !dense(b) {
+    if !is_dense(a) && !is_dense(b) {
         return true;
     }
     let own = |x: &[u32]| {
@@ -232,54 +247,9 @@ mod tests {
         if a.is_empty() || b.is_empty() {
             return (fixed, fixed);
         }
-        let run = |t: u32| if t == NAME_TOKEN { NAME_RUN } else { NUM_RUN };
-        // What a slot may stand for: a name slot for nouns, a number slot for numerals
-        // (a kind-per-mask slot of `--fold masks` for either).
-        let fits = |slot: u32, t: u32| {
-            !is_slot_token(t)
-                && match slot {
-                    NAME_TOKEN => t & NAMEABLE != 0,
-                    crate::fingerprint::NUM_TOKEN => t & NUMERIC != 0,
-                    _ => t & (NAMEABLE | NUMERIC) != 0,
-                }
-        };
         let (n, m) = (a.len(), b.len());
-        // dp[i][j]: (total matched, matched in a) for a[..i], b[..j]; rows kept whole
-        // because a slot in `a` reaches back up to NAME_RUN rows.
         let w = m + 1;
-        let mut dp = vec![(0u32, 0u32); (n + 1) * w];
-        for i in 1..=n {
-            for j in 1..=m {
-                let (x, y) = (a[i - 1], b[j - 1]);
-                let mut best = dp[(i - 1) * w + j].max(dp[i * w + j - 1]);
-                if x == y {
-                    let p = dp[(i - 1) * w + j - 1];
-                    best = best.max((p.0 + 2, p.1 + 1));
-                } else {
-                    if is_slot_token(x) && !is_slot_token(y) {
-                        // x stands for b[j-k..j].
-                        for k in 1..=run(x).min(j) {
-                            if !fits(x, b[j - k]) {
-                                break;
-                            }
-                            let p = dp[(i - 1) * w + j - k];
-                            best = best.max((p.0 + 1 + k as u32, p.1 + 1));
-                        }
-                    }
-                    if is_slot_token(y) && !is_slot_token(x) {
-                        // y stands for a[i-k..i].
-                        for k in 1..=run(y).min(i) {
-                            if !fits(y, a[i - k]) {
-                                break;
-                            }
-                            let p = dp[(i - k) * w + j - 1];
-                            best = best.max((p.0 + 1 + k as u32, p.1 + k as u32));
-                        }
-                    }
-                }
-                dp[i * w + j] = best;
-            }
-        }
+        let dp = super::dense::slot_table(a, b);
         let (tot, ma) = dp[n * w + m];
         let mb = tot - ma;
         (fixed + ma as usize, fixed + mb as usize)
@@ -412,6 +382,40 @@ mod tests {
         let prose: Vec<u32> = (1..30).map(word).chain([n]).collect();
         let other: Vec<u32> = (1..30).map(word).chain([name(3)]).collect();
         assert!(dense_evidence(&prose, &other, 0.7));
+    }
+
+    #[test]
+    fn two_instances_of_one_template_write_different_things_in_one_place() {
+        let n = NAME_TOKEN;
+        // Election results of two provinces, one template, masked in other places:
+        // the template words agree (Dice well above the threshold), but where both
+        // write something of their own between the same two template words, it
+        // differs (`（朝鲜族）` against `（女，苗族）`).
+        let template = |x: &[u32]| -> Vec<u32> {
+            [word(1), n, word(2), word(3), word(4), word(5), n, word(6)]
+                .into_iter()
+                .chain(x.iter().copied())
+                .chain([n, n, word(7), word(8)])
+                .collect()
+        };
+        let a = template(&[n, word(20)]);
+        let b = template(&[n, word(21), word(22)]);
+        let copy = |x: &[u32], y: &[u32]| {
+            let (mut sx, mut sy) = (Vec::new(), Vec::new());
+            crate::fingerprint::shingles(x, 3, &mut sx);
+            crate::fingerprint::shingles(y, 3, &mut sy);
+            is_copy((x, y), (&sx, &sy), 0.7, 0.25)
+        };
+        assert_eq!(conflicts(&a, &b), Some(1));
+        assert!(dense_evidence(&a, &b, 0.7) && !copy(&a, &b));
+        // A copy that masks what the other writes is still one: a slot stands there.
+        let c = template(&[name(5), word(20)]);
+        assert_eq!(conflicts(&a, &c), Some(0));
+        assert!(copy(&a, &c));
+        // So is one that drops a note the other writes (nothing stands against it).
+        let d = template(&[n]);
+        assert_eq!(conflicts(&a, &d), Some(0));
+        assert!(copy(&a, &d));
     }
 
     proptest! {
