@@ -113,11 +113,11 @@ fn score(part: &str) -> (UnitScores, BTreeMap<String, UnitScores>, f64) {
 fn labelled_paragraphs_joins_and_units() {
     // The floors are the figures of the last change to the structure rules, less a
     // little; a change that loses more fails here.
-    // dev: units 0.9831, joins 0.9901/0.9884; held, scored when the rules were done
-    // (session 18; 0.9704 and 0.9936/0.9478 in session 10): units 0.9672, joins
-    // 0.9784/0.9739.
+    // Session 20: dev units 0.9841, joins 0.9901/0.9901; held units 0.9713, joins
+    // 0.9786/0.9831 (session 18: dev 0.9831, 0.9901/0.9884; held 0.9672,
+    // 0.9784/0.9739; session 10, held: 0.9704, 0.9936/0.9478).
     for (part, floor_units, floor_p, floor_r) in
-        [("dev", 0.975, 0.985, 0.975), ("held", 0.96, 0.975, 0.965)]
+        [("dev", 0.975, 0.985, 0.975), ("held", 0.965, 0.975, 0.975)]
     {
         let (all, by, same) = score(part);
         println!("{}", row(&format!("{part}: all"), &all));

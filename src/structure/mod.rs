@@ -309,10 +309,12 @@ fn dropped_space(lines: &[Line], content: &[usize], k: usize) -> bool {
 }
 
 /// The line is written the way informal posts are: a run of end marks (`。。。`, `！！`,
-/// `？！`, `...`), a tilde, or written laughter (`哈哈`, `呵呵`).
+/// `？！`, `好...`), a tilde after an ideograph (`好~`; `~/.bashrc` is a path), or
+/// written laughter (`哈哈`, `呵呵`).
 fn informal(text: &str) -> bool {
     static INFORMAL_RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"。{2,}|[！!？?]{2,}|\.{3,}|[～~]|哈哈|呵呵|嘻嘻|嘿嘿").expect("informal regex")
+        Regex::new(r"。{2,}|[！!？?]{2,}|\p{Han}\.{3,}|\p{Han}[~～]+|～|哈哈|呵呵|嘻嘻|嘿嘿")
+            .expect("informal regex")
     });
     INFORMAL_RE.is_match(text)
 }
@@ -369,8 +371,10 @@ fn broken_prose(a: &str, b: &str) -> bool {
 /// number the next line goes on with (`…自１０` / `月２３日起…`, `…在２` / `０余万…`), or
 /// on a word that needs what follows it, by jieba's tags of the line's last words (the
 /// tail folded to simplified characters first): a preposition, a conjunction, an
-/// adverb (`…曲目都`), a demonstrative (`…这些`), or 的 after a noun (`…新加坡的`).
-fn stops_unfinished(a: &str, b: &str) -> bool {
+/// adverb (`…曲目都`), a demonstrative (`…这些`), or 的 after a noun (`…新加坡的`). On
+/// a page written informally (`loose`), those words count only where jieba's
+/// dictionary also cuts a word across the break.
+fn stops_unfinished(a: &str, b: &str, loose: bool) -> bool {
     for (open, close) in BRACKET_PAIRS {
         let left_open = a
             .rfind(open)
@@ -422,7 +426,9 @@ fn stops_unfinished(a: &str, b: &str) -> bool {
         .is_some_and(|&(word, tag)| {
             matches!(word, "和" | "与" | "及" | "以及" | "或") || tag.starts_with('u')
         });
-    ends || opens
+    // Informal writers end units on adverbs and on 是…的 as often as pages break
+    // lines there: on their pages the words must also run across the break.
+    (ends || opens) && (!loose || crate::segment::word_across(a, b))
 }
 
 /// On a wrapped page, does a full line that ends a sentence more often go on in its
@@ -631,8 +637,9 @@ pub fn build_explained(
     let habit = open_long >= 2 && open_long as f64 > OPEN_HABIT * long.len() as f64;
     // (Read only when a line stops open.)
     let informal_page = std::cell::OnceCell::new();
-    let open_habit =
-        || habit || *informal_page.get_or_init(|| body.iter().any(|&i| informal(&lines[i].text)));
+    let informal_now =
+        || *informal_page.get_or_init(|| body.iter().any(|&i| informal(&lines[i].text)));
+    let open_habit = || habit || informal_now();
     let joins_full_sentences = match layout {
         Layout::Wrapped { width, measure: m } => full_sentences_go_on(lines, &body, width, m),
         Layout::Lines => false,
@@ -711,7 +718,7 @@ pub fn build_explained(
                 Why::Short(width)
             } else if a.text.chars().count() >= BROKEN_MIN_CHARS
                 && !ends_as_title(&a.text)
-                && stops_unfinished(&a.text, &b.text)
+                && stops_unfinished(&a.text, &b.text, informal_now())
             {
                 Why::Unfinished
             } else if broken_prose(&a.text, &b.text)
@@ -1207,6 +1214,14 @@ mod tests {
         // A word that runs across the break still joins.
         let across = page("隔音一般。。。").replacen("态度不错\n第二次", "态度不错，第二\n次", 1);
         assert_eq!(why_at(&across, 0), Why::BrokenProse);
+        // A path's tilde is no mark of informal writing.
+        let path = page("配置文件在 ~/.bashrc 里面，改完以后重新登录一次就可以了。");
+        assert_eq!(why_at(&path, 0), Why::BrokenProse);
+        // A line that stops on 的 after a noun, as a review ends (`…收到的是黑色的`):
+        // unfinished on a formal page, not on an informal one.
+        let de = |third: &str| page(third).replacen("服务员态度不错", "结果收到的是黑色的", 1);
+        assert_eq!(why_at(&de("房间还算干净。"), 0), Why::Unfinished);
+        assert_eq!(why_at(&de("房间还算干净！！"), 0), Why::NoEvidence);
     }
 
     #[test]
