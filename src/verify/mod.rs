@@ -427,6 +427,16 @@ mod tests {
         }
 
         #[test]
+        fn the_conflict_walk_always_finds_its_way_back(a in tokens(), b in tokens()) {
+            // Every cell of the table is one of its candidates: the walk never stops
+            // short, and a sequence never conflicts with itself.
+            prop_assert!(conflicts(&a, &b).is_some());
+            prop_assert_eq!(conflicts(&a, &a), Some(0));
+            let c = conflicts(&a, &b).unwrap();
+            prop_assert!(c <= a.len().min(b.len()));
+        }
+
+        #[test]
         fn fast_paths_agree_with_the_reference(a in tokens(), b in tokens(), t in 0.5f64..0.95) {
             check_fast_paths(&a, &b, t)?;
         }
