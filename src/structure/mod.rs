@@ -313,7 +313,7 @@ fn dropped_space(lines: &[Line], content: &[usize], k: usize) -> bool {
 /// written laughter (`哈哈`, `呵呵`).
 fn informal(text: &str) -> bool {
     static INFORMAL_RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"。{2,}|[！!？?]{2,}|\p{Han}\.{3,}|\p{Han}[~～]+|～|哈哈|呵呵|嘻嘻|嘿嘿")
+        Regex::new(r"。{2,}|[！!？?]{2,}|\p{Han}\.{3,}|\p{Han}~|～|哈哈|呵呵|嘻嘻|嘿嘿")
             .expect("informal regex")
     });
     INFORMAL_RE.is_match(text)
@@ -371,10 +371,10 @@ fn broken_prose(a: &str, b: &str) -> bool {
 /// number the next line goes on with (`…自１０` / `月２３日起…`, `…在２` / `０余万…`), or
 /// on a word that needs what follows it, by jieba's tags of the line's last words (the
 /// tail folded to simplified characters first): a preposition, a conjunction, an
-/// adverb (`…曲目都`), a demonstrative (`…这些`), or 的 after a noun (`…新加坡的`). On
-/// a page written informally (`loose`), those words count only where jieba's
-/// dictionary also cuts a word across the break.
-fn stops_unfinished(a: &str, b: &str, loose: bool) -> bool {
+/// adverb (`…曲目都`), a demonstrative (`…这些`), or 的 after a noun (`…新加坡的`). The
+/// words count only when `confirm()` says so too (on a page written informally, where
+/// jieba's dictionary also cuts a word across the break).
+fn stops_unfinished(a: &str, b: &str, confirm: impl FnOnce() -> bool) -> bool {
     for (open, close) in BRACKET_PAIRS {
         let left_open = a
             .rfind(open)
@@ -426,9 +426,7 @@ fn stops_unfinished(a: &str, b: &str, loose: bool) -> bool {
         .is_some_and(|&(word, tag)| {
             matches!(word, "和" | "与" | "及" | "以及" | "或") || tag.starts_with('u')
         });
-    // Informal writers end units on adverbs and on 是…的 as often as pages break
-    // lines there: on their pages the words must also run across the break.
-    (ends || opens) && (!loose || crate::segment::word_across(a, b))
+    (ends || opens) && confirm()
 }
 
 /// On a wrapped page, does a full line that ends a sentence more often go on in its
@@ -659,6 +657,13 @@ pub fn build_explained(
         while k + 1 < content.len() && content[k + 1] == content[k] + 1 {
             let (ia, ib) = (content[k], content[k + 1]);
             let (a, b) = (&lines[ia], &lines[ib]);
+            // jieba's word across the break, asked at most once per break.
+            let across = std::cell::OnceCell::new();
+            let word_across =
+                || *across.get_or_init(|| crate::segment::word_across(&a.text, &b.text));
+            // On a page that leaves units open, an open line joins only on a word
+            // across the break.
+            let open_ok = || !open_habit() || word_across();
             // On a wrapped page, a line that reaches the width goes on in the next line,
             // unless it ends complete: a full line that ends a sentence may end its
             // paragraph too, and cutting a paragraph in two costs dedup less than
@@ -711,19 +716,19 @@ pub fn build_explained(
                 Why::Complete
             } else if (ends_open(&a.text)
                 || ends_function_word(&a.text) && a.text.chars().count() >= BROKEN_MIN_CHARS)
-                && (!open_habit() || crate::segment::word_across(&a.text, &b.text))
+                && open_ok()
             {
                 Why::OpenEnd
             } else if let Layout::Wrapped { width, .. } = layout {
                 Why::Short(width)
             } else if a.text.chars().count() >= BROKEN_MIN_CHARS
                 && !ends_as_title(&a.text)
-                && stops_unfinished(&a.text, &b.text, informal_now())
+                // Informal writers end units on adverbs and on 是…的 as often as
+                // pages break lines there.
+                && stops_unfinished(&a.text, &b.text, || !informal_now() || word_across())
             {
                 Why::Unfinished
-            } else if broken_prose(&a.text, &b.text)
-                && (!open_habit() || crate::segment::word_across(&a.text, &b.text))
-            {
+            } else if broken_prose(&a.text, &b.text) && open_ok() {
                 Why::BrokenProse
             } else if doc_start
                 && p.pieces.len() == 1

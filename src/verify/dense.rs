@@ -6,28 +6,9 @@ use super::*;
 /// the plain rule.
 pub const CONFLICT_MAX_CELLS: usize = 1 << 20;
 
-/// What a slot may stand for: a name slot a run of up to [`NAME_RUN`] nouns, a number
-/// slot up to [`NUM_RUN`] numerals (a kind-per-mask slot of `--fold masks` either).
-fn run(slot: u32) -> usize {
-    if slot == NAME_TOKEN {
-        NAME_RUN
-    } else {
-        NUM_RUN
-    }
-}
-
-fn fits(slot: u32, t: u32) -> bool {
-    !is_slot_token(t)
-        && match slot {
-            NAME_TOKEN => t & NAMEABLE != 0,
-            crate::fingerprint::NUM_TOKEN => t & NUMERIC != 0,
-            _ => t & (NAMEABLE | NUMERIC) != 0,
-        }
-}
-
 /// The whole table of the slot-aware dynamic program: cell `i * (b.len() + 1) + j` is
 /// (total matched, matched in `a`) for `a[..i]`, `b[..j]`, where equal tokens match and a
-/// slot matches a run the other copy writes ([`run`], [`fits`]). The definition the
+/// slot matches a run the other copy writes (`align::run`, `align::fits`). The definition the
 /// fast alignment is tested against, and what [`conflicts`] walks back through.
 pub(super) fn slot_table(a: &[u32], b: &[u32]) -> Vec<(u32, u32)> {
     let (n, m) = (a.len(), b.len());

@@ -165,13 +165,11 @@ pub fn is_copy(
     threshold: f64,
     floor: f64,
 ) -> bool {
-    if !dense_evidence(tokens.0, tokens.1, threshold) {
-        return false;
-    }
-    // A candidate pair of the graph needs conflict-free evidence (see [`conflicts`]);
-    // a member then joins its cluster by its similarity to the kept copy.
+    // A mask-dense candidate pair of the graph also needs conflict-free evidence (see
+    // [`conflicts`]); a member then joins its cluster by its similarity to the kept copy.
     if (is_dense(tokens.0) || is_dense(tokens.1))
-        && conflicts(tokens.0, tokens.1).is_some_and(|c| c > 0)
+        && (!written_agree(tokens.0, tokens.1, threshold)
+            || conflicts(tokens.0, tokens.1).is_some_and(|c| c > 0))
     {
         return false;
     }
@@ -212,9 +210,12 @@ fn is_dense(x: &[u32]) -> bool {
 /// while two instances of one template, or two days' weather headings, write
 /// different names, notes or dates in the same places.)
 pub fn dense_evidence(a: &[u32], b: &[u32], threshold: f64) -> bool {
-    if !is_dense(a) && !is_dense(b) {
-        return true;
-    }
+    !is_dense(a) && !is_dense(b) || written_agree(a, b, threshold)
+}
+
+/// Do the tokens `a` and `b` write out (not slots) agree at `threshold`, as a Dice
+/// share of the two multisets? Two sequences of nothing but slots agree only if equal.
+fn written_agree(a: &[u32], b: &[u32], threshold: f64) -> bool {
     let own = |x: &[u32]| {
         let mut v: Vec<u32> = x.iter().copied().filter(|t| !is_slot_token(*t)).collect();
         v.sort_unstable();
