@@ -384,17 +384,42 @@ pub fn shingles(tokens: &[u32], n: usize, out: &mut Vec<u32>) {
     out.dedup();
 }
 
+/// Token values of a unit suffix written as its own noun (`县`, `公司` is not one: a
+/// single character of [`UNIT_SUFFIX`]), sorted.
+static UNIT_TOKENS: std::sync::LazyLock<Vec<u32>> = std::sync::LazyLock::new(|| {
+    let mut buf = [0u8; 4];
+    let mut v: Vec<u32> = UNIT_SUFFIX
+        .chars()
+        .flat_map(|c| {
+            let b = c.encode_utf8(&mut buf).as_bytes().to_vec();
+            [NAMEABLE, NAMEABLE | NUMERIC].map(|bits| token_hash(&b, bits))
+        })
+        .collect();
+    v.sort_unstable();
+    v
+});
+
+/// Is `t` one of the unit suffix tokens `units` (see [`UNIT_TOKENS`])?
+#[inline]
+fn is_unit(units: &[u32], t: u32) -> bool {
+    units.binary_search(&t).is_ok()
+}
+
 /// [`shingles`] in window order, repeats kept: enough for a MinHash signature, which
 /// is the same for a multiset as for its set, without the sort.
 pub fn shingle_hashes(tokens: &[u32], n: usize, out: &mut Vec<u32>) {
     out.clear();
-    // Shingles see names and numbers folded, a run of them as one slot. `out` first
+    // Shingles see names and numbers folded, a run of them as one slot, and a unit
+    // suffix right after a name slot left out (a site's `XX` may cover `临洮县` whole or
+    // leave its `县`; the alignment lets a slot stand for either). `out` first
     // holds that view, then each window's hash in place (window i is read before
     // position i is written, and later windows start after it).
+    let units: &[u32] = &UNIT_TOKENS;
     for &t in tokens {
         let f = folded(t);
-        if !(f <= NUM_TOKEN && out.last() == Some(&f)) {
-            out.push(f);
+        match out.last() {
+            Some(&l) if l <= NUM_TOKEN && (l == f || l == NAME_TOKEN && is_unit(units, f)) => {}
+            _ => out.push(f),
         }
     }
     if out.is_empty() {
@@ -655,5 +680,40 @@ mod tests {
         // With --fold masks the tagged name stays text.
         key_tokens(&named, Fold::Masks, false, &mut sc);
         assert!(!sc.tokens.iter().any(|&t| folded(t) == NAME_TOKEN));
+    }
+
+    #[test]
+    fn a_mask_that_covers_the_unit_shingles_like_one_that_leaves_it() {
+        let mut sc = Scratch::default();
+        // 单位有：ITEM、ITEM、XX等, each item one or two tagged words.
+        let list = |items: &[&[(&'static str, &'static str)]], sc: &mut Scratch| {
+            let mut words = vec![("单位", "n"), ("有", "v"), ("：", "x")];
+            for item in items {
+                words.extend_from_slice(item);
+                words.push(("、", "x"));
+            }
+            words.extend([("\u{E000}", "x"), ("等", "u")]);
+            let mut out = Vec::new();
+            fingerprint(ShingleKind::Word(3), &words, Fold::Entities, sc, &mut out);
+            out
+        };
+        const MASK: &[(&str, &str)] = &[("\u{E000}", "x")];
+        let named = list(&[&[("临洮县", "ns")], &[("景德镇", "ns")]], &mut sc);
+        let unit_kept = list(&[MASK, &[("\u{E000}", "x"), ("县", "n")]], &mut sc);
+        let unit_masked = list(&[MASK, MASK], &mut sc);
+        assert_eq!(named, unit_masked);
+        assert_eq!(unit_kept, unit_masked);
+        // Verification still sees the unit: tokens keep it.
+        key_tokens(
+            &[("\u{E000}", "x"), ("县", "n"), ("等", "u")],
+            Fold::Entities,
+            false,
+            &mut sc,
+        );
+        assert_eq!(sc.tokens.len(), 3);
+        // A unit character that does not follow a name is a word like any other.
+        let county_first = list(&[&[("县", "n"), ("里", "f")]], &mut sc);
+        let without = list(&[&[("里", "f")]], &mut sc);
+        assert_ne!(county_first, without);
     }
 }

@@ -45,7 +45,9 @@ const LOCK: &str = "lock";
 /// with other keys is refused rather than silently missing copies.
 /// 2: a part of a paragraph searched in parts carries its whole's band keys in some
 /// bands, so the index keeps which paragraphs are glued to the next.
-pub const KEY_RULES: u32 = 2;
+/// 3: shingles drop a unit suffix right after a name slot (`XX县` shingles like `XX`), and
+/// the mask rules of session 20 (five to eight `X` before an ideograph, `---X`).
+pub const KEY_RULES: u32 = 3;
 
 /// `--index-mode`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
