@@ -46,6 +46,11 @@ impl std::fmt::Display for Layout {
 
 /// Shortest line whose length can show a wrap width.
 pub(super) const WRAP_MIN_WIDTH: u32 = 16;
+/// Longest wrap width, in characters (twice that in columns): wrappers break Chinese
+/// text at 28 to 46 characters, and 80-column terminals at 40; lines of one length
+/// past this are a source's own cut (reviews truncated at 100 characters), not a wrap.
+pub(super) const WRAP_MAX_CHARS: u32 = 80;
+
 /// Lines at the width (within [`wrap_slack`] below it, one above) needed to call a file
 /// wrapped, and the share of its long lines they must be.
 pub(super) const WRAP_MIN_LINES: usize = 3;
@@ -120,7 +125,7 @@ pub(super) fn indented(line: &Line) -> bool {
 pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
     let complete: Vec<bool> = lines.iter().map(|&i| ends_complete(&all[i].text)).collect();
     let lengths: Vec<[u32; 3]> = lines.iter().map(|&i| measures(&all[i])).collect();
-    let mut best: Option<(usize, usize, Layout)> = None;
+    let mut best: Option<((usize, usize, usize), Layout)> = None;
     for m in Measure::ALL {
         let slack = wrap_slack(m);
         // Long lines by length, with how many of the first k stop open: every band
@@ -149,7 +154,8 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
         // lines (a full line is the width, one or two more where the typesetter pulled
         // closing punctuation up to it, one less in columns where a wide character did
         // not fit), snapped to the commonest length in it.
-        for &(w, _) in runs.iter().filter(|r| r.0 >= WRAP_MIN_WIDTH) {
+        let max = WRAP_MAX_CHARS * if m == Measure::Chars { 1 } else { 2 };
+        for &(w, _) in runs.iter().filter(|r| r.0 >= WRAP_MIN_WIDTH && r.0 <= max) {
             let lo = lens.partition_point(|l| l.0 + slack < w);
             let hi = lens.partition_point(|l| l.0 <= w + WRAP_OVER);
             let near = hi - lo;
@@ -159,14 +165,21 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
                 && near as f64 >= WRAP_MIN_SHARE * lens.len() as f64
                 && over * 4 <= near
                 && open * 2 >= near;
-            if !ok || best.is_some_and(|(n, _, _)| near < n) {
+            if !ok || best.is_some_and(|((n, _, _), _)| near < n) {
                 continue;
             }
             let band = &runs[runs.partition_point(|r| r.0 + slack < w)
                 ..runs.partition_point(|r| r.0 <= w + WRAP_OVER)];
+            // In columns a full line is the width or one less, so the width is the
+            // length whose lines and those one column shorter are the most (a page of
+            // wide characters wrapped at 66 columns has about as many lines of 65).
+            let lines_at = |len: u32| band.iter().find(|r| r.0 == len).map_or(0, |r| r.1);
             let width = band
                 .iter()
-                .max_by_key(|r| (r.1, std::cmp::Reverse(r.0)))
+                .max_by_key(|r| {
+                    let short = if slack > 0 { lines_at(r.0 - slack) } else { 0 };
+                    (r.1 + short, std::cmp::Reverse(r.0))
+                })
                 .map_or(w, |r| r.0);
             // A wrapper makes most full lines exactly the width: lines that only happen
             // to be of like lengths (a page of reviews) are not wrapped.
@@ -180,12 +193,13 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
             }
             // Between bands of as many lines (measures that count most lines alike),
             // the wrapper's own measure is the one that puts more lines exactly on
-            // the width.
-            if best.is_some_and(|(n, e, _)| (near, exact) <= (n, e)) {
+            // the width (then, in columns, more on the width itself than one short of it).
+            let key = (near, exact, lines_at(width));
+            if best.is_some_and(|(k, _)| key <= k) {
                 continue;
             }
-            best = Some((near, exact, Layout::Wrapped { width, measure: m }));
+            best = Some((key, Layout::Wrapped { width, measure: m }));
         }
     }
-    best.map_or(Layout::Lines, |b| b.2)
+    best.map_or(Layout::Lines, |b| b.1)
 }

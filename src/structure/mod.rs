@@ -910,6 +910,29 @@ mod tests {
         out
     }
 
+    /// `paras` wrapped at `width` display columns, ambiguous characters two wide (as a
+    /// CJK terminal counts them); a wide character that does not fit goes on.
+    fn wrapped_cjk_columns(paras: &[&str], width: usize) -> String {
+        use unicode_width::UnicodeWidthChar;
+        let mut text = String::new();
+        for p in paras {
+            let (mut line, mut cols) = (String::new(), 0);
+            for c in p.chars() {
+                let w = c.width_cjk().unwrap_or(0);
+                if cols + w > width {
+                    text.push_str(&line);
+                    text.push('\n');
+                    (line, cols) = (String::new(), 0);
+                }
+                line.push(c);
+                cols += w;
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    }
+
     #[test]
     fn a_wrapped_page_gives_the_paragraphs_of_the_unwrapped_one() {
         let paras = [
@@ -1054,24 +1077,8 @@ mod tests {
         // Wrapped at 40 columns with curly quotes counted two columns wide, as a CJK
         // terminal counts them: most lines have no quote, so every measure counts them
         // alike, and only the lines with quotes tell the measures apart.
-        use unicode_width::UnicodeWidthChar;
         let para = "他说：“我们要坚持以人民为中心的发展思想。”推动经济社会高质量发展，在2035年让改革发展成果更多更公平惠及全体人民，这是一个很长的段落，需要被切成好几行，写满100多个字符才算结束。";
-        let mut text = String::new();
-        for _ in 0..3 {
-            let (mut line, mut cols) = (String::new(), 0);
-            for c in para.chars() {
-                let w = c.width_cjk().unwrap_or(0);
-                if cols + w > 40 {
-                    text.push_str(&line);
-                    text.push('\n');
-                    (line, cols) = (String::new(), 0);
-                }
-                line.push(c);
-                cols += w;
-            }
-            text.push_str(&line);
-            text.push('\n');
-        }
+        let text = wrapped_cjk_columns(&[para; 3], 40);
         let (got, ex) = explained(&text);
         assert_eq!(
             ex.layout,
@@ -1085,6 +1092,54 @@ mod tests {
         // preposition, it joins the next line.
         let points = "第一，及早举行两岸政治谈判，这是两岸同胞的共同心愿，也是形势发展的需要，可先由海协与海基会授权进行两岸政治谈判的程序性安排。在此\n基础上，重新开始两会经济性、事务性议题的商谈。\n";
         assert_eq!(shape(points).1.len(), 1);
+    }
+
+    #[test]
+    fn a_page_of_wide_characters_wrapped_in_columns_is_read_in_columns() {
+        // Half-width commas and stops among ideographs, wrapped at 66 columns: a full
+        // line is 65 or 66 columns (a wide character that does not fit goes on), which
+        // is anything from 33 to 35 characters. Counted in characters the page looks
+        // wrapped at 34, and its lines of 33 look short.
+        let paras = [
+            "\u{3000}\u{3000}在我日積月累收藏的名片冊中,給我印象最深的是一張朋友送的名片.其實,從質地到圖案設計,這張名片並沒有什麼獨特之處,無非是在上面印有該市的市徽和電話號碼,卻讓我記憶猶新.",
+            "\u{3000}\u{3000}那是那一年的中旬,我有幸參加了考察團到外地參觀學習.這個時節,恰逢當地的雨季.剛從機場出來,外面的大雨瓢潑,我們一行人都沒有帶傘,正在為難的時候,接待我們的人已經把傘送到了手裡.",
+            "\u{3000}\u{3000}這天在市長和醫院院長的陪同下,我們參觀了這家醫院的先進設施和嚴密的管理.全院有三百多醫務人員,三百張床位,是當地規模最大的醫院之一,每天接待的病人數以千計,井井有條.",
+            "\u{3000}\u{3000}參觀過後,感觸頗多,直至次日仍很激動.一次參觀,能將參觀者的情緒調動到這種程度,應當說是少見的,這也說明他們的工作做得細緻周到,處處為來訪的客人著想,值得我們學習.",
+        ];
+        let text = wrapped_cjk_columns(&paras, 66);
+        let (got, ex) = explained(&text);
+        assert!(
+            matches!(ex.layout, Layout::Wrapped { width: 66, measure } if measure != Measure::Chars),
+            "{}",
+            ex.layout
+        );
+        let got: Vec<String> = got.into_iter().map(|p| p.text).collect();
+        let want: Vec<String> = paras
+            .iter()
+            .map(|p| p.trim_start_matches('\u{3000}').to_string())
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn lines_a_source_cut_at_one_length_past_any_wrap_width_are_not_wrapped() {
+        // Reviews the source cut at 100 characters: as many lines of one length as a
+        // wrapped page has, but no wrapper breaks Chinese text that far out.
+        let review = "这本书写得相当真实，也相当感人，用看似平淡的语言和简简单单的话语，就把有关母亲的事情都写出来了，我和女儿一起读了好几遍，每次读都有新的感受，推荐给大家";
+        let cut: String = review.chars().cycle().take(100).collect();
+        let text = format!(
+            "{cut}\n价格要是能再低点就更好了！\n{cut}\n快递很快，包装也好。\n{cut}\n{cut}\n"
+        );
+        assert_eq!(explained(&text).1.layout, Layout::Lines);
+        // The same lines at 40 characters are a wrapped page.
+        let cut: String = review.chars().take(40).collect();
+        let text = format!(
+            "{cut}\n价格要是能再低点就更好了！\n{cut}\n快递很快，包装也好。\n{cut}\n{cut}\n"
+        );
+        assert!(matches!(
+            explained(&text).1.layout,
+            Layout::Wrapped { width: 40, .. }
+        ));
     }
 
     #[test]
