@@ -500,6 +500,8 @@ pub enum Why {
     /// Joined: a long line that stops where no unit ends (a bracket or number left
     /// open, a preposition, conjunction, adverb or demonstrative).
     Unfinished,
+    /// Joined: a long line that a word of jieba's dictionary runs across into the next.
+    WordAcross,
     /// Joined: a title broken in two before a salutation.
     BrokenTitle,
     /// Apart: a compilation header or furniture.
@@ -528,6 +530,7 @@ impl Why {
                 | Why::ClosingStart
                 | Why::BrokenProse
                 | Why::Unfinished
+                | Why::WordAcross
                 | Why::BrokenTitle
         )
     }
@@ -550,6 +553,7 @@ impl std::fmt::Display for Why {
                 "a long line that stops where no unit ends (an open bracket or number, a \
                  preposition, conjunction, adverb or demonstrative)"
             ),
+            Why::WordAcross => write!(f, "a long line broken inside a word"),
             Why::BrokenTitle => write!(f, "a title broken in two before a salutation"),
             Why::Stop => write!(f, "a compilation header or furniture"),
             Why::Heading => write!(f, "the line is a heading"),
@@ -730,6 +734,13 @@ pub fn build_explained(
                 Why::Unfinished
             } else if broken_prose(&a.text, &b.text) && open_ok() {
                 Why::BrokenProse
+            } else if a.text.chars().count() >= BROKEN_MIN_CHARS
+                && !ends_as_title(&a.text)
+                && word_across()
+            {
+                // A long line that jieba's dictionary reads as running on into the next
+                // one inside a word (`…会见了美国联` / `邦快递公司…`), whatever else it shows.
+                Why::WordAcross
             } else if doc_start
                 && p.pieces.len() == 1
                 && is_title_like(&p.text)
@@ -1247,6 +1258,21 @@ mod tests {
                 ex.decisions
             );
         }
+    }
+
+    #[test]
+    fn a_long_line_broken_inside_a_word_joins_on_any_page() {
+        // No comma before the break and a next line with no prose marks: only the word
+        // 联邦 across the break says the page broke the line. The page leaves another
+        // long line open, so its long open lines are a habit too.
+        let text = "新华社北京１月１６日电（记者谭国器）国家主席江泽民今天在中南海会见了美国联\n\
+                    邦快递公司董事长弗雷德里克·史密斯及由他率领的该公司董事会代表团。\n\
+                    会见时双方就进一步扩大两国经贸合作交换了意见并取得广泛共识\n\
+                    参加会见的还有有关部门负责人。\n";
+        assert_eq!(why_at(text, 0), Why::WordAcross);
+        assert_eq!(shape(text).1.len(), 3);
+        // Two words that meet at the break are no such evidence (`共识` / `参加`).
+        assert_eq!(why_at(text, 2), Why::NoEvidence);
     }
 
     #[test]
