@@ -74,19 +74,12 @@ pub(super) fn wrap_slack(m: Measure) -> u32 {
 /// wrapper left before the break). One pass over the text; ideographs and printable
 /// ASCII, most of it, skip the width tables.
 pub(super) fn measures(line: &Line) -> [u32; 3] {
-    use unicode_width::UnicodeWidthChar;
     let (mut chars, mut cols, mut cjk) = (0u32, 0u32, 0u32);
     for c in line.text.chars() {
+        let [_, w, wc] = char_measures(c);
         chars += 1;
-        let (w, wc) = if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
-            (2, 2)
-        } else if (' '..='~').contains(&c) {
-            (1, 1)
-        } else {
-            (c.width().unwrap_or(0), c.width_cjk().unwrap_or(0))
-        };
-        cols += w as u32;
-        cjk += wc as u32;
+        cols += w;
+        cjk += wc;
     }
     let total = chars as usize + line.removed.len();
     let lead = line
@@ -104,6 +97,43 @@ pub(super) fn measures(line: &Line) -> [u32; 3] {
         .count();
     let edge = u32::from(line.edge_cols[0]) + u32::from(line.edge_cols[1]);
     [chars + (lead + trail) as u32, cols + edge, cjk + edge]
+}
+
+/// One character's length in each [`Measure`].
+#[inline]
+fn char_measures(c: char) -> [u32; 3] {
+    use unicode_width::UnicodeWidthChar;
+    if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        [1, 2, 2]
+    } else if (' '..='~').contains(&c) {
+        [1, 1, 1]
+    } else {
+        [
+            1,
+            c.width().unwrap_or(0) as u32,
+            c.width_cjk().unwrap_or(0) as u32,
+        ]
+    }
+}
+
+/// Closing punctuation a typesetter keeps off the start of a line, pulling it up to
+/// the end of the line before, past the width.
+const PULLED_UP: &str = "，。、；：！？）》”’」』…,.;:!?)";
+
+/// Does a line of length `n` (in `m`) fit a wrapper of `width`: no more than
+/// [`WRAP_OVER`] past it (the page's width is its commonest full length, which a
+/// wrapper's lines pass by a character or two), but for the closing punctuation at its
+/// end that a typesetter pulled up (`…发展。”`)? A line that runs further (a command or
+/// a table row in a `<pre>` block, which no wrapper touched) is not the wrapper's.
+pub(super) fn within_width(line: &Line, n: u32, width: u32, m: Measure) -> bool {
+    let pulled: u32 = line
+        .text
+        .chars()
+        .rev()
+        .take_while(|&c| PULLED_UP.contains(c))
+        .map(|c| char_measures(c)[m as usize])
+        .sum();
+    n.saturating_sub(pulled) <= width + WRAP_OVER
 }
 
 /// [`measures`] in one measure.
@@ -165,7 +195,7 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
                 && near as f64 >= WRAP_MIN_SHARE * lens.len() as f64
                 && over * 4 <= near
                 && open * 2 >= near;
-            if !ok || best.is_some_and(|((n, _, _), _)| near < n) {
+            if !ok {
                 continue;
             }
             let band = &runs[runs.partition_point(|r| r.0 + slack < w)
@@ -191,10 +221,12 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
             if exact < WRAP_MIN_LINES || (exact as f64) < WRAP_EXACT_SHARE * near as f64 {
                 continue;
             }
-            // Between bands of as many lines (measures that count most lines alike),
-            // the wrapper's own measure is the one that puts more lines exactly on
-            // the width (then, in columns, more on the width itself than one short of it).
-            let key = (near, exact, lines_at(width));
+            // The wrapper's own measure and width are the ones that put the most lines
+            // exactly on the width: a band of other lengths also holds lines that only
+            // happen to be as long (a review of 37 characters among 36 to 40 of a page
+            // wrapped at 70 columns). Then the band with more lines, then, in columns,
+            // more on the width itself than one short of it.
+            let key = (exact, near, lines_at(width));
             if best.is_some_and(|(k, _)| key <= k) {
                 continue;
             }

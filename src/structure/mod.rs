@@ -676,9 +676,11 @@ pub fn build_explained(
             let full = match layout {
                 Layout::Wrapped { width, measure: m } => {
                     let n = measure(a, m) + u32::from(dropped_space(lines, &content, k));
-                    // A word wrapper breaks before a Latin word that does not fit.
-                    (n + wrap_slack(m) >= width
+                    // A word wrapper breaks before a Latin word that does not fit; no
+                    // wrapper leaves a line longer than the width.
+                    ((n + wrap_slack(m) >= width
                         || n + 1 + latin_word(&b.text) > width && !ends_complete(&a.text))
+                        && within_width(a, n, width, m))
                     .then_some(width)
                 }
                 Layout::Lines => None,
@@ -1151,6 +1153,64 @@ mod tests {
             explained(&text).1.layout,
             Layout::Wrapped { width: 40, .. }
         ));
+    }
+
+    #[test]
+    fn the_measure_that_puts_more_lines_on_the_width_is_the_wrappers() {
+        // Reviews wrapped at 70 columns, with half-width punctuation: full lines are 69
+        // or 70 columns but 36 to 40 characters, and the last review (37 characters, not
+        // wrapped) falls among them when counted in characters.
+        let page = "房间很破,墙纸拿胶带粘着,插座十个都有八个不能用.\n\
+                    多的枕头被子找个柜子就塞,估计都很脏,用了都有心理障碍.\n\
+                    衣柜想挂衣服都很难打开.\n\
+                    门锁开了关门困难,每次都要很大声的关门.\n\
+                    宽带根本就是摆设,找人维修竟说IT人休息,昏倒~~\n\
+                    房内卫生做得极其马虎,我们俩个房间一个几天都是药味,开窗也散不去;一个有\n\
+                    烟味,却根本不能开窗.床头底下竟然还有个鸡蛋,抽屉里还有上一个客人的遗留\n\
+                    物品.\n\
+                    最最夸张的是那个卫生间,竟然淋浴没有隔层,洗个澡整个卫生间全是水.每天洗\n\
+                    完澡不得不在地上铺块大浴巾,以便能进去.\n\
+                    那个早餐我根本也不想说了,7-9点的供应时间,东西简直是垃圾.后来我连早餐券\n\
+                    都不要他们的了.\n\
+                    前台的接待员算有礼貌,但check out奇慢.后来才了解到一定要屋内人走了查完\n\
+                    房才给我们结.只想说那屋里的东西送我都不会要,还怕人拿,太夸张了......\n\
+                    以后是万万也不会再去那里住了,太失望了!!!!!!\n\
+                    房间环境尚可,卫生让人担忧,床单圬迹斑斑!有骚扰电话\n\
+                    补充点评 2008年4月6日 ： 停车场没有灯,还污水满地留,建议取消该店\n";
+        let (got, ex) = explained(page);
+        assert!(
+            matches!(ex.layout, Layout::Wrapped { width: 70, measure } if measure != Measure::Chars),
+            "{}",
+            ex.layout
+        );
+        // 1-based line ranges, as the labels give them.
+        let ranges: Vec<(usize, usize)> = got.iter().map(|p| (p.first + 1, p.last + 1)).collect();
+        assert_eq!(&ranges[5..9], &[(6, 8), (9, 10), (11, 12), (13, 14)]);
+        assert_eq!(ranges.len(), 12);
+    }
+
+    #[test]
+    fn a_line_past_the_width_is_no_wrappers_line() {
+        // A command from a `<pre>` block, longer than the width, between wrapped
+        // paragraphs: no wrapper left it, so it does not go on into the next line.
+        let p1 = "软件源列表的每一行写明一个软件仓库的地址、它的发布版本以及所选用的软件包类别，系统据此下载软件包的索引，再按照索引安装和升级软件包，例如：";
+        let p2 = "第三个字段（上面例子中的“unstable”）指出了这个系统正在跟踪哪一个发布版本，其后的字段是所选用的软件包类别，可以写一个或者写好几个。";
+        let command = "deb http://ftp.us.debian.org/debian/ unstable main contrib";
+        let text = format!("{}{command}\n{}", wrapped(&[p1], 30), wrapped(&[p2], 30));
+        let (got, ex) = explained(&text);
+        assert_eq!(ex.layout, WRAPPED_30);
+        let got: Vec<String> = got.into_iter().map(|p| p.text).collect();
+        assert_eq!(got, [p1, command, p2]);
+        // Closing punctuation pulled up past the width still leaves a full line.
+        let quoted = "他说：“我们要坚持以人民为中心的发展思想，推动经济社会高质量发展。”然后继续讲下去，这一段也很长很长。";
+        let mut lines: Vec<String> = wrapped(&[quoted], 30).lines().map(String::from).collect();
+        lines[0].push_str("。”）");
+        let text = format!("{}\n{}", lines.join("\n"), wrapped(&[p1, p2], 30));
+        let why = why_at(&text, 0);
+        assert!(
+            matches!(why, Why::AtWidth(30) | Why::FullSentence(30)),
+            "{why:?}"
+        );
     }
 
     #[test]
