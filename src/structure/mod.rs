@@ -115,6 +115,19 @@ pub fn is_heading(text: &str) -> bool {
     HEADING_RE.is_match(text)
 }
 
+/// Does a line that opens like a heading hold more than one: a sentence ended inside it
+/// and more text after (`四、要把学雷锋贯穿到…活动中去。要教育…`)? Such a line is a
+/// paragraph of points, which a page may break like any other.
+fn heading_goes_on(text: &str) -> bool {
+    let rest = HEADING_RE.find(text).map_or(text, |m| &text[m.end()..]);
+    let is_han = crate::placeholders::is_han;
+    let cs: Vec<char> = rest.chars().collect();
+    cs.windows(3).any(|w| {
+        let end = crate::segment::is_sentence_end(w[1]) || w[1] == '.' && is_han(w[0]);
+        end && is_han(w[2])
+    })
+}
+
 /// Is this line a salutation that opens a speech (`同志们：`, `各位领导：`)?
 pub fn is_salutation(text: &str) -> bool {
     // Every addressee opens with one of these, in either script: most lines are
@@ -691,6 +704,7 @@ pub fn build_explained(
                 && p.pieces.len() == 1
                 && full.is_none()
                 && chars <= TITLE_MAX_CHARS
+                && !heading_goes_on(&p.text)
             {
                 // (A longer line that opens `第一，…` is a paragraph of points, which a
                 // page may break like any other.)
@@ -1333,6 +1347,24 @@ mod tests {
         assert_eq!(shape(text).1.len(), 3);
         // Two words that meet at the break are no such evidence (`共识` / `参加`).
         assert_eq!(why_at(text, 2), Why::NoEvidence);
+    }
+
+    #[test]
+    fn a_numbered_line_that_goes_on_past_its_first_sentence_is_a_paragraph_of_points() {
+        // `四、` opens it like a heading, but a sentence ends inside it and more text
+        // follows: the page broke a paragraph of points, and the next line goes on.
+        let text = "四、要把学雷锋贯穿到落实《军队基层建设纲要》、开展“双争”活动中去。要教育广大官兵牢记江\n\
+                    主席“五句话”的总要求，以雷锋为榜样，积极争创先进连队、争当优秀士兵。\n";
+        assert_eq!(shape(text).1.len(), 1);
+        assert_ne!(why_at(text, 0), Why::Heading);
+        // A heading is still a heading, with its commas (`一、提高认识，统一思想`), and so
+        // is the marker's own dot (`一.`).
+        for heading in ["一、提高认识，统一思想", "一.加强组织领导"] {
+            let text = format!(
+                "{heading}\n要从全局的高度认识这项工作的重要意义，切实把思想统一到会议精神上来。\n"
+            );
+            assert_eq!(why_at(&text, 0), Why::Heading, "{heading}");
+        }
     }
 
     #[test]
