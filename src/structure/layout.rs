@@ -120,20 +120,46 @@ fn char_measures(c: char) -> [u32; 3] {
 /// the end of the line before, past the width.
 const PULLED_UP: &str = "，。、；：！？）》”’」』…,.;:!?)";
 
-/// Does a line of length `n` (in `m`) fit a wrapper of `width`: no more than
-/// [`WRAP_OVER`] past it (the page's width is its commonest full length, which a
-/// wrapper's lines pass by a character or two), but for the closing punctuation at its
-/// end that a typesetter pulled up (`…发展。”`)? A line that runs further (a command or
-/// a table row in a `<pre>` block, which no wrapper touched) is not the wrapper's.
-pub(super) fn within_width(line: &Line, n: u32, width: u32, m: Measure) -> bool {
-    let pulled: u32 = line
-        .text
+/// The measure of the closing punctuation at the end of `line` (see [`PULLED_UP`]).
+fn pulled_up(line: &Line, m: Measure) -> u32 {
+    line.text
         .chars()
         .rev()
         .take_while(|&c| PULLED_UP.contains(c))
         .map(|c| char_measures(c)[m as usize])
-        .sum();
-    n.saturating_sub(pulled) <= width + WRAP_OVER
+        .sum()
+}
+
+/// How far past the width a wrapper's line may run on this page, not counting the
+/// closing punctuation pulled up to its end: [`WRAP_OVER`] (the page's width is its
+/// commonest full length, which a wrapper's lines may pass by a character or two), or
+/// nothing when most of the page's lines in that margin are explained by punctuation
+/// pulled up (the wrapper keeps it off a line's start, so its width is exact).
+pub(super) fn over_allowance(all: &[Line], lines: &[usize], width: u32, m: Measure) -> u32 {
+    let (mut pulled, mut other) = (0usize, 0usize);
+    for &i in lines {
+        let n = measure(&all[i], m);
+        if n > width && n <= width + WRAP_OVER {
+            if n - pulled_up(&all[i], m).min(n) <= width {
+                pulled += 1;
+            } else {
+                other += 1;
+            }
+        }
+    }
+    if pulled > other {
+        0
+    } else {
+        WRAP_OVER
+    }
+}
+
+/// Does a line of length `n` (in `m`) fit a wrapper of `width`: no more than `over`
+/// past it (see [`over_allowance`]), but for the closing punctuation at its end that a
+/// typesetter pulled up (`…发展。”`)? A line that runs further (a command or a table
+/// row in a `<pre>` block, which no wrapper touched) is not the wrapper's.
+pub(super) fn within_width(line: &Line, n: u32, width: u32, m: Measure, over: u32) -> bool {
+    n.saturating_sub(pulled_up(line, m)) <= width + over
 }
 
 /// [`measures`] in one measure.

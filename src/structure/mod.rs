@@ -655,9 +655,12 @@ pub fn build_explained(
     let informal_now =
         || *informal_page.get_or_init(|| body.iter().any(|&i| informal(&lines[i].text)));
     let open_habit = || habit || informal_now();
-    let joins_full_sentences = match layout {
-        Layout::Wrapped { width, measure: m } => full_sentences_go_on(lines, &body, width, m),
-        Layout::Lines => false,
+    let (joins_full_sentences, over) = match layout {
+        Layout::Wrapped { width, measure: m } => (
+            full_sentences_go_on(lines, &body, width, m),
+            over_allowance(lines, &body, width, m),
+        ),
+        Layout::Lines => (false, WRAP_OVER),
     };
     let mut decisions = Vec::new();
 
@@ -688,12 +691,13 @@ pub fn build_explained(
             // indents its paragraphs says which it is.
             let full = match layout {
                 Layout::Wrapped { width, measure: m } => {
-                    let n = measure(a, m) + u32::from(dropped_space(lines, &content, k));
+                    let own = measure(a, m);
+                    let n = own + u32::from(dropped_space(lines, &content, k));
                     // A word wrapper breaks before a Latin word that does not fit; no
                     // wrapper leaves a line longer than the width.
                     ((n + wrap_slack(m) >= width
                         || n + 1 + latin_word(&b.text) > width && !ends_complete(&a.text))
-                        && within_width(a, n, width, m))
+                        && within_width(a, own, width, m, over))
                     .then_some(width)
                 }
                 Layout::Lines => None,
@@ -1225,6 +1229,56 @@ mod tests {
             matches!(why, Why::AtWidth(30) | Why::FullSentence(30)),
             "{why:?}"
         );
+    }
+
+    #[test]
+    fn on_a_page_whose_wrapper_pulls_punctuation_up_the_width_is_exact() {
+        // Wrapped at 30 with closing punctuation kept off a line's start: the lines past
+        // 30 are so by the `，` pulled up to them. A field list from a `<pre>` block two
+        // past the width is then no wrapper's line.
+        let han: Vec<char> = "软件包之间的关系写在控制文件的几个字段里面每个字段列出一个或者多个软件包的名字并且还可以加上版本的限制条件"
+            .chars()
+            .cycle()
+            .take(202)
+            .collect();
+        let piece = |a: usize, b: usize| han[a..b].iter().collect::<String>();
+        let full = |a: usize| {
+            [
+                piece(a, a + 30) + "，",
+                piece(a + 30, a + 60),
+                piece(a + 60, a + 90),
+            ]
+        };
+        let (p1, p2) = (
+            [full(0).as_slice(), &[piece(90, 102) + "。"]].concat(),
+            [full(102).as_slice(), &[piece(192, 202) + "。"]].concat(),
+        );
+        let fields = "Depends: foo (>= 1.2), bar (= 1)";
+        let text = format!(
+            "{}\n{}\n{fields}\nConflicts: baz\n",
+            p1.join("\n"),
+            p2.join("\n")
+        );
+        let (got, ex) = explained(&text);
+        assert_eq!(ex.layout, WRAPPED_30);
+        let got: Vec<String> = got.into_iter().map(|p| p.text).collect();
+        assert_eq!(
+            got,
+            [
+                p1.concat(),
+                p2.concat(),
+                fields.into(),
+                "Conflicts: baz".into()
+            ]
+        );
+        // Where lines pass the width by other characters too, the width is the page's
+        // commonest full length and a line may run two past it.
+        let text = format!(
+            "{}\n{}\n{fields}\nConflicts: baz\n",
+            p1.join("\n").replacen('，', "件", 1),
+            p2.join("\n").replacen('，', "件", 1)
+        );
+        assert_eq!(shape(&text).1.len(), 3);
     }
 
     #[test]
