@@ -449,6 +449,12 @@ pub fn is_sentence_end(c: char) -> bool {
     matches!(c, '。' | '！' | '？' | '；' | '!' | '?' | ';' | '…')
 }
 
+/// Closing punctuation that a typesetter keeps off the start of a line (kinsoku),
+/// pulling it up to the end of the line before, past the width.
+pub fn no_line_start(c: char) -> bool {
+    "，。、；：！？）》”’」』…,.;:!?)".contains(c)
+}
+
 /// Closing quotes and brackets that stay with the sentence they close.
 pub fn is_closer(c: char) -> bool {
     matches!(

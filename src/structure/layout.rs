@@ -116,16 +116,13 @@ fn char_measures(c: char) -> [u32; 3] {
     }
 }
 
-/// Closing punctuation a typesetter keeps off the start of a line, pulling it up to
-/// the end of the line before, past the width.
-const PULLED_UP: &str = "，。、；：！？）》”’」』…,.;:!?)";
-
-/// The measure of the closing punctuation at the end of `line` (see [`PULLED_UP`]).
+/// The measure of the closing punctuation at the end of `line` that a typesetter
+/// pulled up from the next line's start (see [`crate::segment::no_line_start`]).
 fn pulled_up(line: &Line, m: Measure) -> u32 {
     line.text
         .chars()
         .rev()
-        .take_while(|&c| PULLED_UP.contains(c))
+        .take_while(|&c| crate::segment::no_line_start(c))
         .map(|c| char_measures(c)[m as usize])
         .sum()
 }

@@ -677,6 +677,7 @@ pub fn build_explained(
         while k + 1 < content.len() && content[k + 1] == content[k] + 1 {
             let (ia, ib) = (content[k], content[k + 1]);
             let (a, b) = (&lines[ia], &lines[ib]);
+            let a_long = a.text.chars().count() >= BROKEN_MIN_CHARS;
             // jieba's word across the break, asked at most once per break.
             let across = std::cell::OnceCell::new();
             let word_across =
@@ -720,9 +721,7 @@ pub fn build_explained(
                 Why::NextOpens
             } else if indents && indented(b) {
                 Why::Indented
-            } else if starts_closing(&b.text)
-                || starts_particle(&b.text) && a.text.chars().count() >= BROKEN_MIN_CHARS
-            {
+            } else if starts_closing(&b.text) || starts_particle(&b.text) && a_long {
                 Why::ClosingStart
             } else if let Some(width) = full {
                 let sentence = ends_sentence(&a.text);
@@ -738,14 +737,11 @@ pub fn build_explained(
                 }
             } else if ends_complete(&a.text) {
                 Why::Complete
-            } else if (ends_open(&a.text)
-                || ends_function_word(&a.text) && a.text.chars().count() >= BROKEN_MIN_CHARS)
-                && open_ok()
-            {
+            } else if (ends_open(&a.text) || ends_function_word(&a.text) && a_long) && open_ok() {
                 Why::OpenEnd
             } else if let Layout::Wrapped { width, .. } = layout {
                 Why::Short(width)
-            } else if a.text.chars().count() >= BROKEN_MIN_CHARS
+            } else if a_long
                 && !ends_as_title(&a.text)
                 // Informal writers end units on adverbs and on 是…的 as often as
                 // pages break lines there.
@@ -754,10 +750,7 @@ pub fn build_explained(
                 Why::Unfinished
             } else if broken_prose(&a.text, &b.text) && open_ok() {
                 Why::BrokenProse
-            } else if a.text.chars().count() >= BROKEN_MIN_CHARS
-                && !ends_as_title(&a.text)
-                && word_across()
-            {
+            } else if a_long && !ends_as_title(&a.text) && word_across() {
                 // A long line that jieba's dictionary reads as running on into the next
                 // one inside a word (`…会见了美国联` / `邦快递公司…`), whatever else it shows.
                 Why::WordAcross

@@ -356,11 +356,6 @@ fn is_wide(c: char) -> bool {
     !c.is_ascii() && !('\u{FF61}'..='\u{FF9F}').contains(&c)
 }
 
-/// Characters that a Chinese typesetter never puts at the start of a line.
-fn no_line_start(c: char) -> bool {
-    "，。、；：！？）》”’」』…,.;:!?)".contains(c)
-}
-
 /// Cut one unit's text into lines of the width: positions (in chars) where each line
 /// starts, after the first. Masks are not looked at: a wrapper cuts through them.
 fn wrap_points(chars: &[char], w: Wrap, indent: usize) -> Vec<usize> {
@@ -373,7 +368,7 @@ fn wrap_points(chars: &[char], w: Wrap, indent: usize) -> Vec<usize> {
         if used + cw > w.width && i > cuts.last().copied().unwrap_or(0) {
             let mut cut = i;
             // Closing punctuation stays on the line it closes.
-            while cut < chars.len() && no_line_start(chars[cut]) {
+            while cut < chars.len() && crate::segment::no_line_start(chars[cut]) {
                 cut += 1;
             }
             if cut >= chars.len() {
@@ -498,7 +493,7 @@ mod tests {
             for (k, o) in out.iter().enumerate() {
                 assert_eq!(o.join_prev, k > 0);
                 let first = o.text.chars().find(|&c| c != '　').unwrap();
-                assert!(!no_line_start(first), "{}", o.text);
+                assert!(!crate::segment::no_line_start(first), "{}", o.text);
                 let n = o.text.chars().count();
                 assert!(n <= 30 + 2, "{n}: {}", o.text);
             }
