@@ -641,7 +641,8 @@ pub fn build_explained(
     // that the page broke it. So does a page written informally, even where only
     // one long line stops open. The habit is the page's writing, not its breaking: a
     // line that stops inside a word, a number or a bracket the next line goes on
-    // with was broken by the page, and does not count as written open.
+    // with, or on a word that needs what follows it, was broken by the page, and
+    // does not count as written open.
     let long: Vec<usize> = (0..body.len())
         .filter(|&j| lines[body[j]].text.chars().count() >= BROKEN_MIN_CHARS)
         .collect();
@@ -654,7 +655,7 @@ pub fn build_explained(
                 && !body.get(j + 1).is_some_and(|&n| {
                     let b = lines[n].text.as_str();
                     n == body[j] + 1
-                        && (crate::segment::word_across(a, b) || stops_unfinished(a, b, || false))
+                        && (crate::segment::word_across(a, b) || stops_unfinished(a, b, || true))
                 })
         })
         .count();
@@ -1407,23 +1408,36 @@ mod tests {
 
     #[test]
     fn the_lines_a_page_broke_are_not_its_habit_of_leaving_lines_open() {
-        // A formal page, one paragraph a line, that broke two long lines: one inside
-        // the word 联邦, one between words (`…召开全国` / `教育法制工作会议…`). Counted as
-        // written open, the two would make a habit of open lines, and the second would
-        // stay apart for want of a word across its break.
-        let text = "新华社北京１月１６日电（记者谭国器）国家主席江泽民今天在中南海会见了美国联\n\
-                    邦快递公司董事长弗雷德里克·史密斯及由他率领的该公司董事会代表团。\n\
-                    全面推进依法治教，是今年教育工作的另一个重点。今年国家教委还将会同有关部门联合召开全国\n\
-                    教育法制工作会议，大力推动地方教育立法工作，依法保障教育投入。\n\
-                    会见时双方就进一步扩大两国经贸合作交换了意见，并取得广泛共识。\n\
-                    参加会见的还有有关部门负责人和代表团的其他成员，会见气氛友好。\n";
-        assert_eq!(why_at(text, 0), Why::WordAcross);
+        // A formal page, one paragraph a line, that broke two long lines: the first
+        // inside the word 联邦, or after the demonstrative 这些; the second between words
+        // (`…召开全国` / `教育法制工作会议…`). Counted as written open, the two would
+        // make a habit of open lines, and the second would stay apart for want of a
+        // word across its break.
+        for (first, why) in [
+            (
+                "国家主席江泽民今天在中南海会见了美国联\n邦快递公司董事长弗雷德里克·史密斯及由他率领的该公司董事会代表团。",
+                Why::WordAcross,
+            ),
+            (
+                "国家主席江泽民今天在中南海会见美国联邦快递公司董事长史密斯，双方就这些\n问题和两国经贸合作交换了意见。",
+                Why::Unfinished,
+            ),
+        ] {
+            let text = format!(
+                "新华社北京１月１６日电（记者谭国器）{first}\n\
+                 全面推进依法治教，是今年教育工作的另一个重点。今年国家教委还将会同有关部门联合召开全国\n\
+                 教育法制工作会议，大力推动地方教育立法工作，依法保障教育投入。\n\
+                 会见时双方就进一步扩大两国经贸合作交换了意见，并取得广泛共识。\n\
+                 参加会见的还有有关部门负责人和代表团的其他成员，会见气氛友好。\n"
+            );
+            assert_eq!(why_at(&text, 0), why, "{first}");
+            assert_eq!(why_at(&text, 2), Why::BrokenProse, "{first}");
+            assert_eq!(shape(&text).1.len(), 4);
+        }
         assert!(!crate::segment::word_across(
             "今年国家教委还将会同有关部门联合召开全国",
             "教育法制工作会议"
         ));
-        assert_eq!(why_at(text, 2), Why::BrokenProse);
-        assert_eq!(shape(text).1.len(), 4);
         // A page of reviews that leaves two long lines open keeps its habit.
         let reviews = "酒店的位置很好，离地铁站和商场都很近，房间也打扫得很干净，服务员态度不错\n\
                        第二次入住了，早餐的品种比上次丰富多了，价格也算合理，下次出差还会再来\n\
