@@ -78,7 +78,12 @@ pub type Cluster = (u32, Vec<Member>);
 /// (`None`: not a copy), and how similar. A kept copy tries its neighbours, then the
 /// neighbours of those that joined (two hops; others are not tried). Each member is
 /// checked against the kept copy itself, so a bridge cannot chain unrelated members
-/// together. Clusters of one member are dropped.
+/// together, with one exception: a copy that failed against the kept copy may join
+/// through a member that is a near-copy of the kept one (joined at
+/// [`BRIDGE_MIN`] or more, not by containment), when `bridge(kept, near_copy, member)`
+/// says it is a copy of that near-copy (and what to report). Two clause-deleted copies
+/// that delete different clauses, or a glued paragraph's part and a kept part of
+/// another copy, are then still one cluster. Clusters of one member are dropped.
 ///
 /// The work is at most two `sim` calls per edge of the graph, not one per pair of the
 /// component: a component chained through thousands of members costs no more than its
@@ -87,6 +92,7 @@ pub fn split_around_kept(
     ranked: &[u32],
     mut near: impl FnMut(u32, &mut Vec<u32>),
     mut sim: impl FnMut(u32, u32) -> Option<(f64, bool)>,
+    mut bridge: impl FnMut(u32, u32, u32) -> Option<(f64, bool)>,
 ) -> Vec<Cluster> {
     // Position of each id in `ranked`, and whether it is still unassigned.
     let mut pos: Vec<(u32, u32)> = ranked
@@ -111,20 +117,18 @@ pub fn split_around_kept(
             continue;
         }
         free[p] = false;
-        cands.clear();
-        near(kept, &mut cands);
-        at.clear();
-        at.extend(
-            cands
-                .iter()
-                .filter_map(|&m| rank_of(m))
-                .filter(|&q| free[q]),
+        let round = p as u32;
+        gather(
+            &mut near,
+            [kept],
+            &rank_of,
+            |q| free[q],
+            &mut cands,
+            &mut at,
         );
-        at.sort_unstable();
-        at.dedup();
         let mut members = vec![(kept, 1.0, false)];
         for &q in &at {
-            tried[q] = p as u32;
+            tried[q] = round;
             if let Some((s, c)) = sim(kept, ranked[q]) {
                 members.push((ranked[q], s, c));
                 free[q] = false;
@@ -135,24 +139,30 @@ pub fn split_around_kept(
         // kept copy is still checked against it, so N near-copies make one cluster, not
         // one per cap's worth of partners. Each member joins once, so over all rounds
         // this tries no more than the edges of the members that joined.
-        at.clear();
-        for &(m, _, _) in &members[1..] {
-            cands.clear();
-            near(m, &mut cands);
-            at.extend(
-                cands
-                    .iter()
-                    .filter_map(|&x| rank_of(x))
-                    .filter(|&q| free[q] && tried[q] != p as u32),
-            );
-        }
-        at.sort_unstable();
-        at.dedup();
+        let joined = members[1..].iter().map(|m| m.0);
+        let untried = |q: usize| free[q] && tried[q] != round;
+        gather(&mut near, joined, &rank_of, untried, &mut cands, &mut at);
         for &q in &at {
-            tried[q] = p as u32;
+            tried[q] = round;
             if let Some((s, c)) = sim(kept, ranked[q]) {
                 members.push((ranked[q], s, c));
                 free[q] = false;
+            }
+        }
+        // Third: through a near-copy of the kept copy, those that failed against it.
+        // Only the near-copies that joined by the two hops bridge, each once.
+        for k in 1..members.len() {
+            let (b, s, c) = members[k];
+            if c || s < BRIDGE_MIN {
+                continue;
+            }
+            let failed = |q: usize| free[q] && tried[q] == round;
+            gather(&mut near, [b], &rank_of, failed, &mut cands, &mut at);
+            for &q in &at {
+                if let Some((s, c)) = bridge(kept, b, ranked[q]) {
+                    members.push((ranked[q], s, c));
+                    free[q] = false;
+                }
             }
         }
         if members.len() > 1 {
@@ -160,6 +170,35 @@ pub fn split_around_kept(
         }
     }
     out
+}
+
+/// Least similarity to the kept copy of a member that others may join through (see
+/// [`split_around_kept`]).
+pub const BRIDGE_MIN: f64 = 0.9;
+
+/// Into `at`, sorted and once each, the ranks of the ids near any of `of` that `keep`
+/// accepts (`cands` is scratch).
+fn gather(
+    near: &mut impl FnMut(u32, &mut Vec<u32>),
+    of: impl IntoIterator<Item = u32>,
+    rank_of: &impl Fn(u32) -> Option<usize>,
+    keep: impl Fn(usize) -> bool,
+    cands: &mut Vec<u32>,
+    at: &mut Vec<usize>,
+) {
+    at.clear();
+    for x in of {
+        cands.clear();
+        near(x, cands);
+        at.extend(
+            cands
+                .iter()
+                .filter_map(|&m| rank_of(m))
+                .filter(|&q| keep(q)),
+        );
+    }
+    at.sort_unstable();
+    at.dedup();
 }
 
 #[cfg(test)]
@@ -190,6 +229,10 @@ mod tests {
         assert_eq!(jaccard_sorted(&[7], &[7]), 1.0);
     }
 
+    fn no_bridge(_: u32, _: u32, _: u32) -> Option<(f64, bool)> {
+        None
+    }
+
     #[test]
     fn a_bridge_does_not_chain_unrelated_members() {
         // 0 ~ 1 and 1 ~ 2, but 0 and 2 are unrelated: 2 must not join 0's cluster.
@@ -200,11 +243,11 @@ mod tests {
         };
         // Everyone is near everyone (a complete graph).
         let all = |_: u32, out: &mut Vec<u32>| out.extend([0, 1, 2]);
-        let c = split_around_kept(&[1, 0, 2], all, sim);
+        let c = split_around_kept(&[1, 0, 2], all, sim, no_bridge);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].0, 1);
         assert_eq!(c[0].1.len(), 3);
-        let c = split_around_kept(&[0, 1, 2], all, sim);
+        let c = split_around_kept(&[0, 1, 2], all, sim, no_bridge);
         assert_eq!(c, vec![(0, vec![(0, 1.0, false), (1, 4.0 / 6.0, false)])]);
         // Without the edge 1 - 2, 2 is still tried against 1, through 0 that joined
         // 1 (two hops), and joins: it is a copy of the kept copy itself.
@@ -213,12 +256,59 @@ mod tests {
             0 => out.extend([1, 2]),
             _ => out.push(0),
         };
-        let c = split_around_kept(&[1, 0, 2], path, sim);
+        let c = split_around_kept(&[1, 0, 2], path, sim, no_bridge);
         let two = 4.0 / 6.0;
         assert_eq!(
             c,
             vec![(1, vec![(1, 1.0, false), (0, two, false), (2, two, false)])]
         );
+    }
+
+    #[test]
+    fn a_copy_that_fails_against_the_kept_copy_joins_through_a_near_copy_of_it() {
+        // 1 and 2 are copies that deleted different clauses of 0's text: each is near
+        // 0, but not near each other. With 1 kept, 2 fails against it and joins
+        // through 0, a near-copy of the kept one; `bridge` says what it reports.
+        let sets: [&[u32]; 4] = [
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9],
+            &[2, 3, 4, 5, 6, 7, 8, 9, 10],
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+        ];
+        let j = |a: u32, b: u32| jaccard_sorted(sets[a as usize], sets[b as usize]);
+        let sim = |a: u32, b: u32| (j(a, b) >= 0.85).then_some((j(a, b), false));
+        let all = |_: u32, out: &mut Vec<u32>| out.extend([0, 1, 2]);
+        let mut asked = Vec::new();
+        let bridge = |kept: u32, via: u32, m: u32| {
+            asked.push((kept, via, m));
+            sim(via, m).map(|_| (j(kept, m), false))
+        };
+        let c = split_around_kept(&[1, 0, 2], all, sim, bridge);
+        assert_eq!(asked, vec![(1, 0, 2)]);
+        assert_eq!(
+            c,
+            vec![(1, vec![(1, 1.0, false), (0, 0.9, false), (2, 0.8, false)])]
+        );
+        // Without the bridge, 2 is a cluster of one, and dropped.
+        let c = split_around_kept(&[1, 0, 2], all, sim, no_bridge);
+        assert_eq!(c, vec![(1, vec![(1, 1.0, false), (0, 0.9, false)])]);
+        // A member joined by containment (0 in 3), or below BRIDGE_MIN (2 to 1, at
+        // 0.8), bridges nothing.
+        let loose = |a: u32, b: u32| (j(a, b) >= 0.75).then_some((j(a, b), a == 3 || b == 3));
+        for (ranked, joined) in [([3, 0, 2], 0), ([1, 2, 3], 2)] {
+            let mut asked = 0;
+            let c = split_around_kept(
+                &ranked,
+                |_, out| out.extend(ranked),
+                loose,
+                |_, _, _| {
+                    asked += 1;
+                    None
+                },
+            );
+            assert_eq!(asked, 0, "{ranked:?}");
+            assert_eq!(c[0].1[1].0, joined);
+        }
     }
 
     #[test]
@@ -233,7 +323,7 @@ mod tests {
             calls += 1;
             Some((1.0, false))
         };
-        let c = split_around_kept(&[0, 1, 2, 3, 4], path, sim);
+        let c = split_around_kept(&[0, 1, 2, 3, 4], path, sim, no_bridge);
         let ids = |c: &Cluster| c.1.iter().map(|m| m.0).collect::<Vec<_>>();
         assert_eq!(c.len(), 2);
         assert_eq!((c[0].0, ids(&c[0])), (0, vec![0, 1, 2]));

@@ -51,15 +51,20 @@ fn member_files(cluster: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// The paragraph clusters of a run's clusters.jsonl records.
+fn paragraph_clusters(clusters: &[Value]) -> Vec<&Value> {
+    clusters
+        .iter()
+        .filter(|c| c["level"] == "paragraph")
+        .collect()
+}
+
 #[test]
 fn seeds_the_same_speech_clusters_across_three_files() {
     let run = clean(&fixtures().join("seeds"), &[]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let clusters = run.jsonl("clusters.jsonl");
-    let para: Vec<&Value> = clusters
-        .iter()
-        .filter(|c| c["level"] == "paragraph")
-        .collect();
+    let para = paragraph_clusters(&clusters);
     // Clusters that join copies across the three files that carry the 人大 speech.
     let across = para
         .iter()
@@ -1198,4 +1203,64 @@ fn a_copy_written_whole_is_found_from_the_parts_of_a_glued_paragraph() {
         c["level"] == "paragraph" && files.contains(&"a.txt") && files.contains(&"b.txt")
     });
     assert!(joined, "{:?}", run.jsonl("clusters.jsonl"));
+}
+
+/// Two copies that each delete a different clause of one paragraph are not copies of
+/// each other; with one of them kept, the other still joins its cluster through a
+/// near-copy of the kept one (the whole paragraph, one name masked), and reports its
+/// similarity to the kept copy as measured.
+#[test]
+fn a_copy_that_fails_against_the_kept_copy_joins_through_a_near_copy_of_it() {
+    let clauses = [
+        "李岚清指出，１９９４年以来，国务院办公厅每年召开一次全国性会议，专门部署、推动教职工住房建设工作。",
+        "四年多来，在各级党委、政府的领导下，",
+        "经过中央与地方计划、财政、教育、城建、税务、金融、国土、房改等部门和社会各界的共同努力，",
+        "全国教职工住房建设工作呈现了蓬勃发展的好势头，",
+        "创造了许多成功的经验，取得了显著的成绩。",
+        "这既是落实党的尊师重教、提高教师待遇政策的具体措施，",
+        "也是推动我国教育发展和培养社会主义事业的跨世纪的建设者和接班人的重要举措，",
+        "受到社会各界人士的拥护和支持，必将产生积极而深远的影响。",
+    ];
+    let without = |drop: &[usize]| -> String {
+        (0..clauses.len())
+            .filter(|i| !drop.contains(i))
+            .map(|i| clauses[i])
+            .collect()
+    };
+    let (_d, input) = input_dir();
+    let files = [
+        (
+            "a.txt",
+            "今年春节前后，全市各级工会组织深入基层，走访慰问困难职工两千多户。",
+            without(&[4]),
+        ),
+        (
+            "b.txt",
+            "会议还听取了关于城市交通建设情况的汇报，与会代表就选线问题展开了讨论。",
+            without(&[]).replace("李岚清", "×××"),
+        ),
+        (
+            "c.txt",
+            "据气象部门预报，本周后期受冷空气影响，全省大部分地区将出现降温天气。",
+            without(&[5, 6]),
+        ),
+    ];
+    for (name, other, copy) in &files {
+        fs::write(input.join(name), format!("{other}\n{copy}\n")).unwrap();
+    }
+    // The first copy stays: a.txt's, which c.txt's is no copy of.
+    let run = clean(&input, &["--keep", "first"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let clusters = run.jsonl("clusters.jsonl");
+    let para = paragraph_clusters(&clusters);
+    assert_eq!(para.len(), 1, "{clusters:?}");
+    assert_eq!(member_files(para[0]), ["a.txt", "b.txt", "c.txt"]);
+    assert_eq!(para[0]["kept"], 0);
+    let to_kept = para[0]["members"][2]["similarity"].as_f64().unwrap();
+    assert!(
+        to_kept < zhclean::verify::ALIGN_MIN,
+        "c.txt's copy aligns with the kept one below what a copy needs: {to_kept}"
+    );
+    assert!(run.clean("c.txt").unwrap().contains("据气象部门预报"));
+    assert!(!run.clean("c.txt").unwrap().contains("四年多来"));
 }

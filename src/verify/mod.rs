@@ -195,7 +195,7 @@ pub const DENSE_SLOTS: f64 = 0.3;
 
 /// Is the paragraph mask-dense: at least [`DENSE_SLOTS`] of its tokens slot-like
 /// (masks, and names and numbers that shingles fold)?
-fn is_dense(x: &[u32]) -> bool {
+pub fn is_dense(x: &[u32]) -> bool {
     let n = x.iter().filter(|t| is_slot_token(folded(**t))).count();
     !x.is_empty() && n as f64 >= DENSE_SLOTS * x.len() as f64
 }

@@ -89,13 +89,31 @@ pub fn split_paragraph_component<V: ParaView>(cfg: &Config, v: &V, comp: &[u32])
             add(h);
         }
     };
-    split_around_kept(&ranked, near, |a, b| {
+    let verdict = |a: u32, b: u32| {
         if v.group(a) == v.group(b) {
             return Some((1.0, false));
         }
         verify::copy_verdict(v.tokens(a), v.tokens(b), cfg.threshold)
             .map(|v| (v.similarity, v.containment))
-    })
+    };
+    // Through a near-copy of the kept copy, when neither it nor the member is
+    // mask-dense (there slots agree with anything, and a template's instances would
+    // chain), and the member is no longer than the near-copy that contains it (a
+    // glued paragraph holds more than the kept copy's text). The member's alignment
+    // with the kept copy is reported as measured.
+    let bridge = |kept: u32, via: u32, m: u32| {
+        let (tv, tm) = (v.tokens(via), v.tokens(m));
+        if verify::is_dense(tv) || verify::is_dense(tm) {
+            return None;
+        }
+        let (_, containment) = verdict(via, m)?;
+        if containment && tm.len() > tv.len() {
+            return None;
+        }
+        let to_kept = verify::similarity(v.tokens(kept), tm, cfg.threshold);
+        Some((to_kept.similarity, to_kept.containment))
+    };
+    split_around_kept(&ranked, near, verdict, bridge)
 }
 
 /// Paragraph facts of the whole run, by global id.
