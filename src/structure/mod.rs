@@ -157,7 +157,8 @@ fn is_title_like(text: &str) -> bool {
 const BYLINE_MARKS: [&str; 5] = ["记者", "通讯员", "摄", "供稿", "编辑"];
 
 /// The line ends in a closed bracket group that is a byline or photo credit
-/// (`…的争端。（新华社记者 刘某 摄）`): a unit ends there.
+/// (`…的争端。（新华社记者 刘某 摄）`), or in a short group after a sentence's end
+/// (`…初步胜利。（完）`): a unit ends there.
 fn ends_byline(text: &str) -> bool {
     let Some(open) = text
         .ends_with(['）', ')'])
@@ -168,7 +169,8 @@ fn ends_byline(text: &str) -> bool {
     };
     let group = crate::script::folded(&text[open..]);
     group.chars().count() <= CLOSING_GROUP_MAX_CHARS
-        && BYLINE_MARKS.iter().any(|m| group.contains(m))
+        && (BYLINE_MARKS.iter().any(|m| group.contains(m))
+            || crate::segment::ends_sentence(&text[..open]))
 }
 
 /// Two title-like lines before a salutation can be one title the page broke in two
@@ -1104,6 +1106,18 @@ mod tests {
         let last = ex.decisions.last().expect("decisions");
         assert_eq!(last.why, Why::Complete, "{got:?}");
         assert_eq!(got.last().map(|p| p.text.as_str()), Some("谢谢大家！"));
+        // So does one that ends in a short group after a sentence's end (`。（完）`).
+        let done: String = "全市上下迅速行动起来，认真贯彻落实会议精神，"
+            .chars()
+            .cycle()
+            .take(56)
+            .chain("。（完）".chars())
+            .collect();
+        let text = wrapped(&[&done, paras[1], &end], 30);
+        let (got, ex) = explained(&text);
+        assert_eq!(ex.layout, WRAPPED_30);
+        assert_eq!(ex.decisions[1].why, Why::Complete);
+        assert_eq!(got[0].text, done);
     }
 
     #[test]
