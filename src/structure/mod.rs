@@ -159,7 +159,7 @@ const BYLINE_MARKS: [&str; 5] = ["记者", "通讯员", "摄", "供稿", "编辑
 /// The line ends in a closed bracket group that is a byline or photo credit
 /// (`…的争端。（新华社记者 刘某 摄）`), or in a short group after a sentence's end
 /// (`…初步胜利。（完）`): a unit ends there.
-fn ends_byline(text: &str) -> bool {
+fn ends_closing_note(text: &str) -> bool {
     let Some(open) = text
         .ends_with(['）', ')'])
         .then(|| text.rfind(['（', '(']))
@@ -645,6 +645,12 @@ pub fn build_explained(
     // line that stops inside a word, a number or a bracket the next line goes on
     // with, or on a word that needs what follows it, was broken by the page, and
     // does not count as written open.
+    // jieba's word across the break after line `i`, asked at most once per break (by
+    // the habit and by the joins).
+    let across: Vec<std::cell::OnceCell<bool>> = vec![std::cell::OnceCell::new(); lines.len()];
+    let word_across_at = |i: usize| {
+        *across[i].get_or_init(|| crate::segment::word_across(&lines[i].text, &lines[i + 1].text))
+    };
     let long: Vec<usize> = (0..body.len())
         .filter(|&j| lines[body[j]].text.chars().count() >= BROKEN_MIN_CHARS)
         .collect();
@@ -655,9 +661,8 @@ pub fn build_explained(
             !ends_complete(a)
                 && !ends_as_title(a)
                 && !body.get(j + 1).is_some_and(|&n| {
-                    let b = lines[n].text.as_str();
                     n == body[j] + 1
-                        && (crate::segment::word_across(a, b) || stops_unfinished(a, b, || true))
+                        && (word_across_at(body[j]) || stops_unfinished(a, &lines[n].text, || true))
                 })
         })
         .count();
@@ -690,10 +695,7 @@ pub fn build_explained(
             let (ia, ib) = (content[k], content[k + 1]);
             let (a, b) = (&lines[ia], &lines[ib]);
             let a_long = a.text.chars().count() >= BROKEN_MIN_CHARS;
-            // jieba's word across the break, asked at most once per break.
-            let across = std::cell::OnceCell::new();
-            let word_across =
-                || *across.get_or_init(|| crate::segment::word_across(&a.text, &b.text));
+            let word_across = || word_across_at(ia);
             // On a page that leaves units open, an open line joins only on a word
             // across the break.
             let open_ok = || !open_habit() || word_across();
@@ -737,8 +739,8 @@ pub fn build_explained(
                 Why::ClosingStart
             } else if let Some(width) = full {
                 let sentence = ends_sentence(&a.text);
-                let byline = ends_byline(&a.text);
-                if (sentence || byline) && opens_alone(&b.text) || byline && !indents {
+                let note = ends_closing_note(&a.text);
+                if (sentence || note) && opens_alone(&b.text) || note && !indents {
                     Why::Complete
                 } else if !sentence || indents {
                     Why::AtWidth(width)
