@@ -520,6 +520,12 @@ fn mask_run(c: &[char], i: usize, j: usize, fam: u8) -> Option<(usize, Kind)> {
             if len == 1 && X_WORDS.contains(next) {
                 return None;
             }
+            // A name or version written in Latin: `X.509`, `X.Org`, `7.x系列`, `X11协议`.
+            // (A masked decimal keeps its `%`: `x.x%`, `3.x%`; a masked day or month its
+            // unit: `X15日`.)
+            if latin_token(c, i, j) {
+                return None;
+            }
             // A long run is a mask only right before digits (`XXXXXX１５日`: the year
             // and month hidden before the day) or, up to [`X_RUN_MAX`], an ideograph
             // (`XXXXX月`, `XXXXX公司`); a longer one is a rule or a serial.
@@ -640,6 +646,39 @@ fn mask_run(c: &[char], i: usize, j: usize, fam: u8) -> Option<(usize, Kind)> {
         Kind::Entity
     };
     Some((end, kind))
+}
+
+/// Is the X run `c[i..j]` part of a name or version written in Latin, rather than a
+/// mask: before a point that goes on in Latin letters or three digits (`X.Org`,
+/// `X.509`), after a point that follows a digit or a Latin letter other than X (`7.x`,
+/// `2.6.x`; not the masked decimal `XX.XX`) unless a `%` follows, or a lone X before ASCII digits that lead to no date (`X11`, `X86`)?
+fn latin_token(c: &[char], i: usize, j: usize) -> bool {
+    let at = |k: usize| c.get(k).copied().unwrap_or('\0');
+    let digits_from = |k: usize| {
+        c[k.min(c.len())..]
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .count()
+    };
+    if at(j) == '.' {
+        let after = at(j + 1);
+        if after.is_ascii_alphabetic() && !is_x(after) || digits_from(j + 1) >= 3 {
+            return true;
+        }
+    }
+    if i >= 2
+        && c[i - 1] == '.'
+        && c[i - 2].is_ascii_alphanumeric()
+        && !is_x(c[i - 2])
+        && !matches!(at(j), '%' | '％')
+    {
+        return true;
+    }
+    if j - i == 1 && at(j).is_ascii_digit() {
+        let d = digits_from(j);
+        return !matches!(at(j + d), '日' | '号' | '月' | '年' | '%' | '％');
+    }
+    false
 }
 
 /// A run of dashes `c[i..j]` that stands where a word was cut.
@@ -794,6 +833,12 @@ mod tests {
             "二○○八年",
             "注释*。",
             "COVID-19",
+            "依赖于X.509证书",
+            "提供X.Org服务",
+            "X.org7.x系列",
+            "内核2.6.x版本",
+            "和X11协议",
+            "X86架构",
             "第一章 --- 总则",
             "第一章　---　总则说明",
             "2024 --- 2025",
@@ -871,6 +916,18 @@ mod tests {
         for t in ["XXXXXXXXXXXX线", "XXXXX-XXXXX", "3-x=1", "a-x", "y=-x"] {
             assert!(spans(t).is_empty(), "{t}: {:?}", spans(t));
         }
+    }
+
+    #[test]
+    fn latin_names_and_versions_are_not_masks_but_masked_numbers_are() {
+        // (The look-alikes themselves are in `look_alikes_stay`.)
+        let kinds = |t: &str| spans(t).into_iter().map(|(_, k)| k).collect::<Vec<_>>();
+        assert_eq!(kinds("增长3.x%"), [Kind::Number]);
+        assert_eq!(kinds("增长x.x%"), [Kind::Number]);
+        // (X before the point is a mask, so the X after it are one too.)
+        assert_eq!(kinds("增长XX.XX个百分点").len(), 2);
+        assert_eq!(kinds("于X15日召开"), [Kind::Date]);
+        assert_eq!(kinds("第X.509节"), Vec::<Kind>::new());
     }
 
     #[test]
