@@ -231,13 +231,27 @@ pub fn shared_ready() -> bool {
 
 /// Characters of each side [`word_across`] looks at.
 const ACROSS_CHARS: usize = 4;
+/// How near the break an ideograph must be, on each side, for [`word_across`] to read
+/// a Latin word across it.
+const LATIN_ACROSS_REACH: usize = 24;
 
-/// Does jieba's dictionary cut a word across the point between `a` and `b` (the end of
-/// one line and the start of the next)? A page that broke a line inside a word broke
-/// a sentence. Only ideographs on both sides count, and only dictionary words (no HMM,
-/// which may glue any two characters).
+/// Does a word run across the point between `a` and `b` (the end of one line and the
+/// start of the next)? A page that broke a line inside a word broke a sentence. Between
+/// ideographs, the word is jieba's: only dictionary words count (no HMM, which may glue
+/// any two characters). Between Latin letters, one word goes on when the next line
+/// goes on in lower case (`…运行d` / `ebian安装程序`, `…/doc/packa` / `ge/examples`); a
+/// capital may open a word of its own (`…很牛X` / `ST的硬盘`). The Latin word must sit in
+/// Chinese prose, with ideographs within [`LATIN_ACROSS_REACH`] characters on both
+/// sides, so that lines of code or English are not read this way.
 pub fn word_across(a: &str, b: &str) -> bool {
     let is_han = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
+    if let (Some(x), Some(y)) = (a.chars().next_back(), b.chars().next()) {
+        if x.is_ascii_alphabetic() && y.is_ascii_alphabetic() {
+            let in_prose = a.chars().rev().take(LATIN_ACROSS_REACH).any(is_han)
+                && b.chars().take(LATIN_ACROSS_REACH).any(is_han);
+            return in_prose && y.is_ascii_lowercase();
+        }
+    }
     let tail: String = {
         let mut t: Vec<char> = a.chars().rev().take(ACROSS_CHARS).collect();
         t.reverse();

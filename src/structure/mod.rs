@@ -173,6 +173,15 @@ fn ends_closing_note(text: &str) -> bool {
             || crate::segment::ends_sentence(&text[..open]))
 }
 
+/// The line stops on a half-width point inside a number or name that the next line
+/// goes on with (`…第x节“X.` / `509认证”…`, `…版本2.` / `6.32`): no full stop.
+fn point_goes_on(a: &str, b: &str) -> bool {
+    let mut tail = a.chars().rev();
+    tail.next() == Some('.')
+        && tail.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && b.chars().next().is_some_and(|c| c.is_ascii_digit())
+}
+
 /// Two title-like lines before a salutation can be one title the page broke in two
 /// (`在创建XX机关文明标兵单位` / `再动员大会上的讲话`), unless the first already ends as a
 /// title does (`…的讲话`) or the second is a subtitle, byline or note of its own
@@ -738,7 +747,7 @@ pub fn build_explained(
             } else if starts_closing(&b.text) || starts_particle(&b.text) && a_long {
                 Why::ClosingStart
             } else if let Some(width) = full {
-                let sentence = ends_sentence(&a.text);
+                let sentence = ends_sentence(&a.text) && !point_goes_on(&a.text, &b.text);
                 let note = ends_closing_note(&a.text);
                 if (sentence || note) && opens_alone(&b.text) || note && !indents {
                     Why::Complete
@@ -1420,6 +1429,37 @@ mod tests {
         assert_eq!(shape(text).1.len(), 3);
         // Two words that meet at the break are no such evidence (`共识` / `参加`).
         assert_eq!(why_at(text, 2), Why::NoEvidence);
+    }
+
+    #[test]
+    fn a_break_inside_a_latin_word_or_after_a_point_inside_a_number_goes_on() {
+        // One paragraph a line: a Latin word that goes on in lower case was cut by the
+        // page; a capital may open a word of its own.
+        let text = "由于我们处理的是隔离而不是普通虚拟化，因此设置容器比在虚拟机上运行d\n\
+                    ebian安装程序更为复杂。我们将介绍几个先决条件，然后继续进行网络配置\n\
+                    华硕品牌大，送人体面，配置不错，性价比高，显存会变成1G显存，很牛X\n\
+                    ST的硬盘，三星的刻录机，友达面板，键盘手感不错，触摸板很好，比较轻薄！\n";
+        assert_eq!(why_at(text, 0), Why::WordAcross);
+        assert_eq!(why_at(text, 2), Why::NoEvidence);
+        assert_eq!(shape(text).1.len(), 3);
+        // Lines of code are not Chinese prose, whatever their letters.
+        assert!(!crate::segment::word_across(
+            "$ sudo apt-get install --reinstall package",
+            "ls -la /usr/share/doc/package/examples"
+        ));
+        // A wrapped page: `X.` at the width is the point of `X.509`, not a full stop.
+        let paras = [
+            "这些服务在认证和保密上都依赖证书，更多信息请参见第十节“X.509认证”中所描述的加密技术，这里不再重复说明了。",
+            "第二段同样很长，它讲的是另一件事情：要加强基层组织建设，把党的政治优势和组织优势转化为发展优势，为全面建设现代化提供坚强保证。",
+            "第三段短一些，但也超过一行的宽度，用来检查最后一行较短的段落能否正确地结束，不会和下一段连在一起而成为一段。",
+        ];
+        let text = wrapped(&paras, 30);
+        assert!(text.lines().next().unwrap().ends_with("X."), "{text}");
+        let (got, ex) = explained(&text);
+        assert_eq!(ex.layout, WRAPPED_30);
+        let got: Vec<String> = got.into_iter().map(|p| p.text).collect();
+        assert_eq!(got, paras);
+        assert_eq!(why_at(&text, 0), Why::AtWidth(30));
     }
 
     #[test]
