@@ -433,7 +433,11 @@ fn stops_unfinished(a: &str, b: &str, confirm: impl FnOnce() -> bool) -> bool {
         "这", "那", "这些", "那些", "该", "其", "此", "这个", "那个", "这种",
     ];
     let ends = match tagged.as_slice() {
-        [.., (before, t), ("的", _)] => t.starts_with('n') || matches!(*before, "自己" | "等"),
+        [.., (before, t), ("的", _)] => {
+            t.starts_with('n')
+                || *t == "r" && !DEMONSTRATIVES.contains(before)
+                || matches!(*before, "自己" | "等" | "”" | "》" | "’")
+        }
         [.., (word, tag)] => {
             matches!(*tag, "p" | "c" | "d")
                 || *tag == "r" && DEMONSTRATIVES.contains(word)
@@ -1460,6 +1464,29 @@ mod tests {
         let got: Vec<String> = got.into_iter().map(|p| p.text).collect();
         assert_eq!(got, paras);
         assert_eq!(why_at(&text, 0), Why::AtWidth(30));
+    }
+
+    #[test]
+    fn a_line_that_stops_on_a_pronoun_or_a_quoted_term_and_de_goes_on() {
+        // `他们的` and `“开源”的` need the noun the next line opens with, as `制度的` does.
+        for (a, b) in [
+            (
+                "但我还是要强调我个人对出版社的好伙计们的感激，和他们的",
+                "合作总是那么地愉快而顺畅。",
+            ),
+            (
+                "同时，它也作为“开源”的",
+                "基础定义。因此它成为了最早的正式定义之一。",
+            ),
+        ] {
+            assert!(stops_unfinished(a, b, || true), "{a}");
+        }
+        // 的 after an adjective ends a sentence as often as it needs a noun.
+        assert!(!stops_unfinished(
+            "房间很大，早餐的品种也很丰富，总体来说还是挺好的",
+            "下次还会再来。",
+            || true
+        ));
     }
 
     #[test]
