@@ -259,7 +259,7 @@ fn is_space(c: char) -> bool {
 }
 
 /// A dash run (`c[i..j]`) set off where a name stands: after a byline's title, with or
-/// without a space (`（记者 --- 摄）`, `记者---）`), or as an item of a list of names set
+/// without a space (`（记者 --- 摄）`, `记者---）`, `（记者 --- 通讯员 ---）`), or as an item of a list of names set
 /// off by ideographic spaces (`---　---　王学军　李明`) whose neighbouring items are
 /// people's names ([`is_person_name`]) or dash runs too. A dash between spaced words of
 /// other kinds (`第一章 --- 总则`) is punctuation.
@@ -274,7 +274,12 @@ fn set_off_name(c: &[char], i: usize, j: usize) -> bool {
         b += 1;
     }
     let before: String = c[a.saturating_sub(3)..a].iter().collect();
-    let ends_byline = b == n || matches!(c[b], '）' | ')' | '摄' | '、' | '，' | ',');
+    // The name ends where the byline ends, or where its next title or name begins
+    // (`（记者 --- 通讯员 ---）`, `本报记者　---　---`).
+    let rest: String = c[b..n.min(b + 3)].iter().collect();
+    let ends_byline = b == n
+        || matches!(c[b], '）' | ')' | '摄' | '、' | '，' | ',')
+        || b > j && (is_dash(c[b]) || BYLINE_TITLES.iter().any(|t| rest.starts_with(t)));
     if BYLINE_TITLES.iter().any(|t| before.ends_with(t)) && ends_byline {
         return true;
     }
@@ -580,10 +585,19 @@ fn mask_run(c: &[char], i: usize, j: usize, fam: u8) -> Option<(usize, Kind)> {
         }
         3 => {
             // ○ 〇: zero in a Chinese numeral (二○○八年), or a bullet.
-            if is_cn_numeral(prev) || is_cn_numeral(next) || is_digit(prev) || is_digit(next) {
+            // After a numeral, or before numerals that make a year (`○二年`); before
+            // other numerals a mask (`○○一月十九日电`, `○○两县`).
+            let mut k = j;
+            while k < n && is_cn_numeral(c[k]) {
+                k += 1;
+            }
+            let year = k > j && at(k) == '年';
+            if is_cn_numeral(prev) || year || is_digit(prev) || is_digit(next) {
                 return None;
             }
-            if prev == '\0' && (next == ' ' || next == '\0') {
+            // A bullet opens a line before its text; a line of two or three circles
+            // and nothing else is an item of a list of masked names.
+            if prev == '\0' && (next == ' ' || next == '\0' && !(2..=3).contains(&len)) {
                 return None;
             }
         }
@@ -700,6 +714,14 @@ fn is_redacted_dash(c: &[char], i: usize, j: usize) -> bool {
         return false;
     }
     if len >= 2 && set_off_name(c, i, j) {
+        return true;
+    }
+    // An item of a list of names, all or some removed (`选举---为主席，---、---、
+    // ---（女）`): a list comma on one side, a list mark or a name's note on the other.
+    let in_list = len >= 2
+        && (prev == '、' && matches!(next, '、' | '，' | ',' | '；' | '。' | '（' | '(')
+            || next == '、' && matches!(prev, '、' | '，' | ',' | '：' | ':' | '；'));
+    if in_list {
         return true;
     }
     if !is_han(next) && !matches!(next, '、' | '，' | '。' | '；' | '”' | '’' | '》') {
@@ -831,6 +853,8 @@ mod tests {
             "某一方面",
             "某个",
             "二○○八年",
+            "○二年春",
+            "一九九○年",
             "注释*。",
             "COVID-19",
             "依赖于X.509证书",
@@ -858,6 +882,18 @@ mod tests {
         assert_eq!(spans("（記者 --- 攝）"), [dash()]);
         assert_eq!(spans("---　---　王学军　李明"), [dash(), dash()]);
         assert_eq!(spans("江泽民　---　乔石"), [dash()]);
+        assert_eq!(spans("（记者 --- 通讯员 ---）"), [dash(), dash()]);
+        assert_eq!(spans("（記者 --- 通訊員 ---）"), [dash(), dash()]);
+        assert_eq!(spans("本报记者　---　---"), [dash(), dash()]);
+        // Items of a list of names, some removed.
+        assert_eq!(
+            spans("选举---为主席，---、---、---（女）、王学军为副主席"),
+            [dash(), dash(), dash(), dash()]
+        );
+        assert_eq!(
+            spans("胡贤生(苗族)、---、欧阳自远、---(侗族)"),
+            [dash(), dash()]
+        );
     }
 
     #[test]
@@ -914,6 +950,19 @@ mod tests {
         assert_eq!(spans("外交大臣---X日在"), [("X".to_string(), Kind::Date)]);
         // A rule of X, a serial, a formula stay text.
         for t in ["XXXXXXXXXXXX线", "XXXXX-XXXXX", "3-x=1", "a-x", "y=-x"] {
+            assert!(spans(t).is_empty(), "{t}: {:?}", spans(t));
+        }
+    }
+
+    #[test]
+    fn circles_alone_on_a_line_or_before_numerals_that_make_no_year_are_masks() {
+        assert_eq!(spans("○○"), [("○○".to_string(), Kind::Entity)]);
+        // Before numerals that make no year, circles are a mask too.
+        assert_eq!(spans("○○一月十九日电"), [("○○".to_string(), Kind::Entity)]);
+        assert_eq!(spans("震中○○、○○两县").len(), 2);
+        assert_eq!(spans("〇〇〇"), [("〇〇〇".to_string(), Kind::Entity)]);
+        // A bullet before its text, a lone circle, a rule of circles stay.
+        for t in ["○ 第一项工作", "○", "○○○○○○"] {
             assert!(spans(t).is_empty(), "{t}: {:?}", spans(t));
         }
     }
