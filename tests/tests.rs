@@ -59,6 +59,20 @@ fn paragraph_clusters(clusters: &[Value]) -> Vec<&Value> {
         .collect()
 }
 
+/// Files of two paragraphs each (`(name, another paragraph, the copy)`), cleaned with
+/// the first copy kept; the run and its clusters, checked to hold one paragraph cluster.
+fn one_copy_cluster(files: &[(&str, &str, String)]) -> (tempfile::TempDir, Run, Vec<Value>) {
+    let (d, input) = input_dir();
+    for (name, other, copy) in files {
+        fs::write(input.join(name), format!("{other}\n{copy}\n")).unwrap();
+    }
+    let run = clean(&input, &["--keep", "first"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let clusters = run.jsonl("clusters.jsonl");
+    assert_eq!(paragraph_clusters(&clusters).len(), 1, "{clusters:?}");
+    (d, run, clusters)
+}
+
 #[test]
 fn seeds_the_same_speech_clusters_across_three_files() {
     let run = clean(&fixtures().join("seeds"), &[]);
@@ -1227,7 +1241,6 @@ fn a_copy_that_fails_against_the_kept_copy_joins_through_a_near_copy_of_it() {
             .map(|i| clauses[i])
             .collect()
     };
-    let (_d, input) = input_dir();
     let files = [
         (
             "a.txt",
@@ -1245,15 +1258,9 @@ fn a_copy_that_fails_against_the_kept_copy_joins_through_a_near_copy_of_it() {
             without(&[5, 6]),
         ),
     ];
-    for (name, other, copy) in &files {
-        fs::write(input.join(name), format!("{other}\n{copy}\n")).unwrap();
-    }
     // The first copy stays: a.txt's, which c.txt's is no copy of.
-    let run = clean(&input, &["--keep", "first"]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
-    let clusters = run.jsonl("clusters.jsonl");
+    let (_d, run, clusters) = one_copy_cluster(&files);
     let para = paragraph_clusters(&clusters);
-    assert_eq!(para.len(), 1, "{clusters:?}");
     assert_eq!(member_files(para[0]), ["a.txt", "b.txt", "c.txt"]);
     assert_eq!(para[0]["kept"], 0);
     let to_kept = para[0]["members"][2]["similarity"].as_f64().unwrap();
@@ -1263,4 +1270,59 @@ fn a_copy_that_fails_against_the_kept_copy_joins_through_a_near_copy_of_it() {
     );
     assert!(run.clean("c.txt").unwrap().contains("据气象部门预报"));
     assert!(!run.clean("c.txt").unwrap().contains("四年多来"));
+}
+
+#[test]
+fn a_copy_whose_sentences_come_in_another_order_joins_the_kept_copy() {
+    // Shingles make the pair a copy; the monotone alignment cannot (the second
+    // sentence comes first), and the cluster took only the alignment as a member's
+    // test against the kept copy.
+    let first = "国务院副总理李岚清今天下午在人民大会堂会见了以会长樱内义雄为团长的日本国际贸易促进协会访华团，双方就进一步扩大中日两国经贸合作交换了意见。";
+    let second = "李岚清说，中日两国是近邻，发展长期稳定的睦邻友好合作关系符合两国人民的根本利益，也有利于本地区的和平与发展。";
+    let files = [
+        (
+            "a.txt",
+            "今年春节前后，全市各级工会组织深入基层，走访慰问困难职工两千多户。",
+            format!("{first}{second}"),
+        ),
+        (
+            "b.txt",
+            "据气象部门预报，本周后期受冷空气影响，全省大部分地区将出现降温天气。",
+            format!("{second}{first}"),
+        ),
+    ];
+    let (_d, run, clusters) = one_copy_cluster(&files);
+    let para = paragraph_clusters(&clusters);
+    assert_eq!(member_files(para[0]), ["a.txt", "b.txt"]);
+    let sim = para[0]["members"][1]["similarity"].as_f64().unwrap();
+    assert!(
+        (0.7..1.0).contains(&sim),
+        "shingle Jaccard as the similarity: {sim}"
+    );
+    assert!(!run.clean("b.txt").unwrap().contains("睦邻友好"));
+    assert!(run.clean("b.txt").unwrap().contains("据气象部门预报"));
+    // Shingles fold names and numbers: two laws' articles on when they take effect
+    // share every shingle, but one copy writes dates the other does not.
+    let files = [
+        (
+            "a.txt",
+            "今年春节前后，全市各级工会组织深入基层，走访慰问困难职工两千多户。",
+            "第四十八条本法自１９９８年５月１日起施行。".to_string(),
+        ),
+        (
+            "b.txt",
+            "据气象部门预报，本周后期受冷空气影响，全省大部分地区将出现降温天气。",
+            "第四十八条本法自１９９８年５月１日起施行。".to_string(),
+        ),
+        (
+            "c.txt",
+            "会议还听取了关于城市交通建设情况的汇报，与会代表就选线问题展开了讨论。",
+            "第二十四条本法自１９９８年１０月１日起施行。".to_string(),
+        ),
+    ];
+    let (_d, _run, clusters) = one_copy_cluster(&files);
+    assert_eq!(
+        member_files(paragraph_clusters(&clusters)[0]),
+        ["a.txt", "b.txt"]
+    );
 }

@@ -165,12 +165,7 @@ pub fn is_copy(
     threshold: f64,
     floor: f64,
 ) -> bool {
-    // A mask-dense candidate pair of the graph also needs conflict-free evidence (see
-    // [`conflicts`]); a member then joins its cluster by its similarity to the kept copy.
-    if (is_dense(tokens.0) || is_dense(tokens.1))
-        && (!written_agree(tokens.0, tokens.1, threshold)
-            || conflicts(tokens.0, tokens.1).is_some_and(|c| c > 0))
-    {
+    if !dense_pair_ok(tokens.0, tokens.1, threshold) {
         return false;
     }
     let j = jaccard_sorted(shingles.0, shingles.1);
@@ -187,6 +182,48 @@ pub fn is_copy(
         Settled::NotCopy => false,
         Settled::Open(lo) => accepts(similarity_above(a, b, threshold, Some(lo)), threshold),
     }
+}
+
+/// A mask-dense candidate pair of the graph also needs conflict-free evidence (see
+/// [`conflicts`]): does the pair pass that, or is neither side mask-dense? (A member
+/// then joins its cluster by its similarity to the kept copy.)
+fn dense_pair_ok(a: &[u32], b: &[u32], threshold: f64) -> bool {
+    !(is_dense(a) || is_dense(b))
+        || written_agree(a, b, threshold) && conflicts(a, b).is_none_or(|c| c == 0)
+}
+
+/// The verdict of shingle Jaccard alone, as [`is_copy`] takes it first: `Some` with the
+/// Jaccard as similarity when the shingles of `n` tokens share at least `threshold`, a
+/// mask-dense pair also passes [`dense_pair_ok`], and the names and numbers one copy
+/// writes out are all written by the other too (shingles fold them, so two articles
+/// `第四十八条本法自１９９８年５月１日起施行` and `第二十四条…１０月１日…` share every
+/// shingle; a copy may mask or drop a name, not write another). What makes a copy whose
+/// sentences come in another order one, where the monotone alignment cannot.
+pub fn shingle_verdict(a: &[u32], b: &[u32], n: usize, threshold: f64) -> Option<Verdict> {
+    if !dense_pair_ok(a, b, threshold) {
+        return None;
+    }
+    let named = |x: &[u32]| {
+        let mut v: Vec<u32> = x
+            .iter()
+            .copied()
+            .filter(|&t| !is_slot_token(t) && t & crate::fingerprint::IDENT != 0)
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let (na, nb) = (named(a), named(b));
+    if crate::cluster::common_sorted(&na, &nb) < na.len().min(nb.len()) {
+        return None;
+    }
+    let (mut sa, mut sb) = (Vec::new(), Vec::new());
+    crate::fingerprint::shingles(a, n, &mut sa);
+    crate::fingerprint::shingles(b, n, &mut sb);
+    let j = jaccard_sorted(&sa, &sb);
+    (j >= threshold).then_some(Verdict {
+        similarity: j,
+        containment: false,
+    })
 }
 
 /// Share of slot-like tokens (masks, and names and numbers that shingles fold) from

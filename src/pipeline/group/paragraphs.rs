@@ -93,7 +93,11 @@ pub fn split_paragraph_component<V: ParaView>(cfg: &Config, v: &V, comp: &[u32])
         if v.group(a) == v.group(b) {
             return Some((1.0, false));
         }
-        verify::copy_verdict(v.tokens(a), v.tokens(b), cfg.threshold)
+        let (ta, tb) = (v.tokens(a), v.tokens(b));
+        // The alignment, or the shingles that made the pair an edge of the graph (a
+        // copy whose sentences come in another order aligns badly).
+        verify::copy_verdict(ta, tb, cfg.threshold)
+            .or_else(|| verify::shingle_verdict(ta, tb, cfg.shingle.size(), cfg.threshold))
             .map(|v| (v.similarity, v.containment))
     };
     // Through a near-copy of the kept copy, when neither it nor the member is
