@@ -259,10 +259,10 @@ fn is_space(c: char) -> bool {
 }
 
 /// A dash run (`c[i..j]`) set off where a name stands: after a byline's title, with or
-/// without a space (`（记者 --- 摄）`, `记者---）`, `（记者 --- 通讯员 ---）`), or as an item of a list of names set
-/// off by ideographic spaces (`---　---　王学军　李明`) whose neighbouring items are
-/// people's names ([`is_person_name`]) or dash runs too. A dash between spaced words of
-/// other kinds (`第一章 --- 总则`) is punctuation.
+/// without a space (`（记者 --- 摄）`, `记者---）`, `（记者 --- 通讯员 ---）`), or as an
+/// item of a list of names set off by ideographic spaces (`---　---　王学军　李明`) whose
+/// neighbouring items are people's names ([`is_person_name`]) or dash runs too. A dash
+/// between spaced words of other kinds (`第一章 --- 总则`) is punctuation.
 fn set_off_name(c: &[char], i: usize, j: usize) -> bool {
     let n = c.len();
     let mut a = i;
@@ -658,7 +658,8 @@ fn mask_run(c: &[char], i: usize, j: usize, fam: u8) -> Option<(usize, Kind)> {
 /// Is the X run `c[i..j]` part of a name or version written in Latin, rather than a
 /// mask: before a point that goes on in Latin letters or three digits (`X.Org`,
 /// `X.509`), after a point that follows a digit or a Latin letter other than X (`7.x`,
-/// `2.6.x`; not the masked decimal `XX.XX`) unless a `%` follows, or a lone X before ASCII digits that lead to no date (`X11`, `X86`)?
+/// `2.6.x`; not the masked decimal `XX.XX`) unless a `%` follows, or a lone X before
+/// ASCII digits that lead to no date (`X11`, `X86`)?
 fn latin_token(c: &[char], i: usize, j: usize) -> bool {
     let at = |k: usize| c.get(k).copied().unwrap_or('\0');
     let digits_from = |k: usize| {

@@ -200,30 +200,30 @@ fn dense_pair_ok(a: &[u32], b: &[u32], threshold: f64) -> bool {
 /// shingle; a copy may mask or drop a name, not write another). What makes a copy whose
 /// sentences come in another order one, where the monotone alignment cannot.
 pub fn shingle_verdict(a: &[u32], b: &[u32], n: usize, threshold: f64) -> Option<Verdict> {
-    if !dense_pair_ok(a, b, threshold) {
-        return None;
-    }
-    let named = |x: &[u32]| {
-        let mut v: Vec<u32> = x
-            .iter()
-            .copied()
-            .filter(|&t| !is_slot_token(t) && t & crate::fingerprint::IDENT != 0)
-            .collect();
-        v.sort_unstable();
-        v
-    };
-    let (na, nb) = (named(a), named(b));
-    if crate::cluster::common_sorted(&na, &nb) < na.len().min(nb.len()) {
-        return None;
-    }
+    // The cheap tests first: the mask-dense one may align the pair.
     let (mut sa, mut sb) = (Vec::new(), Vec::new());
     crate::fingerprint::shingles(a, n, &mut sa);
     crate::fingerprint::shingles(b, n, &mut sb);
     let j = jaccard_sorted(&sa, &sb);
-    (j >= threshold).then_some(Verdict {
+    if j < threshold {
+        return None;
+    }
+    let named = |t: u32| !is_slot_token(t) && t & crate::fingerprint::IDENT != 0;
+    let (na, nb) = (sorted_where(a, named), sorted_where(b, named));
+    if crate::cluster::common_sorted(&na, &nb) < na.len().min(nb.len()) {
+        return None;
+    }
+    dense_pair_ok(a, b, threshold).then_some(Verdict {
         similarity: j,
         containment: false,
     })
+}
+
+/// The tokens of `x` that `keep` takes, sorted (a multiset to compare).
+fn sorted_where(x: &[u32], keep: impl Fn(u32) -> bool) -> Vec<u32> {
+    let mut v: Vec<u32> = x.iter().copied().filter(|&t| keep(t)).collect();
+    v.sort_unstable();
+    v
 }
 
 /// Share of slot-like tokens (masks, and names and numbers that shingles fold) from
@@ -253,12 +253,8 @@ pub fn dense_evidence(a: &[u32], b: &[u32], threshold: f64) -> bool {
 /// Do the tokens `a` and `b` write out (not slots) agree at `threshold`, as a Dice
 /// share of the two multisets? Two sequences of nothing but slots agree only if equal.
 fn written_agree(a: &[u32], b: &[u32], threshold: f64) -> bool {
-    let own = |x: &[u32]| {
-        let mut v: Vec<u32> = x.iter().copied().filter(|t| !is_slot_token(*t)).collect();
-        v.sort_unstable();
-        v
-    };
-    let (oa, ob) = (own(a), own(b));
+    let own = |t: u32| !is_slot_token(t);
+    let (oa, ob) = (sorted_where(a, own), sorted_where(b, own));
     if oa.is_empty() && ob.is_empty() {
         // Nothing but slots on both sides: only an exact copy (same key) is one.
         return a == b;
