@@ -304,6 +304,15 @@ fn starts_closing(text: &str) -> bool {
     ])
 }
 
+/// The line opens with a half-width mark set off by a space (`? 显示帮助`): after a
+/// short line that a page did not break at its width, that is a table's key or a
+/// label, not punctuation that closes the line before.
+fn opens_lone_mark(text: &str) -> bool {
+    let mut it = text.chars();
+    it.next().is_some_and(|c| c.is_ascii_punctuation())
+        && it.next().is_some_and(char::is_whitespace)
+}
+
 /// The line opens with a particle that attaches to what comes before it and never
 /// opens a sentence (`的发行量…`, `了一个…`).
 fn starts_particle(text: &str) -> bool {
@@ -748,7 +757,10 @@ pub fn build_explained(
                 Why::NextOpens
             } else if indents && indented(b) {
                 Why::Indented
-            } else if starts_closing(&b.text) || starts_particle(&b.text) && a_long {
+            } else if starts_closing(&b.text)
+                && (a_long || full.is_some() || !opens_lone_mark(&b.text))
+                || starts_particle(&b.text) && a_long
+            {
                 Why::ClosingStart
             } else if let Some(width) = full {
                 let sentence = ends_sentence(&a.text) && !point_goes_on(&a.text, &b.text);
@@ -1040,6 +1052,23 @@ mod tests {
             .find(|d| d.line == line)
             .map(|d| d.why)
             .expect("a decision at that line")
+    }
+
+    #[test]
+    fn a_lone_half_width_mark_after_a_short_line_is_a_key_not_closing_punctuation() {
+        // A table of keys, one row a line: `?` is the key that shows the help.
+        let table = "F10 或 Ctrl-t 菜单\n? 显示按键帮助（更加完整的清单）\n";
+        assert_ne!(why_at(table, 0), Why::ClosingStart);
+        assert_eq!(explained(table).0.len(), 2);
+        // Closing punctuation still joins: written without the space, full-width, or
+        // after a long line the page broke.
+        for page in [
+            "F10 或 Ctrl-t 菜单\n?显示按键帮助\n",
+            "F10 或 Ctrl-t 菜单\n？ 显示按键帮助\n",
+            "我们是不是应该认真想一想，这样做到底对不对，究竟能不能解决问题呢\n? 大家都在等一个答案。\n",
+        ] {
+            assert_eq!(why_at(page, 0), Why::ClosingStart, "{page}");
+        }
     }
 
     #[test]
