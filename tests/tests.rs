@@ -1219,6 +1219,71 @@ fn a_copy_written_whole_is_found_from_the_parts_of_a_glued_paragraph() {
     assert!(joined, "{:?}", run.jsonl("clusters.jsonl"));
 }
 
+/// A paragraph a wrapped page glued at a full line that ends a sentence, against a copy
+/// written whole that deleted a clause on each side of the cut: neither part is a copy
+/// of it alone (the first is not contained, the second holds too little of it), but
+/// the whole is, so both parts join its cluster. A part that is another paragraph
+/// glued on stays, though its whole holds the copy.
+#[test]
+fn the_parts_of_a_glued_paragraph_join_a_copy_that_deleted_a_clause_across_the_cut() {
+    let (s1a, s1b) = (
+        "我们要坚持以人民为中心的发展思想，推动经济社会高质量发展，",
+        "要让改革发展成果更多更公平地惠及全体人民，这是一项长期的任务。",
+    );
+    let (s2a, s2b) = (
+        "各级党委和政府要统一思想，",
+        "切实加强组织领导，层层压实责任，确保各项工作落到实处，取得实效。",
+    );
+    let other = "第二段讲的是另一件事情：要加强基层组织建设，把党的政治优势和组织优势转化为发展优势，为全面建设现代化国家提供坚强保证，让人民群众有更多获得感。";
+    // The first sentence fills two lines of 30 exactly.
+    assert_eq!(format!("{s1a}{s1b}").chars().count(), 60);
+    let wrap = |p: &str| -> String {
+        let c: Vec<char> = p.chars().collect();
+        c.chunks(30)
+            .map(|l| l.iter().collect::<String>() + "\n")
+            .collect()
+    };
+    let cut = "要让改革发展成果更多更公平地惠及全体人民，";
+    let (_d, input) = input_dir();
+    let page = wrap(&format!("{s1a}{s1b}{s2a}{s2b}")) + &wrap(other);
+    fs::write(input.join("a.txt"), page).unwrap();
+    fs::write(
+        input.join("b.txt"),
+        format!(
+            "今年春节前后，全市各级工会组织深入基层，走访慰问困难职工两千多户。\n{s1a}{cut}{s2b}\n"
+        ),
+    )
+    .unwrap();
+    let run = clean(&input, &[]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let clusters = run.jsonl("clusters.jsonl");
+    let para = paragraph_clusters(&clusters);
+    assert_eq!(para.len(), 1, "{clusters:?}");
+    assert_eq!(member_files(para[0]), ["a.txt", "a.txt", "b.txt"]);
+    assert!(para[0]["members"][0]["cols"].is_array(), "{clusters:?}");
+
+    // A page that glued another paragraph on after the first sentence, and a copy of
+    // that sentence alone with its last clause dropped, short enough that the whole
+    // holds it. The copy stays (it comes first), so each part is tried against it;
+    // many bands of few rows make the glued-on part its candidate.
+    let glued_on = "基层组织建设也要同步加强，各地要把这项工作放在突出位置。";
+    let (_d, input) = input_dir();
+    fs::write(
+        input.join("a.txt"),
+        format!("今年春节前后，全市各级工会组织深入基层，走访慰问困难职工两千多户。\n{s1a}{cut}\n"),
+    )
+    .unwrap();
+    let page = wrap(&format!("{s1a}{s1b}{glued_on}")) + &wrap(other);
+    fs::write(input.join("b.txt"), page).unwrap();
+    let run = clean(&input, &["--keep", "first", "--bands", "64", "--rows", "2"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let clusters = run.jsonl("clusters.jsonl");
+    let para = paragraph_clusters(&clusters);
+    assert_eq!(para.len(), 1, "{clusters:?}");
+    assert_eq!(member_files(para[0]), ["a.txt", "b.txt"], "{clusters:?}");
+    assert!(run.clean("b.txt").unwrap().contains(glued_on));
+}
+
 /// Two copies that each delete a different clause of one paragraph are not copies of
 /// each other; with one of them kept, the other still joins its cluster through a
 /// near-copy of the kept one (the whole paragraph, one name masked), and reports its

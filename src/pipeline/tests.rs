@@ -67,11 +67,16 @@ fn pair_verifier_with_its_table_gives_what_is_copy_gives() {
     let (mut copies, mut not) = (0, 0);
     for &(a, b) in &pairs {
         let got = pv
-            .check(&cfg, (a, b), |i, out: &mut Vec<u32>| {
-                loads += 1;
-                *out = tokens(i);
-                Ok::<(), ()>(())
-            })
+            .check(
+                &cfg,
+                (a, b),
+                |_| None,
+                |i, out: &mut Vec<u32>| {
+                    loads += 1;
+                    *out = tokens(i);
+                    Ok::<(), ()>(())
+                },
+            )
             .unwrap();
         let (ta, tb) = (tokens(a), tokens(b));
         let (mut sa, mut sb) = (Vec::new(), Vec::new());
@@ -135,6 +140,7 @@ fn verification_stops_at_enough_copies_from_both_ends_at_any_thread_count() {
                 &cands,
                 &partners,
                 |_| stops,
+                |_| None,
                 |i, out, _| {
                     *out = tokens(i);
                     Ok(())

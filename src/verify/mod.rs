@@ -219,6 +219,42 @@ pub fn shingle_verdict(a: &[u32], b: &[u32], n: usize, threshold: f64) -> Option
     })
 }
 
+/// Least share of a part's shingles that the other copy must hold when the part's
+/// whole paragraph is what verifies (see [`part_verdict`]).
+pub const PART_SHARE: f64 = 0.5;
+
+/// Two paragraphs of which one or both are parts of a paragraph that the page wrote as
+/// one and the structure stage searches in parts (`wa`, `wb`: the wholes, or the
+/// paragraph itself when it is not a part): copies when the wholes are (by
+/// [`copy_verdict`] or [`shingle_verdict`], as an edge of the graph) and each part has
+/// at least [`PART_SHARE`] of its shingles in the other paragraph (the other part, when
+/// both are parts: two pages that glued the same two paragraphs have wholes that are
+/// copies, and each part's copy in the other whole is the other's other part). A copy
+/// that deleted a clause next to the cut, or written whole, matches neither part well
+/// enough alone; a part that is another paragraph wrongly glued on shares almost no
+/// shingle with it (shingles, not the alignment: a short part aligns half its tokens,
+/// its commas and function words, with any long paragraph). The verdict reports the
+/// wholes' similarity.
+pub fn part_verdict(
+    (a, wa): (&[u32], &[u32]),
+    (b, wb): (&[u32], &[u32]),
+    n: usize,
+    threshold: f64,
+) -> Option<Verdict> {
+    let v = copy_verdict(wa, wb, threshold).or_else(|| shingle_verdict(wa, wb, n, threshold))?;
+    let share_ok = |part: &[u32], whole: &[u32], other: &[u32]| {
+        if part.len() == whole.len() {
+            return true;
+        }
+        // (`other` is the other paragraph itself, whole or part.)
+        let (mut sp, mut so) = (Vec::new(), Vec::new());
+        crate::fingerprint::shingles(part, n, &mut sp);
+        crate::fingerprint::shingles(other, n, &mut so);
+        crate::cluster::common_sorted(&sp, &so) as f64 >= PART_SHARE * sp.len().max(1) as f64
+    };
+    (share_ok(a, wa, b) && share_ok(b, wb, a)).then_some(v)
+}
+
 /// The tokens of `x` that `keep` takes, sorted (a multiset to compare).
 fn sorted_where(x: &[u32], keep: impl Fn(u32) -> bool) -> Vec<u32> {
     let mut v: Vec<u32> = x.iter().copied().filter(|&t| keep(t)).collect();

@@ -97,6 +97,33 @@ pub(in crate::pipeline) fn ids(files: &[FileFacts], min_chars: usize, bands: usi
     ids
 }
 
+impl Ids<'_> {
+    /// The first and last ids of the paragraph that `i` is a part of, when the page
+    /// wrote it as one and it is searched in two to [`WHOLE_MAX_PARTS`] parts, all of
+    /// them searched (as [`Engine::share_whole_keys`] counts them); `None` for any other
+    /// paragraph.
+    pub(in crate::pipeline) fn whole_of(&self, i: u32) -> Option<[u32; 2]> {
+        let glued = |j: u32| self.paras[j as usize].0.glued;
+        let file = self.paras[i as usize].1;
+        let same = |j: u32| self.paras.get(j as usize).is_some_and(|p| p.1 == file);
+        let (mut first, mut last) = (i, i);
+        while first > 0 && same(first - 1) && glued(first - 1) {
+            first -= 1;
+            if i - first >= WHOLE_MAX_PARTS as u32 {
+                return None;
+            }
+        }
+        while glued(last) && same(last + 1) {
+            last += 1;
+            if last - first >= WHOLE_MAX_PARTS as u32 {
+                return None;
+            }
+        }
+        let searched = |j: u32| self.searched.binary_search(&j).is_ok();
+        (first < last && (first..=last).all(searched)).then_some([first, last])
+    }
+}
+
 /// Exact groups: searched paragraphs with identical keys.
 pub(in crate::pipeline) struct Exact {
     /// Joined so far: each exact group.

@@ -49,6 +49,7 @@ pub(super) fn group(
     let partners = lsh::rank_partners(&cands, cfg.max_partners, (&doc_of, &searched_in), strong);
     // The documents with one searched paragraph: theirs stop at enough copies.
     let stops_early = |i: u32| searched_in[doc_of[i as usize] as usize] == 1;
+    let whole_of = |i: u32| run_ids.whole_of(i);
     // Tokens are read back from the spill file.
     let paras = &run_ids.paras;
     let read = |i: u32, out: &mut Vec<u32>, bytes: &mut Vec<u8>| -> Result<()> {
@@ -60,7 +61,7 @@ pub(super) fn group(
     let Verified {
         pairs: verified,
         skipped: candidate_pairs_skipped,
-    } = verify_candidates(cfg, &cands, &partners, stops_early, read)?;
+    } = verify_candidates(cfg, &cands, &partners, stops_early, whole_of, read)?;
     drop((cands, partners, doc_of, searched_in));
     let neighbours = neighbour_lists(paras.len(), &verified);
     let doc_clusters =

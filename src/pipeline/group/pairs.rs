@@ -56,12 +56,15 @@ impl Loaded {
 
 impl PairVerifier {
     /// Is the candidate pair `(a, b)` a verified copy: shingle Jaccard, then the
-    /// mask-aware alignment (see `verify::is_copy`). `load(id, out)` puts a
+    /// mask-aware alignment (see `verify::is_copy`), then, for a part of a paragraph
+    /// searched in parts, its whole (`whole_of(id)`: the first and last ids of the
+    /// paragraph it is a part of; see `verify::part_verdict`). `load(id, out)` puts a
     /// paragraph's key tokens in `out`.
     pub fn check<E>(
         &mut self,
         cfg: &Config,
         (a, b): (u32, u32),
+        whole_of: impl Fn(u32) -> Option<[u32; 2]>,
         mut load: impl FnMut(u32, &mut Vec<u32>) -> std::result::Result<(), E>,
     ) -> std::result::Result<bool, E> {
         let n = cfg.shingle.size();
@@ -80,13 +83,53 @@ impl PairVerifier {
         self.a.set(a, n, &mut load)?;
         let b_side = &mut self.recent[b as usize % RECENT_SLOTS];
         b_side.set(b, n, &mut load)?;
-        Ok(verify::is_copy(
+        if verify::is_copy(
             (&self.a.tokens, &b_side.tokens),
             (&self.a.shingles, &b_side.shingles),
             cfg.threshold,
             VERIFY_FLOOR,
-        ))
+        ) {
+            return Ok(true);
+        }
+        let (wa, wb) = (whole_of(a), whole_of(b));
+        if !parts_of_two(wa, wb) {
+            return Ok(false);
+        }
+        let wa = whole_tokens(wa, &self.a.tokens, &mut load)?;
+        let wb = whole_tokens(wb, &b_side.tokens, &mut load)?;
+        Ok(verify::part_verdict(
+            (&self.a.tokens, &wa),
+            (&b_side.tokens, &wb),
+            n,
+            cfg.threshold,
+        )
+        .is_some())
     }
+}
+
+/// Do `wa` and `wb`, what [`Ids::whole_of`] says of two paragraphs, call for
+/// `verify::part_verdict`: is one of them a part, and are they not two parts of one
+/// paragraph (which are no copies of each other)?
+pub(in crate::pipeline) fn parts_of_two(wa: Option<[u32; 2]>, wb: Option<[u32; 2]>) -> bool {
+    (wa.is_some() || wb.is_some()) && (wa.is_none() || wa != wb)
+}
+
+/// The key tokens of the paragraph `whole` (its first and last ids), or `own` when the
+/// paragraph is not a part.
+pub(in crate::pipeline) fn whole_tokens<E>(
+    whole: Option<[u32; 2]>,
+    own: &[u32],
+    load: &mut impl FnMut(u32, &mut Vec<u32>) -> std::result::Result<(), E>,
+) -> std::result::Result<Vec<u32>, E> {
+    let Some([first, last]) = whole else {
+        return Ok(own.to_vec());
+    };
+    let (mut out, mut part) = (Vec::new(), Vec::new());
+    for j in first..=last {
+        load(j, &mut part)?;
+        out.extend_from_slice(&part);
+    }
+    Ok(out)
 }
 
 /// What verification made of the candidates.
@@ -112,6 +155,7 @@ pub(in crate::pipeline) fn verify_candidates(
     cands: &[lsh::Candidate],
     partners: &lsh::Partners,
     stops_early: impl Fn(u32) -> bool + Sync,
+    whole_of: impl Fn(u32) -> Option<[u32; 2]> + Sync,
     read: impl Fn(u32, &mut Vec<u32>, &mut Vec<u8>) -> Result<()> + Sync,
 ) -> Result<Verified> {
     use std::sync::atomic::AtomicU8;
@@ -128,7 +172,7 @@ pub(in crate::pipeline) fn verify_candidates(
             return Ok(v == YES);
         }
         let (a, b, _) = cands[k];
-        let copy = pv.check(cfg, (a, b), |i, out| read(i, out, bytes))?;
+        let copy = pv.check(cfg, (a, b), &whole_of, |i, out| read(i, out, bytes))?;
         verdicts[k].store(if copy { YES } else { NO }, Ordering::Relaxed);
         Ok::<bool, Error>(copy)
     };

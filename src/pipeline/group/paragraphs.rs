@@ -29,9 +29,14 @@ pub(in crate::pipeline) fn paragraph_clusters(
         .par_iter()
         .map_init(Vec::new, |bytes, comp| -> Result<Vec<Cluster>> {
             let mut tokens = HashMap::with_capacity(comp.len());
+            let mut wholes = HashMap::new();
             for &i in comp {
                 let mut t = Vec::new();
                 read(i, &mut t, bytes)?;
+                if let Some(w) = ids.whole_of(i) {
+                    let mut load = |j: u32, out: &mut Vec<u32>| read(j, out, bytes);
+                    wholes.insert(i, (w, whole_tokens(Some(w), &t, &mut load)?));
+                }
                 tokens.insert(i, t);
             }
             let view = RunView {
@@ -41,6 +46,7 @@ pub(in crate::pipeline) fn paragraph_clusters(
                 neighbours,
                 doc_is_removed: &doc_is_removed,
                 tokens,
+                wholes,
                 prior,
             };
             Ok(split_paragraph_component(cfg, &view, comp))
@@ -65,6 +71,11 @@ pub trait ParaView {
     fn neighbours(&self, rep: u32) -> &[u32];
     /// Key tokens.
     fn tokens(&self, i: u32) -> &[u32];
+    /// For a part of a paragraph searched in parts: the first and last ids of the
+    /// paragraph, and its key tokens.
+    fn whole(&self, _i: u32) -> Option<([u32; 2], &[u32])> {
+        None
+    }
     /// Where the copy comes in the keep order before its rank: 0 for an indexed copy
     /// that stayed, 1 for the run's own, 2 for an indexed copy removed in its run.
     fn class(&self, _i: u32) -> u8 {
@@ -96,8 +107,19 @@ pub fn split_paragraph_component<V: ParaView>(cfg: &Config, v: &V, comp: &[u32])
         let (ta, tb) = (v.tokens(a), v.tokens(b));
         // The alignment, or the shingles that made the pair an edge of the graph (a
         // copy whose sentences come in another order aligns badly).
+        let n = cfg.shingle.size();
         verify::copy_verdict(ta, tb, cfg.threshold)
-            .or_else(|| verify::shingle_verdict(ta, tb, cfg.shingle.size(), cfg.threshold))
+            .or_else(|| verify::shingle_verdict(ta, tb, n, cfg.threshold))
+            .or_else(|| {
+                // A part of a paragraph searched in parts, by its whole, as in
+                // verification.
+                let (wa, wb) = (v.whole(a), v.whole(b));
+                if !parts_of_two(wa.map(|w| w.0), wb.map(|w| w.0)) {
+                    return None;
+                }
+                let (wa, wb) = (wa.map_or(ta, |w| w.1), wb.map_or(tb, |w| w.1));
+                verify::part_verdict((ta, wa), (tb, wb), n, cfg.threshold)
+            })
             .map(|v| (v.similarity, v.containment))
     };
     // Through a near-copy of the kept copy, when neither it nor the member is
@@ -129,6 +151,8 @@ pub(in crate::pipeline) struct RunView<'a> {
     pub(in crate::pipeline) doc_is_removed: &'a [bool],
     /// Key tokens of the component being split (read back from the spill file).
     pub(in crate::pipeline) tokens: HashMap<u32, Vec<u32>>,
+    /// The wholes of its members that are parts (see [`Ids::whole_of`]).
+    pub(in crate::pipeline) wholes: HashMap<u32, ([u32; 2], Vec<u32>)>,
     pub(in crate::pipeline) prior: &'a Prior,
 }
 
@@ -155,6 +179,9 @@ impl ParaView for RunView<'_> {
     }
     fn tokens(&self, i: u32) -> &[u32] {
         self.tokens.get(&i).map_or(&[], |v| v.as_slice())
+    }
+    fn whole(&self, i: u32) -> Option<([u32; 2], &[u32])> {
+        self.wholes.get(&i).map(|(w, t)| (*w, t.as_slice()))
     }
     fn class(&self, i: u32) -> u8 {
         self.prior.class(i)
