@@ -173,8 +173,10 @@ pub fn split_around_kept(
 }
 
 /// Least similarity to the kept copy of a member that others may join through (see
-/// [`split_around_kept`]).
-pub const BRIDGE_MIN: f64 = 0.9;
+/// [`split_around_kept`]): the alignment's own bar for a copy. (At 0.9, the whole
+/// paragraph did not bridge a kept copy with a long clause deleted, 0.899, to a copy
+/// that deleted another.)
+pub const BRIDGE_MIN: f64 = crate::verify::ALIGN_MIN;
 
 /// Into `at`, sorted and once each, the ranks of the ids near any of `of` that `keep`
 /// accepts (`cands` is scratch).

@@ -122,14 +122,15 @@ pub fn split_paragraph_component<V: ParaView>(cfg: &Config, v: &V, comp: &[u32])
             })
             .map(|v| (v.similarity, v.containment))
     };
-    // Through a near-copy of the kept copy, when neither it nor the member is
-    // mask-dense (there slots agree with anything, and a template's instances would
-    // chain), and the member is no longer than the near-copy that contains it (a
-    // glued paragraph holds more than the kept copy's text). The member's alignment
-    // with the kept copy is reported as measured.
+    // Through a near-copy of the kept copy, when none of the three is mask-dense
+    // (there slots agree with anything, and a template's instances would chain: a
+    // province's election list, kept, to another's through a third), and the member
+    // is no longer than the near-copy that contains it (a glued paragraph holds more
+    // than the kept copy's text). The member's alignment with the kept copy is
+    // reported as measured.
     let bridge = |kept: u32, via: u32, m: u32| {
         let (tv, tm) = (v.tokens(via), v.tokens(m));
-        if verify::is_dense(tv) || verify::is_dense(tm) {
+        if verify::is_dense(tv) || verify::is_dense(tm) || verify::is_dense(v.tokens(kept)) {
             return None;
         }
         let (_, containment) = verdict(via, m)?;
