@@ -229,6 +229,31 @@ fn name_before_break(c: &[char], i: usize) -> bool {
         && next.is_none_or(|&n| NAME_BREAKS.contains(n))
 }
 
+/// Titles written right before a person's name (`会长樱某为团长`, `总统穆某和`).
+const NAME_TITLES: [&str; 16] = [
+    "同志", "书记", "主席", "主任", "会长", "总统", "总理", "首相", "大使", "部长", "记者", "团长",
+    "市长", "省长", "县长", "局长",
+];
+
+/// A lone 某 at `c[i]` after one ideograph that follows a title: `会长樱某为团长`, a
+/// masked name of a surname the table does not list, wherever the name ends. Not after
+/// a function word (`主任在某单位`, `局长对某企业`), nor before what makes 某 a word
+/// (`局长到某地`).
+fn name_after_title(c: &[char], i: usize) -> bool {
+    let (Some(&prev), next) = (i.checked_sub(1).and_then(|k| c.get(k)), c.get(i + 1)) else {
+        return false;
+    };
+    let titled = NAME_TITLES.iter().any(|t| {
+        let n = t.chars().count();
+        i > n && c[i - 1 - n..i - 1].iter().copied().eq(t.chars())
+    });
+    titled
+        && is_han(prev)
+        && prev != '某'
+        && !DASH_BEFORE.contains(prev)
+        && next.is_none_or(|&n| !MOU_WORDS.contains(n) && n != '某')
+}
+
 /// Characters after 某 that make it an ordinary word (某些, 某种, 某个, 某一…).
 const MOU_WORDS: &str = "些种个一位项方地处时天次类样日年月";
 /// Function words after which a lone dash stands for a removed word.
@@ -408,7 +433,8 @@ pub fn detect_chars(c: &[char], out: &mut Vec<Span>) {
             }
             let single_name = j == i + 1
                 && (SURNAMES.contains(before(i)) && !MOU_WORDS.contains(at(j))
-                    || name_before_break(c, i));
+                    || name_before_break(c, i)
+                    || name_after_title(c, i));
             if j - i >= 2 || single_name {
                 out.push(Span {
                     start: i,
@@ -870,6 +896,22 @@ mod tests {
         assert_eq!(spans("（记者 --- 通讯员 ---）"), [dash(), dash()]);
         assert_eq!(spans("（記者 --- 通訊員 ---）"), [dash(), dash()]);
         assert_eq!(spans("本报记者　---　---"), [dash(), dash()]);
+    }
+
+    #[test]
+    fn a_lone_mou_after_a_title_and_one_ideograph_is_a_name() {
+        let mou = || ("某".to_string(), Kind::Entity);
+        assert_eq!(spans("以会长樱某为团长的访华团"), [mou()]);
+        assert_eq!(spans("美国总统克某今天说"), [mou()]);
+        // After a function word, or before what makes 某 a word, it stays.
+        for t in [
+            "主任在某单位工作",
+            "局长到某地视察",
+            "局长对某企业",
+            "书记说某些人",
+        ] {
+            assert!(spans(t).is_empty(), "{t}: {:?}", spans(t));
+        }
     }
 
     #[test]
