@@ -210,7 +210,7 @@ fn counted_by(c: &[char], k: usize, prev: char) -> bool {
     }
 }
 /// Surnames before a lone 某 that make it a masked name (张某).
-pub(crate) const SURNAMES: &str = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
+pub(crate) const SURNAMES: &str = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤施牛樊葛邢齐乔伍庞颜倪聂鲁岳翟殷詹申耿焦俞左柳甘包符舒阮柯梅童凌毕裴霍涂苗翁冉骆蓝辛靳柴鲍喻祁蒲滕屈饶牟艾尤穆卓缪芦褚娄窦戚岑晏柏宗瞿桂佟臧闵苟邬卞姬迟傅厉";
 /// Where a name ends: a list comma, clause or sentence end, a closing bracket, 和/与/及/等,
 /// a space (lists of names set off by ideographic spaces), or the end of the text.
 const NAME_BREAKS: &str = "、，,。；;：:）)和与及等 \u{3000}";
@@ -896,6 +896,26 @@ mod tests {
         assert_eq!(spans("（记者 --- 通讯员 ---）"), [dash(), dash()]);
         assert_eq!(spans("（記者 --- 通訊員 ---）"), [dash(), dash()]);
         assert_eq!(spans("本报记者　---　---"), [dash(), dash()]);
+    }
+
+    #[test]
+    fn a_lone_mou_after_a_less_common_surname_is_a_name_but_not_after_a_place() {
+        let mou = || ("某".to_string(), Kind::Entity);
+        for t in ["署长鲍某宣布", "迟某上将今天", "俞某主持会议"] {
+            assert_eq!(spans(t), [mou()], "{t}");
+        }
+        // Characters that end a place or a word before 某市, 某公司 are no surnames here.
+        for t in [
+            "辽宁某市公安局",
+            "南宁某住宅区",
+            "石家庄某物资供应站",
+            "冬季某市上空",
+            "硅谷某公司",
+            "丹麦某公司",
+            "西欧某国",
+        ] {
+            assert!(spans(t).is_empty(), "{t}: {:?}", spans(t));
+        }
     }
 
     #[test]
