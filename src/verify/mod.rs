@@ -184,12 +184,26 @@ pub fn is_copy(
     }
 }
 
-/// A mask-dense candidate pair of the graph also needs conflict-free evidence (see
-/// [`conflicts`]): does the pair pass that, or is neither side mask-dense? (A member
-/// then joins its cluster by its similarity to the kept copy.)
+/// A mask-dense candidate pair of the graph also needs evidence nearly free of
+/// conflicts (see [`conflicts`], [`conflicts_allowed`]): does the pair pass that, or is
+/// neither side mask-dense? (A member then joins its cluster by its similarity to the
+/// kept copy.)
 fn dense_pair_ok(a: &[u32], b: &[u32], threshold: f64) -> bool {
     !(is_dense(a) || is_dense(b))
-        || written_agree(a, b, threshold) && conflicts(a, b).is_none_or(|c| c == 0)
+        || written_agree(a, b, threshold)
+            && conflicts(a, b).is_none_or(|c| c <= conflicts_allowed(a, b))
+}
+
+/// Tokens of the shorter copy per conflict a mask-dense pair may have (see
+/// [`dense_pair_ok`]).
+pub const TOKENS_PER_CONFLICT: usize = 60;
+
+/// Conflicts a mask-dense pair may have and still be copies: one per
+/// [`TOKENS_PER_CONFLICT`] tokens of the shorter copy. A long copy may carry an edit
+/// (a typo, a word changed) that stands against the other's word; two instances of one
+/// template differ in more places than that (a name, a note or a date in each item).
+fn conflicts_allowed(a: &[u32], b: &[u32]) -> usize {
+    a.len().min(b.len()) / TOKENS_PER_CONFLICT
 }
 
 /// The verdict of shingle Jaccard alone, as [`is_copy`] takes it first: `Some` with the
@@ -452,6 +466,28 @@ mod tests {
         let prose: Vec<u32> = (1..30).map(word).chain([n]).collect();
         let other: Vec<u32> = (1..30).map(word).chain([name(3)]).collect();
         assert!(dense_evidence(&prose, &other, 0.7));
+    }
+
+    #[test]
+    fn a_long_mask_dense_copy_may_carry_one_edit_per_sixty_tokens() {
+        // A news paragraph dense with names and numbers, and a copy with a typo (one
+        // word written as another, `会见` as `领见`) and a name masked.
+        let long: Vec<u32> = (0..70)
+            .map(|k| if k % 2 == 0 { name(k) } else { word(k) })
+            .collect();
+        let mut typo = long.clone();
+        typo[31] = word(500);
+        typo[10] = NAME_TOKEN;
+        assert!(is_dense(&long) && long.len() >= TOKENS_PER_CONFLICT);
+        assert_eq!(conflicts(&long, &typo), Some(1));
+        assert!(dense_pair_ok(&long, &typo, 0.7));
+        // Two edits are more than seventy tokens may carry; a short paragraph may
+        // carry none.
+        let mut two = typo.clone();
+        two[51] = word(501);
+        assert!(!dense_pair_ok(&long, &two, 0.7));
+        let (short, short_typo) = (&long[..40], &typo[..40]);
+        assert!(!dense_pair_ok(short, short_typo, 0.7));
     }
 
     #[test]
