@@ -79,9 +79,9 @@ pub type Cluster = (u32, Vec<Member>);
 /// neighbours of those that joined (two hops; others are not tried). Each member is
 /// checked against the kept copy itself, so a bridge cannot chain unrelated members
 /// together, with one exception: a copy that failed against the kept copy may join
-/// through a member that is a near-copy of the kept one (joined at
-/// [`BRIDGE_MIN`] or more, not by containment), when `bridge(kept, near_copy, member)`
-/// says it is a copy of that near-copy (and what to report). Two clause-deleted copies
+/// through a member that is a near-copy of the kept one (joined at [`BRIDGE_MIN`] or
+/// more), when `bridge(kept, (near_copy, by_containment), member)` says it is a copy of
+/// that near-copy (and what to report). Two clause-deleted copies
 /// that delete different clauses, or a glued paragraph's part and a kept part of
 /// another copy, are then still one cluster. Clusters of one member are dropped.
 ///
@@ -92,7 +92,7 @@ pub fn split_around_kept(
     ranked: &[u32],
     mut near: impl FnMut(u32, &mut Vec<u32>),
     mut sim: impl FnMut(u32, u32) -> Option<(f64, bool)>,
-    mut bridge: impl FnMut(u32, u32, u32) -> Option<(f64, bool)>,
+    mut bridge: impl FnMut(u32, (u32, bool), u32) -> Option<(f64, bool)>,
 ) -> Vec<Cluster> {
     // Position of each id in `ranked`, and whether it is still unassigned.
     let mut pos: Vec<(u32, u32)> = ranked
@@ -153,13 +153,13 @@ pub fn split_around_kept(
         // Only the near-copies that joined by the two hops bridge, each once.
         for k in 1..members.len() {
             let (b, s, c) = members[k];
-            if c || s < BRIDGE_MIN {
+            if s < BRIDGE_MIN {
                 continue;
             }
             let failed = |q: usize| free[q] && tried[q] == round;
             gather(&mut near, [b], &rank_of, failed, &mut cands, &mut at);
             for &q in &at {
-                if let Some((s, c)) = bridge(kept, b, ranked[q]) {
+                if let Some((s, c)) = bridge(kept, (b, c), ranked[q]) {
                     members.push((ranked[q], s, c));
                     free[q] = false;
                 }
@@ -231,7 +231,7 @@ mod tests {
         assert_eq!(jaccard_sorted(&[7], &[7]), 1.0);
     }
 
-    fn no_bridge(_: u32, _: u32, _: u32) -> Option<(f64, bool)> {
+    fn no_bridge(_: u32, _: (u32, bool), _: u32) -> Option<(f64, bool)> {
         None
     }
 
@@ -281,7 +281,7 @@ mod tests {
         let sim = |a: u32, b: u32| (j(a, b) >= 0.85).then_some((j(a, b), false));
         let all = |_: u32, out: &mut Vec<u32>| out.extend([0, 1, 2]);
         let mut asked = Vec::new();
-        let bridge = |kept: u32, via: u32, m: u32| {
+        let bridge = |kept: u32, (via, _): (u32, bool), m: u32| {
             asked.push((kept, via, m));
             sim(via, m).map(|_| (j(kept, m), false))
         };
@@ -294,23 +294,36 @@ mod tests {
         // Without the bridge, 2 is a cluster of one, and dropped.
         let c = split_around_kept(&[1, 0, 2], all, sim, no_bridge);
         assert_eq!(c, vec![(1, vec![(1, 1.0, false), (0, 0.9, false)])]);
-        // A member joined by containment (0 in 3), or below BRIDGE_MIN (2 to 1, at
-        // 0.8), bridges nothing.
+        // A member below BRIDGE_MIN (0 in 3 at 0.77, 2 to 1 at 0.8) bridges nothing.
         let loose = |a: u32, b: u32| (j(a, b) >= 0.75).then_some((j(a, b), a == 3 || b == 3));
-        for (ranked, joined) in [([3, 0, 2], 0), ([1, 2, 3], 2)] {
-            let mut asked = 0;
+        for (ranked, joined, want) in [([3, 0, 2], 0, vec![]), ([1, 2, 3], 2, vec![])] {
+            let mut asked = Vec::new();
             let c = split_around_kept(
                 &ranked,
                 |_, out| out.extend(ranked),
                 loose,
-                |_, _, _| {
-                    asked += 1;
+                |k, via, m| {
+                    asked.push((k, via, m));
                     None
                 },
             );
-            assert_eq!(asked, 0, "{ranked:?}");
+            assert_eq!(asked, want, "{ranked:?}");
             assert_eq!(c[0].1[1].0, joined);
         }
+        // One joined by containment at BRIDGE_MIN or more is asked, with its flag, and
+        // `bridge` decides.
+        let contained = |a: u32, b: u32| match (a.min(b), a.max(b)) {
+            (0, 1) => Some((0.95, true)),
+            (0, 2) => Some((0.9, false)),
+            _ => None,
+        };
+        let mut asked = Vec::new();
+        let c = split_around_kept(&[1, 0, 2], all, contained, |k, via, m| {
+            asked.push((k, via, m));
+            Some((0.6, false))
+        });
+        assert_eq!(asked, vec![(1, (0, true), 2)]);
+        assert_eq!(c[0].1.len(), 3);
     }
 
     #[test]

@@ -1357,6 +1357,60 @@ fn a_copy_that_fails_against_the_kept_copy_joins_through_a_near_copy_of_it() {
     );
 }
 
+/// The kept copy was trimmed (its last sentence cut), and the whole paragraph joined
+/// it by containment; a copy that deleted a clause and kept the last sentence is no
+/// copy of the kept one, but is of the whole, and the two trims share most of their
+/// text: it joins through the whole. Two trims that keep different halves of the
+/// whole do not.
+#[test]
+fn a_copy_trimmed_elsewhere_joins_a_trimmed_kept_copy_through_the_whole() {
+    let (s1a, s1b, s1c) = (
+        "在各种情况下，",
+        "这都是安装完成并且删除临时文件之后，",
+        "实际使用的磁盘空间。",
+    );
+    let s2 = "这还不包括文件系统的额外消耗，比如日志文件。";
+    let s3 = "也就是说，在安装和使用过程中，都会需要更多的磁盘空间，请预留足够的余量。";
+    let s4 = "请提前做好准备。";
+    let others = [
+        "今年春节前后，全市各级工会组织深入基层，走访慰问困难职工两千多户。",
+        "会议还听取了关于城市交通建设情况的汇报，与会代表就选线问题展开了讨论。",
+        "据气象部门预报，本周后期受冷空气影响，全省大部分地区将出现降温天气。",
+    ];
+    let files = [
+        ("a.txt", others[0], format!("{s1a}{s1b}{s1c}{s2}")),
+        ("b.txt", others[1], format!("{s1a}{s1b}{s1c}{s2}{s3}")),
+        ("c.txt", others[2], format!("{s1a}{s1c}{s2}{s3}")),
+    ];
+    let (_d, _run, clusters) = one_copy_cluster(&files);
+    let para = paragraph_clusters(&clusters);
+    assert_eq!(
+        member_files(para[0]),
+        ["a.txt", "b.txt", "c.txt"],
+        "{clusters:?}"
+    );
+    assert_eq!(para[0]["members"][1]["containment"], true);
+
+    // The kept copy is the whole's first half, the other its second half.
+    let files = [
+        ("a.txt", others[0], format!("{s1a}{s1b}{s1c}{s2}")),
+        ("b.txt", others[1], format!("{s1a}{s1b}{s1c}{s2}{s3}{s4}")),
+        ("c.txt", others[2], format!("{s3}{s4}")),
+    ];
+    // (Many bands of few rows, so the first half is a candidate of the whole.)
+    let (_d, input) = input_dir();
+    for (name, other, copy) in &files {
+        fs::write(input.join(name), format!("{other}\n{copy}\n")).unwrap();
+    }
+    let run = clean(&input, &["--keep", "first", "--bands", "64", "--rows", "2"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let clusters = run.jsonl("clusters.jsonl");
+    let para = paragraph_clusters(&clusters);
+    assert_eq!(para.len(), 1, "{clusters:?}");
+    assert_eq!(member_files(para[0]), ["a.txt", "b.txt"], "{clusters:?}");
+    assert!(run.clean("c.txt").unwrap().contains(s4));
+}
+
 #[test]
 fn a_copy_whose_sentences_come_in_another_order_joins_the_kept_copy() {
     // Shingles make the pair a copy; the monotone alignment cannot (the second

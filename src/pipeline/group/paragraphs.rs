@@ -83,6 +83,10 @@ pub trait ParaView {
     }
 }
 
+/// Least alignment score of a member with the kept copy when it joins through a
+/// near-copy that contains the kept one (see [`split_paragraph_component`]).
+pub const BRIDGE_OVERLAP: f64 = 0.5;
+
 /// Split one connected component of paragraphs into clusters around kept copies.
 pub fn split_paragraph_component<V: ParaView>(cfg: &Config, v: &V, comp: &[u32]) -> Vec<Cluster> {
     let mut ranked = comp.to_vec();
@@ -126,18 +130,28 @@ pub fn split_paragraph_component<V: ParaView>(cfg: &Config, v: &V, comp: &[u32])
     // (there slots agree with anything, and a template's instances would chain: a
     // province's election list, kept, to another's through a third), and the member
     // is no longer than the near-copy that contains it (a glued paragraph holds more
-    // than the kept copy's text). The member's alignment with the kept copy is
-    // reported as measured.
-    let bridge = |kept: u32, via: u32, m: u32| {
-        let (tv, tm) = (v.tokens(via), v.tokens(m));
-        if verify::is_dense(tv) || verify::is_dense(tm) || verify::is_dense(v.tokens(kept)) {
+    // than the kept copy's text). A near-copy that joined by containment bridges only
+    // when it is the longer one (the kept copy is trimmed, and the whole paragraph
+    // bridges it to a copy trimmed elsewhere), and only a member that shares at least
+    // [`BRIDGE_OVERLAP`] with the kept copy (two trims of one whole may keep
+    // different halves of it). The member's alignment with the kept copy is reported
+    // as measured.
+    let bridge = |kept: u32, (via, via_contains): (u32, bool), m: u32| {
+        let (tk, tv, tm) = (v.tokens(kept), v.tokens(via), v.tokens(m));
+        if verify::is_dense(tv) || verify::is_dense(tm) || verify::is_dense(tk) {
+            return None;
+        }
+        if via_contains && tv.len() < tk.len() {
             return None;
         }
         let (_, containment) = verdict(via, m)?;
         if containment && tm.len() > tv.len() {
             return None;
         }
-        let to_kept = verify::similarity(v.tokens(kept), tm, cfg.threshold);
+        let to_kept = verify::similarity(tk, tm, cfg.threshold);
+        if via_contains && to_kept.similarity < BRIDGE_OVERLAP {
+            return None;
+        }
         Some((to_kept.similarity, to_kept.containment))
     };
     split_around_kept(&ranked, near, verdict, bridge)
