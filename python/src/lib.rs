@@ -389,6 +389,10 @@ impl Engine {
         let (mut p_col0, mut p_col1) = (Vec::new(), Vec::new());
         let mut p_tokens: Vec<Option<&[u32]>> = Vec::new();
         let mut p_keys: Vec<Option<&[u64]>> = Vec::new();
+        // A part of a paragraph searched in parts: the whole's first and last
+        // paragraphs in the file, and its key tokens (`pipeline::whole_of`).
+        let (mut p_whole0, mut p_whole1) = (Vec::new(), Vec::new());
+        let mut p_whole: Vec<Option<Vec<u32>>> = Vec::new();
         for (fi, r) in idx.iter().zip(&results) {
             match r {
                 Analyzed::Done(a) => {
@@ -410,8 +414,21 @@ impl Engine {
                         d_trad.push(d.script == Script::Traditional);
                     }
                     let mut k = 0;
+                    let glued = |j: usize| f.paras[j].glued;
+                    let in_file = |j: usize| j < f.paras.len();
+                    let is_searched = |j: usize| f.paras[j].key.searched(min_chars);
                     for (pi, p) in f.paras.iter().enumerate() {
                         let searched = p.key.searched(min_chars);
+                        let whole = pipeline::whole_of(pi, glued, in_file, is_searched);
+                        p_whole0.push(whole.map(|w| w[0] as u32));
+                        p_whole1.push(whole.map(|w| w[1] as u32));
+                        p_whole.push(whole.map(|[w0, w1]| {
+                            (w0..=w1)
+                                .flat_map(|j| {
+                                    f.para_tokens(&f.paras[j]).unwrap_or(&[]).iter().copied()
+                                })
+                                .collect()
+                        }));
                         p_file.push(*fi);
                         p_para.push(pi as u32);
                         p_doc.push(p.doc);
@@ -493,6 +510,15 @@ impl Engine {
                 (
                     "tokens",
                     list_col::<UInt32Type>(&p_tokens, DataType::UInt32),
+                ),
+                ("whole_first", Arc::new(UInt32Array::from(p_whole0))),
+                ("whole_last", Arc::new(UInt32Array::from(p_whole1))),
+                (
+                    "whole_tokens",
+                    list_col::<UInt32Type>(
+                        &p_whole.iter().map(|w| w.as_deref()).collect::<Vec<_>>(),
+                        DataType::UInt32,
+                    ),
                 ),
                 (
                     "band_keys",
@@ -626,8 +652,10 @@ impl Engine {
         self.batch("pairs", vec![("a", u32_col(a)), ("b", u32_col(bb))])
     }
 
-    /// Verify candidate pairs (`a, b: uint32; a_tokens, b_tokens: list<uint32>`):
-    /// returns the `edges` that are copies.
+    /// Verify candidate pairs (`a, b: uint32; a_tokens, b_tokens: list<uint32>`, and
+    /// for a part of a paragraph searched in parts its whole, `a_whole_first,
+    /// a_whole_last: uint32; a_whole: list<uint32>` and the same for `b`, `NO_WHOLE`
+    /// and empty for the others): returns the `edges` that are copies.
     fn verify(&self, py: Python<'_>, batch: Batch) -> PyResult<Batch> {
         let b = batch.0;
         self.check(&b)?;
@@ -635,6 +663,15 @@ impl Engine {
         let (ta, tb) = (
             lists::<UInt32Type>(&b, "a_tokens")?,
             lists::<UInt32Type>(&b, "b_tokens")?,
+        );
+        // The wholes of parts (`NO_WHOLE` when the paragraph is not a part).
+        let (wa, wb) = (
+            (u32s(&b, "a_whole_first")?, u32s(&b, "a_whole_last")?),
+            (u32s(&b, "b_whole_first")?, u32s(&b, "b_whole_last")?),
+        );
+        let (twa, twb) = (
+            lists::<UInt32Type>(&b, "a_whole")?,
+            lists::<UInt32Type>(&b, "b_whole")?,
         );
         let cfg = self.core.config();
         let (ka, kb): (Vec<u32>, Vec<u32>) = py.detach(|| {
@@ -646,7 +683,17 @@ impl Engine {
                         out.extend_from_slice(if id == a[i] { ta.row(i) } else { tb.row(i) });
                         Ok::<(), std::convert::Infallible>(())
                     };
-                    matches!(pv.check(cfg, (a[i], bb[i]), load), Ok(true))
+                    let whole = |id: u32, out: &mut Vec<u32>| {
+                        let ((first, last), tokens) =
+                            if id == a[i] { (wa, twa) } else { (wb, twb) };
+                        if first[i] == NO_WHOLE {
+                            return Ok(None);
+                        }
+                        out.clear();
+                        out.extend_from_slice(tokens.row(i));
+                        Ok(Some([first[i], last[i]]))
+                    };
+                    matches!(pv.check(cfg, (a[i], bb[i]), whole, load), Ok(true))
                 })
                 .map(|i| (a[i], bb[i]))
                 .unzip()
@@ -711,7 +758,9 @@ impl Engine {
 
     /// Split paragraph components into clusters. One row per searched member, the
     /// rows of a component together: `component, id, group, masks, key_chars: uint32;
-    /// in_removed_doc: bool; tokens, neighbours: list<uint32>`. Returns `clusters` rows.
+    /// in_removed_doc: bool; tokens, neighbours: list<uint32>; whole_first, whole_last:
+    /// uint32; whole: list<uint32>` (a part's whole, see `verify`). Returns `clusters`
+    /// rows.
     fn paragraph_clusters(&self, py: Python<'_>, batch: Batch) -> PyResult<Batch> {
         let b = batch.0;
         self.check(&b)?;
@@ -724,6 +773,8 @@ impl Engine {
             removed: bools(&b, "in_removed_doc")?,
             tokens: lists::<UInt32Type>(&b, "tokens")?,
             neighbours: lists::<UInt32Type>(&b, "neighbours")?,
+            whole: (u32s(&b, "whole_first")?, u32s(&b, "whole_last")?),
+            whole_tokens: lists::<UInt32Type>(&b, "whole")?,
         };
         let cfg = self.core.config();
         self.split_runs(py, comp, |rows| {
@@ -1068,7 +1119,13 @@ struct ParaColumns<'a> {
     removed: &'a BooleanArray,
     tokens: Lists<'a, u32>,
     neighbours: Lists<'a, u32>,
+    /// First and last ids of the whole of a part (`NO_WHOLE`: not a part).
+    whole: (&'a [u32], &'a [u32]),
+    whole_tokens: Lists<'a, u32>,
 }
+
+/// `whole_first` of a paragraph that is not a part of a paragraph searched in parts.
+const NO_WHOLE: u32 = u32::MAX;
 
 /// One paragraph component's rows, as the split reads them.
 struct BatchView<'a> {
@@ -1129,6 +1186,11 @@ impl ParaView for BatchView<'_> {
     }
     fn tokens(&self, i: u32) -> &[u32] {
         self.cols.tokens.row(self.row(i))
+    }
+    fn whole(&self, i: u32) -> Option<([u32; 2], &[u32])> {
+        let r = self.row(i);
+        let (first, last) = self.cols.whole;
+        (first[r] != NO_WHOLE).then(|| ([first[r], last[r]], self.cols.whole_tokens.row(r)))
     }
 }
 

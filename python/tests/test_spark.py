@@ -253,7 +253,10 @@ def test_input_schemas_come_from_the_engine(tmp_path):
     # The driver casts Spark's columns to what the Rust module says each method reads.
     e = Engine([str(FIXTURES / "seeds"), "--out", str(tmp_path / "o")])
     s = e.inputs("verify")
-    assert s.names == ["a", "b", "a_tokens", "b_tokens", "params_id"]
+    assert s.names == [
+        "a", "b", "a_tokens", "b_tokens", "a_whole_first", "a_whole_last", "a_whole",
+        "b_whole_first", "b_whole_last", "b_whole", "params_id",
+    ]
     assert s.field("a").type == pa.uint32()
     assert s.field("a_tokens").type == pa.list_(pa.uint32())
     assert s.field("params_id").type == pa.uint64()

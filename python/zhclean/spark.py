@@ -34,6 +34,10 @@ from zhclean._arrow import (
 
 _ENGINES = {}
 
+# `whole_first` of a paragraph that is not a part of a paragraph searched in parts (the
+# Rust module's NO_WHOLE).
+NO_WHOLE = 0xFFFFFFFF
+
 
 def engine(args, root, records=None):
     """The engine of this worker process for ``args`` (built once: jieba's dictionary
@@ -792,6 +796,13 @@ def _run(spark, args, root, e, out, totals, files_in, parts, doc_threshold, phas
             F.col("p.first_col").alias("first_col"),
             F.col("p.last_col").alias("last_col"),
             F.col("p.tokens").alias("tokens"),
+            # A part of a paragraph searched in parts: its whole's first and last ids
+            # (NO_WHOLE when it is not a part) and key tokens.
+            F.coalesce(F.col("para_base") + F.col("p.whole_first"), F.lit(NO_WHOLE))
+            .alias("whole_first"),
+            F.coalesce(F.col("para_base") + F.col("p.whole_last"), F.lit(NO_WHOLE))
+            .alias("whole_last"),
+            F.coalesce(F.col("p.whole_tokens"), F.array().cast("array<int>")).alias("whole"),
             F.col("p.band_keys").alias("band_keys"),
             F.col("p.params_id").alias("params_id"),
         )
@@ -861,11 +872,18 @@ def _run(spark, args, root, e, out, totals, files_in, parts, doc_threshold, phas
     )
     capped = first.select(F.least("x", "y").alias("a"), F.greatest("x", "y").alias("b")).distinct()
     # verification of every ranked pair (a verdict depends on the pair alone)
-    tok = sp.select("pid", "tokens", "params_id")
+    tok = sp.select("pid", "tokens", "whole_first", "whole_last", "whole", "params_id")
+
+    def side(x, *extra):
+        return tok.select(
+            F.col("pid").alias(x), F.col("tokens").alias(f"{x}_tokens"),
+            *[F.col(c).alias(f"{x}_{c}") for c in ("whole_first", "whole_last", "whole")],
+            *extra,
+        )
+
     pairs = (
-        capped.join(tok.select(F.col("pid").alias("a"), F.col("tokens").alias("a_tokens"),
-                               "params_id"), "a")
-        .join(tok.select(F.col("pid").alias("b"), F.col("tokens").alias("b_tokens")), "b")
+        capped.join(side("a", "params_id"), "a")
+        .join(side("b"), "b")
         .repartition(parts, "a")
         .sortWithinPartitions("a", "b")
     )
@@ -1034,6 +1052,7 @@ def _run(spark, args, root, e, out, totals, files_in, parts, doc_threshold, phas
             "key_chars", F.coalesce("in_removed_doc", F.lit(False)).alias("in_removed_doc"),
             "tokens",
             F.coalesce("neighbours", F.array().cast("array<bigint>")).alias("neighbours"),
+            "whole_first", "whole_last", "whole",
             "params_id",
         )
     )

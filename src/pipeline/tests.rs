@@ -70,7 +70,7 @@ fn pair_verifier_with_its_table_gives_what_is_copy_gives() {
             .check(
                 &cfg,
                 (a, b),
-                |_| None,
+                |_, _| Ok(None),
                 |i, out: &mut Vec<u32>| {
                     loads += 1;
                     *out = tokens(i);

@@ -98,30 +98,43 @@ pub(in crate::pipeline) fn ids(files: &[FileFacts], min_chars: usize, bands: usi
 }
 
 impl Ids<'_> {
-    /// The first and last ids of the paragraph that `i` is a part of, when the page
-    /// wrote it as one and it is searched in two to [`WHOLE_MAX_PARTS`] parts, all of
-    /// them searched (as [`Engine::share_whole_keys`] counts them); `None` for any other
-    /// paragraph.
+    /// The first and last ids of the paragraph that `i` is a part of (see
+    /// [`whole_of`]).
     pub(in crate::pipeline) fn whole_of(&self, i: u32) -> Option<[u32; 2]> {
-        let glued = |j: u32| self.paras[j as usize].0.glued;
         let file = self.paras[i as usize].1;
-        let same = |j: u32| self.paras.get(j as usize).is_some_and(|p| p.1 == file);
-        let (mut first, mut last) = (i, i);
-        while first > 0 && same(first - 1) && glued(first - 1) {
-            first -= 1;
-            if i - first >= WHOLE_MAX_PARTS as u32 {
-                return None;
-            }
-        }
-        while glued(last) && same(last + 1) {
-            last += 1;
-            if last - first >= WHOLE_MAX_PARTS as u32 {
-                return None;
-            }
-        }
-        let searched = |j: u32| self.searched.binary_search(&j).is_ok();
-        (first < last && (first..=last).all(searched)).then_some([first, last])
+        let glued = |j: usize| self.paras[j].0.glued;
+        let in_file = |j: usize| self.paras.get(j).is_some_and(|p| p.1 == file);
+        let searched = |j: usize| self.searched.binary_search(&(j as u32)).is_ok();
+        whole_of(i as usize, glued, in_file, searched).map(|[a, b]| [a as u32, b as u32])
     }
+}
+
+/// The first and last indices of the paragraph that paragraph `i` is a part of, when
+/// the page wrote it as one and it is searched in two to [`WHOLE_MAX_PARTS`] parts, all
+/// of them searched (as [`Engine::share_whole_keys`] counts them); `None` for any other
+/// paragraph. `glued(j)`: paragraph `j` goes on in the next; `in_file(j)`: `j` is a
+/// paragraph of `i`'s file. The one rule for a run's ids and for a file's paragraphs
+/// (the Spark job's analysis).
+pub fn whole_of(
+    i: usize,
+    glued: impl Fn(usize) -> bool,
+    in_file: impl Fn(usize) -> bool,
+    searched: impl Fn(usize) -> bool,
+) -> Option<[usize; 2]> {
+    let (mut first, mut last) = (i, i);
+    while first > 0 && in_file(first - 1) && glued(first - 1) {
+        first -= 1;
+        if i - first >= WHOLE_MAX_PARTS {
+            return None;
+        }
+    }
+    while glued(last) && in_file(last + 1) {
+        last += 1;
+        if last - first >= WHOLE_MAX_PARTS {
+            return None;
+        }
+    }
+    (first < last && (first..=last).all(searched)).then_some([first, last])
 }
 
 /// Exact groups: searched paragraphs with identical keys.

@@ -11,6 +11,7 @@ mod pairs;
 mod paragraphs;
 pub(in crate::pipeline) use self::candidates::*;
 pub use self::documents::*;
+pub use self::ids::whole_of;
 pub(in crate::pipeline) use self::ids::*;
 pub use self::numbering::*;
 pub use self::pairs::*;

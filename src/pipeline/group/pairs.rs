@@ -57,14 +57,15 @@ impl Loaded {
 impl PairVerifier {
     /// Is the candidate pair `(a, b)` a verified copy: shingle Jaccard, then the
     /// mask-aware alignment (see `verify::is_copy`), then, for a part of a paragraph
-    /// searched in parts, its whole (`whole_of(id)`: the first and last ids of the
-    /// paragraph it is a part of; see `verify::part_verdict`). `load(id, out)` puts a
-    /// paragraph's key tokens in `out`.
+    /// searched in parts, its whole (see `verify::part_verdict`). `load(id, out)` puts
+    /// a paragraph's key tokens in `out`; `whole(id, out)` says of which paragraph
+    /// (first and last ids, see [`whole_of`]) `id` is a part, and puts that whole's key
+    /// tokens in `out`, or gives `None`.
     pub fn check<E>(
         &mut self,
         cfg: &Config,
         (a, b): (u32, u32),
-        whole_of: impl Fn(u32) -> Option<[u32; 2]>,
+        mut whole: impl FnMut(u32, &mut Vec<u32>) -> std::result::Result<Option<[u32; 2]>, E>,
         mut load: impl FnMut(u32, &mut Vec<u32>) -> std::result::Result<(), E>,
     ) -> std::result::Result<bool, E> {
         let n = cfg.shingle.size();
@@ -91,19 +92,15 @@ impl PairVerifier {
         ) {
             return Ok(true);
         }
-        let (wa, wb) = (whole_of(a), whole_of(b));
+        let (mut ta, mut tb) = (Vec::new(), Vec::new());
+        let (wa, wb) = (whole(a, &mut ta)?, whole(b, &mut tb)?);
         if !parts_of_two(wa, wb) {
             return Ok(false);
         }
-        let wa = whole_tokens(wa, &self.a.tokens, &mut load)?;
-        let wb = whole_tokens(wb, &b_side.tokens, &mut load)?;
-        Ok(verify::part_verdict(
-            (&self.a.tokens, &wa),
-            (&b_side.tokens, &wb),
-            n,
-            cfg.threshold,
-        )
-        .is_some())
+        let wa: &[u32] = if wa.is_some() { &ta } else { &self.a.tokens };
+        let wb: &[u32] = if wb.is_some() { &tb } else { &b_side.tokens };
+        let parts = ((&self.a.tokens[..], wa), (&b_side.tokens[..], wb));
+        Ok(verify::part_verdict(parts.0, parts.1, n, cfg.threshold).is_some())
     }
 }
 
@@ -114,22 +111,20 @@ pub(in crate::pipeline) fn parts_of_two(wa: Option<[u32; 2]>, wb: Option<[u32; 2
     (wa.is_some() || wb.is_some()) && (wa.is_none() || wa != wb)
 }
 
-/// The key tokens of the paragraph `whole` (its first and last ids), or `own` when the
-/// paragraph is not a part.
+/// The key tokens of the paragraph whose first and last ids are `whole`, its parts
+/// read by `load`, into `out`.
 pub(in crate::pipeline) fn whole_tokens<E>(
-    whole: Option<[u32; 2]>,
-    own: &[u32],
-    load: &mut impl FnMut(u32, &mut Vec<u32>) -> std::result::Result<(), E>,
-) -> std::result::Result<Vec<u32>, E> {
-    let Some([first, last]) = whole else {
-        return Ok(own.to_vec());
-    };
-    let (mut out, mut part) = (Vec::new(), Vec::new());
+    [first, last]: [u32; 2],
+    out: &mut Vec<u32>,
+    mut load: impl FnMut(u32, &mut Vec<u32>) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    out.clear();
+    let mut part = Vec::new();
     for j in first..=last {
         load(j, &mut part)?;
         out.extend_from_slice(&part);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// What verification made of the candidates.
@@ -172,7 +167,15 @@ pub(in crate::pipeline) fn verify_candidates(
             return Ok(v == YES);
         }
         let (a, b, _) = cands[k];
-        let copy = pv.check(cfg, (a, b), &whole_of, |i, out| read(i, out, bytes))?;
+        let whole = |i: u32, out: &mut Vec<u32>| -> Result<Option<[u32; 2]>> {
+            let Some(w) = whole_of(i) else {
+                return Ok(None);
+            };
+            let mut scratch = Vec::new();
+            whole_tokens(w, out, |j, part| read(j, part, &mut scratch))?;
+            Ok(Some(w))
+        };
+        let copy = pv.check(cfg, (a, b), whole, |i, out| read(i, out, bytes))?;
         verdicts[k].store(if copy { YES } else { NO }, Ordering::Relaxed);
         Ok::<bool, Error>(copy)
     };

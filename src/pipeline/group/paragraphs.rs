@@ -34,8 +34,9 @@ pub(in crate::pipeline) fn paragraph_clusters(
                 let mut t = Vec::new();
                 read(i, &mut t, bytes)?;
                 if let Some(w) = ids.whole_of(i) {
-                    let mut load = |j: u32, out: &mut Vec<u32>| read(j, out, bytes);
-                    wholes.insert(i, (w, whole_tokens(Some(w), &t, &mut load)?));
+                    let mut whole = Vec::new();
+                    whole_tokens(w, &mut whole, |j, out| read(j, out, bytes))?;
+                    wholes.insert(i, (w, whole));
                 }
                 tokens.insert(i, t);
             }
