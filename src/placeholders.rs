@@ -230,10 +230,8 @@ fn name_before_break(c: &[char], i: usize) -> bool {
 }
 
 /// Titles written right before a person's name (`会长樱某为团长`, `总统穆某和`).
-const NAME_TITLES: [&str; 16] = [
-    "同志", "书记", "主席", "主任", "会长", "总统", "总理", "首相", "大使", "部长", "记者", "团长",
-    "市长", "省长", "县长", "局长",
-];
+/// ([`TITLES`], the dash rule's titles, and these.)
+const NAME_TITLES: [&str; 7] = ["会长", "总统", "总理", "首相", "大使", "记者", "团长"];
 
 /// A lone 某 at `c[i]` after one ideograph that follows a title: `会长樱某为团长`, a
 /// masked name of a surname the table does not list, wherever the name ends. Not after
@@ -243,7 +241,7 @@ fn name_after_title(c: &[char], i: usize) -> bool {
     let (Some(&prev), next) = (i.checked_sub(1).and_then(|k| c.get(k)), c.get(i + 1)) else {
         return false;
     };
-    let titled = NAME_TITLES.iter().any(|t| {
+    let titled = TITLES.iter().chain(&NAME_TITLES).any(|t| {
         let n = t.chars().count();
         i > n && c[i - 1 - n..i - 1].iter().copied().eq(t.chars())
     });

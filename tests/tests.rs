@@ -62,15 +62,31 @@ fn paragraph_clusters(clusters: &[Value]) -> Vec<&Value> {
 /// Files of two paragraphs each (`(name, another paragraph, the copy)`), cleaned with
 /// the first copy kept; the run and its clusters, checked to hold one paragraph cluster.
 fn one_copy_cluster(files: &[(&str, &str, String)]) -> (tempfile::TempDir, Run, Vec<Value>) {
+    one_copy_cluster_with(files, &[])
+}
+
+/// [`one_copy_cluster`] with more options.
+fn one_copy_cluster_with(
+    files: &[(&str, &str, String)],
+    opts: &[&str],
+) -> (tempfile::TempDir, Run, Vec<Value>) {
     let (d, input) = input_dir();
     for (name, other, copy) in files {
         fs::write(input.join(name), format!("{other}\n{copy}\n")).unwrap();
     }
-    let run = clean(&input, &["--keep", "first"]);
+    let opts: Vec<&str> = ["--keep", "first"].iter().chain(opts).copied().collect();
+    let (run, clusters) = one_paragraph_cluster(&input, &opts);
+    (d, run, clusters)
+}
+
+/// `input` cleaned with `opts`: the run and its clusters, checked to have succeeded and
+/// to hold one paragraph cluster.
+fn one_paragraph_cluster(input: &Path, opts: &[&str]) -> (Run, Vec<Value>) {
+    let run = clean(input, opts);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let clusters = run.jsonl("clusters.jsonl");
     assert_eq!(paragraph_clusters(&clusters).len(), 1, "{clusters:?}");
-    (d, run, clusters)
+    (run, clusters)
 }
 
 #[test]
@@ -1254,11 +1270,8 @@ fn the_parts_of_a_glued_paragraph_join_a_copy_that_deleted_a_clause_across_the_c
         ),
     )
     .unwrap();
-    let run = clean(&input, &[]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
-    let clusters = run.jsonl("clusters.jsonl");
+    let (_run, clusters) = one_paragraph_cluster(&input, &[]);
     let para = paragraph_clusters(&clusters);
-    assert_eq!(para.len(), 1, "{clusters:?}");
     assert_eq!(member_files(para[0]), ["a.txt", "a.txt", "b.txt"]);
     assert!(para[0]["members"][0]["cols"].is_array(), "{clusters:?}");
 
@@ -1275,11 +1288,9 @@ fn the_parts_of_a_glued_paragraph_join_a_copy_that_deleted_a_clause_across_the_c
     .unwrap();
     let page = wrap(&format!("{s1a}{s1b}{glued_on}")) + &wrap(other);
     fs::write(input.join("b.txt"), page).unwrap();
-    let run = clean(&input, &["--keep", "first", "--bands", "64", "--rows", "2"]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
-    let clusters = run.jsonl("clusters.jsonl");
+    let (run, clusters) =
+        one_paragraph_cluster(&input, &["--keep", "first", "--bands", "64", "--rows", "2"]);
     let para = paragraph_clusters(&clusters);
-    assert_eq!(para.len(), 1, "{clusters:?}");
     assert_eq!(member_files(para[0]), ["a.txt", "b.txt"], "{clusters:?}");
     assert!(run.clean("b.txt").unwrap().contains(glued_on));
 }
@@ -1398,15 +1409,8 @@ fn a_copy_trimmed_elsewhere_joins_a_trimmed_kept_copy_through_the_whole() {
         ("c.txt", others[2], format!("{s3}{s4}")),
     ];
     // (Many bands of few rows, so the first half is a candidate of the whole.)
-    let (_d, input) = input_dir();
-    for (name, other, copy) in &files {
-        fs::write(input.join(name), format!("{other}\n{copy}\n")).unwrap();
-    }
-    let run = clean(&input, &["--keep", "first", "--bands", "64", "--rows", "2"]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
-    let clusters = run.jsonl("clusters.jsonl");
+    let (_d, run, clusters) = one_copy_cluster_with(&files, &["--bands", "64", "--rows", "2"]);
     let para = paragraph_clusters(&clusters);
-    assert_eq!(para.len(), 1, "{clusters:?}");
     assert_eq!(member_files(para[0]), ["a.txt", "b.txt"], "{clusters:?}");
     assert!(run.clean("c.txt").unwrap().contains(s4));
 }

@@ -99,8 +99,8 @@ impl PairVerifier {
         }
         let wa: &[u32] = if wa.is_some() { &ta } else { &self.a.tokens };
         let wb: &[u32] = if wb.is_some() { &tb } else { &b_side.tokens };
-        let parts = ((&self.a.tokens[..], wa), (&b_side.tokens[..], wb));
-        Ok(verify::part_verdict(parts.0, parts.1, n, cfg.threshold).is_some())
+        let (pa, pb) = (&self.a.tokens[..], &b_side.tokens[..]);
+        Ok(verify::part_verdict((pa, wa), (pb, wb), n, cfg.threshold).is_some())
     }
 }
 
