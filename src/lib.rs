@@ -51,6 +51,7 @@ pub mod index;
 pub mod keep;
 pub mod lines;
 pub mod lsh;
+pub mod markup;
 pub mod memo;
 pub mod minhash;
 pub mod parts;

@@ -6,6 +6,12 @@
 //! original 1-based number and which original columns were removed, so a span found in
 //! the cleaned text maps back to columns of the original line (see
 //! [`Line::orig_col`]).
+//!
+//! HTML left in the text ([`crate::markup`]) is cleaned too: a character reference
+//! becomes its character (`&ldquo;` → `“`, `&nbsp;` → a space) and a tag is dropped (a
+//! block tag, `<br>` or `<p>`, becomes a space). The line keeps the original columns of
+//! what it read (see [`Line::orig_end`]) and how much longer it was as written, which is
+//! what a wrapper counted (see [`Line::markup_extra`]).
 
 /// One input line after cleaning.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +26,19 @@ pub struct Line {
     /// ideographic space is two): what a page's indentation and a wrapper's line width
     /// are measured with.
     pub edge_cols: [u16; 2],
+    /// Cleaned columns of characters that stand for more than one original character
+    /// (a character reference, a block tag read as a space), with that many, ascending.
+    pub wide: Vec<(u32, u32)>,
+    /// How much longer than its cleaned text the line's interior was as written, in
+    /// each of the structure stage's measures (characters, columns, columns with
+    /// ambiguous characters wide): the markup a wrapper counted.
+    pub markup_extra: [u32; 3],
+    /// How much of the line's length as written (edges included) the page does not
+    /// show, in the same measures: a reference's letters beyond its character, a tag's
+    /// all; what a wrapper that counted the shown text did not count.
+    pub markup_hidden: [u32; 3],
+    /// The line held HTML markup that cleaning decoded or dropped.
+    pub markup: bool,
 }
 
 impl Line {
@@ -39,6 +58,16 @@ impl Line {
             }
         }
         c
+    }
+
+    /// The original column after char `col` of the cleaned text: past the whole
+    /// character reference or tag it was read from.
+    pub fn orig_end(&self, col: usize) -> usize {
+        let n = match self.wide.binary_search_by_key(&(col as u32), |&(c, _)| c) {
+            Ok(k) => self.wide[k].1 as usize,
+            Err(_) => 1,
+        };
+        self.orig_col(col) + n
     }
 }
 
@@ -75,7 +104,7 @@ pub fn split_lines(text: &str) -> Vec<Line> {
 }
 
 fn clean_line(no: u32, raw: &str) -> Line {
-    if !raw.chars().any(is_invisible) {
+    if !raw.chars().any(is_invisible) && !crate::markup::may_hold(raw) {
         return clean_visible_line(no, raw);
     }
     clean_any_line(no, raw)
@@ -83,39 +112,148 @@ fn clean_line(no: u32, raw: &str) -> Line {
 
 /// [`clean_line`] for any line: the reference the fast path is tested against.
 fn clean_any_line(no: u32, raw: &str) -> Line {
-    let mut kept: Vec<(u32, char)> = Vec::with_capacity(raw.len() / 3 + 1);
+    use unicode_width::UnicodeWidthChar;
+    // Each kept character: its original column, the character, and how many original
+    // characters it was read from (more than one for markup).
+    let mut kept: Vec<(u32, char, u32)> = Vec::with_capacity(raw.len() / 3 + 1);
+    // Dropped tags: original column and length.
+    let mut tags: Vec<(u32, u32)> = Vec::new();
+    // Columns of block tags kept as a space.
+    let mut block_tags: Vec<u32> = Vec::new();
     let mut removed = Vec::new();
-    for (i, c) in raw.chars().enumerate() {
-        if is_invisible(c) {
-            removed.push(i as u32);
-        } else {
-            kept.push((i as u32, c));
+    let mut markup = false;
+    let (mut b, mut col) = (0usize, 0u32);
+    while b < raw.len() {
+        let rest = &raw[b..];
+        if let Some(m) = crate::markup::at(rest) {
+            markup = true;
+            let n = rest[..m.bytes()].chars().count() as u32;
+            match m.kept().filter(|&c| !is_invisible(c)) {
+                Some(c) => {
+                    if matches!(m, crate::markup::Markup::Tag { .. }) {
+                        block_tags.push(col);
+                    }
+                    kept.push((col, c, n));
+                    removed.extend(col + 1..col + n);
+                }
+                None => {
+                    tags.push((col, n));
+                    removed.extend(col..col + n);
+                }
+            }
+            b += m.bytes();
+            col += n;
+            continue;
         }
+        let c = rest.chars().next().expect("not at the end");
+        if is_invisible(c) {
+            removed.push(col);
+        } else {
+            kept.push((col, c, 1));
+        }
+        b += c.len_utf8();
+        col += 1;
     }
-    let lead = kept.iter().take_while(|(_, c)| c.is_whitespace()).count();
+    let lead = kept
+        .iter()
+        .take_while(|(_, c, _)| c.is_whitespace())
+        .count();
     let trail = kept[lead..]
         .iter()
         .rev()
-        .take_while(|(_, c)| c.is_whitespace())
+        .take_while(|(_, c, _)| c.is_whitespace())
         .count();
     if lead > 0 || trail > 0 {
-        removed.extend(kept[..lead].iter().map(|&(i, _)| i));
-        removed.extend(kept[kept.len() - trail..].iter().map(|&(i, _)| i));
-        removed.sort_unstable();
+        removed.extend(kept[..lead].iter().map(|&(i, ..)| i));
+        removed.extend(kept[kept.len() - trail..].iter().map(|&(i, ..)| i));
     }
-    let text: String = kept[lead..kept.len() - trail]
+    removed.sort_unstable();
+    let body = &kept[lead..kept.len() - trail];
+    let text: String = body
         .iter()
-        .map(|&(_, c)| if c == '\u{00A0}' { ' ' } else { c })
+        .map(|&(_, c, _)| if c == '\u{00A0}' { ' ' } else { c })
         .collect();
+    // Markup counts as written: at the edges in the trimmed columns, inside the line
+    // in `markup_extra`.
+    let (first, last) = match body {
+        [] => (u32::MAX, u32::MAX),
+        [a, .., z] => (a.0, z.0),
+        [a] => (a.0, a.0),
+    };
+    let edge = |ks: &[(u32, char, u32)], side: &dyn Fn(u32) -> bool| -> u16 {
+        let ws: usize = ks
+            .iter()
+            .map(|&(_, c, n)| if n > 1 { n as usize } else { ws_width(c) })
+            .sum();
+        let tag: u32 = tags.iter().filter(|t| side(t.0)).map(|t| t.1).sum();
+        (ws + tag as usize).min(u16::MAX as usize) as u16
+    };
     let edge_cols = [
-        ws_cols(kept[..lead].iter().map(|&(_, c)| c)),
-        ws_cols(kept[kept.len() - trail..].iter().map(|&(_, c)| c)),
+        edge(&kept[..lead], &|c| c < first),
+        edge(&kept[kept.len() - trail..], &|c| {
+            first != u32::MAX && c > last
+        }),
     ];
+    let mut wide = Vec::new();
+    let mut markup_extra = [0u32; 3];
+    let mut markup_hidden = [0u32; 3];
+    let inner = |col: u32| first != u32::MAX && col > first && col < last;
+    for (k, &(col, c, n)) in kept.iter().enumerate() {
+        if n == 1 {
+            continue;
+        }
+        // A reference, or a block tag read as a space: as the text counts it, and as
+        // the page shows it (a tag not at all).
+        let counted = if c.is_whitespace() {
+            let w = ws_width(c) as u32;
+            [1, w, w]
+        } else {
+            [
+                1,
+                c.width().unwrap_or(0) as u32,
+                c.width_cjk().unwrap_or(0) as u32,
+            ]
+        };
+        let shown = if block_tags.contains(&col) {
+            [0; 3]
+        } else {
+            counted
+        };
+        let in_body = k >= lead && k < kept.len() - trail;
+        for m in 0..3 {
+            markup_hidden[m] += n.saturating_sub(shown[m]);
+            if in_body {
+                markup_extra[m] += n.saturating_sub(counted[m]);
+            }
+        }
+        if in_body {
+            wide.push(((k - lead) as u32, n));
+        }
+    }
+    for &(c, n) in &tags {
+        markup_hidden.iter_mut().for_each(|e| *e += n);
+        if inner(c) {
+            markup_extra.iter_mut().for_each(|e| *e += n);
+        }
+    }
     Line {
         no,
         text,
         removed,
         edge_cols,
+        wide,
+        markup_extra,
+        markup_hidden,
+        markup,
+    }
+}
+
+/// Display columns of one trimmed white-space character: an ideographic space is two.
+fn ws_width(c: char) -> usize {
+    if c == '\u{3000}' {
+        2
+    } else {
+        1
     }
 }
 
@@ -145,12 +283,16 @@ fn clean_visible_line(no: u32, raw: &str) -> Line {
         text,
         removed,
         edge_cols,
+        wide: Vec::new(),
+        markup_extra: [0; 3],
+        markup_hidden: [0; 3],
+        markup: false,
     }
 }
 
 /// Display columns of trimmed white space: an ideographic space is two, others one.
 fn ws_cols(ws: impl Iterator<Item = char>) -> u16 {
-    let n: usize = ws.map(|c| if c == '\u{3000}' { 2 } else { 1 }).sum();
+    let n: usize = ws.map(ws_width).sum();
     n.min(u16::MAX as usize) as u16
 }
 
@@ -170,6 +312,52 @@ mod tests {
         fn fast_path_equals_general_cleaning(idx in proptest::collection::vec(0..VISIBLE.len(), 0..24)) {
             let raw: String = idx.iter().map(|&i| VISIBLE[i]).collect();
             prop_assert_eq!(clean_visible_line(3, &raw), clean_any_line(3, &raw));
+        }
+    }
+
+    /// Pieces of text and markup, whole and broken.
+    const MARKUP: &[&str] = &[
+        "&nbsp;",
+        "&ldquo;",
+        "&#183;",
+        "&amp;",
+        "&times;",
+        "<br/>",
+        "<p>",
+        "</p>",
+        "<span a=\"b\">",
+        "&",
+        ";",
+        "<",
+        ">",
+        "nbsp",
+        "p",
+        " ",
+        "\u{3000}",
+        "\u{200B}",
+        "同",
+        "。",
+    ];
+
+    proptest! {
+        #[test]
+        fn every_cleaned_character_maps_back_to_what_it_was_read_from(
+            idx in proptest::collection::vec(0..MARKUP.len(), 0..16)
+        ) {
+            let raw: String = idx.iter().map(|&i| MARKUP[i]).collect();
+            let l = clean_line(1, &raw);
+            let orig: Vec<char> = raw.chars().collect();
+            for (k, c) in l.text.chars().enumerate() {
+                let (a, b) = (l.orig_col(k), l.orig_end(k));
+                let written: String = orig[a..b].iter().collect();
+                let read = match crate::markup::at(&written) {
+                    Some(m) if m.bytes() == written.len() => m.kept(),
+                    _ => written.chars().next(),
+                };
+                let read = read.map(|r| if r == '\u{00A0}' { ' ' } else { r });
+                prop_assert_eq!(read, Some(c), "{:?} at {} in {:?}", written, k, raw);
+            }
+            prop_assert_eq!(orig.len(), l.text.chars().count() + l.removed.len());
         }
     }
 
@@ -193,5 +381,34 @@ mod tests {
         assert_eq!(l.orig_col(0), 2);
         assert_eq!(l.orig_col(4), 7);
         assert!(split_lines(" \u{3000}\u{200B}")[0].is_blank());
+    }
+
+    #[test]
+    fn html_markup_is_decoded_or_dropped_with_its_columns_kept() {
+        let raw = "&nbsp;&nbsp;同志们&ldquo;好&rdquo;<span class=\"x\">！</span><br/>";
+        let l = &split_lines(raw)[0];
+        assert_eq!(l.text, "同志们“好”！");
+        assert!(l.markup);
+        // The indent counts as written (two references of six), as do `</span><br/>`.
+        assert_eq!(l.edge_cols, [12, 12]);
+        // `“` is read from `&ldquo;` at original columns 15..22; `”` from 23..30.
+        assert_eq!((l.orig_col(3), l.orig_end(3)), (15, 22));
+        assert_eq!((l.orig_col(4), l.orig_end(4)), (22, 23));
+        assert_eq!((l.orig_col(5), l.orig_end(5)), (23, 30));
+        // `！` sits after the 15 columns of `<span class="x">`.
+        assert_eq!((l.orig_col(6), l.orig_end(6)), (46, 47));
+        // Inside the line, each reference is 6 more characters than the one it stands
+        // for, and the tag is 16; counted with ambiguous characters wide, a curly
+        // quote is two columns of its reference's seven.
+        assert_eq!(l.markup_extra, [28, 28, 26]);
+        // A block tag inside a line reads as a space; text that only looks like markup
+        // stays as it is.
+        assert_eq!(
+            split_lines("第一段。<br>第二段。")[0].text,
+            "第一段。 第二段。"
+        );
+        let plain = &split_lines("AT&T 与 R&D，<stdio.h> 和 a && b")[0];
+        assert_eq!(plain.text, "AT&T 与 R&D，<stdio.h> 和 a && b");
+        assert!(!plain.markup && plain.removed.is_empty());
     }
 }

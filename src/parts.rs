@@ -187,6 +187,7 @@ fn split(p: &Paragraph, cuts: &[At], out: &mut Vec<Paragraph>) {
 /// not cut, which its line range names.
 pub fn cols(paras: &[Paragraph], lines: &[Line]) -> Vec<Option<[u32; 2]>> {
     let col = |l: usize, c: usize| u32::try_from(lines[l].orig_col(c)).unwrap_or(u32::MAX);
+    let end = |l: usize, c: usize| u32::try_from(lines[l].orig_end(c)).unwrap_or(u32::MAX);
     let mut glued_before = false;
     paras
         .iter()
@@ -199,7 +200,7 @@ pub fn cols(paras: &[Paragraph], lines: &[Line]) -> Vec<Option<[u32; 2]>> {
             let n = p.text.chars().count();
             let (l0, c0, _) = p.locate(0, n);
             let (l1, c1, _) = p.locate(n.saturating_sub(1), n);
-            Some([col(l0, c0), col(l1, c1).saturating_add(1)])
+            Some([col(l0, c0), end(l1, c1)])
         })
         .collect()
 }

@@ -287,6 +287,10 @@ pub struct Counts {
     pub placeholders: BTreeMap<&'static str, usize>,
     pub boilerplate_lines: usize,
     pub empty_lines: usize,
+    /// Lines whose HTML markup (character references, tags) was decoded or dropped
+    /// (added in session 25).
+    #[serde(default)]
+    pub markup_lines: usize,
 }
 
 /// A count per level.

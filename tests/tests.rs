@@ -1469,3 +1469,39 @@ fn a_copy_whose_sentences_come_in_another_order_joins_the_kept_copy() {
         ["a.txt", "b.txt"]
     );
 }
+
+#[test]
+fn a_page_saved_with_its_html_left_in_is_a_copy_and_comes_out_as_text() {
+    let plain = "会议强调，要认真贯彻落实全会精神，以“钉钉子”精神抓好××市各项工作的落实，确保全年目标任务圆满完成。";
+    let scraped = "<p>&nbsp;&nbsp;会议强调，要认真贯彻落实全会精神，以&ldquo;钉钉子&rdquo;精神抓好&times;&times;市各项工作的落实，确保全年目标任务圆满完成。</p><o:p></o:p>";
+    let other = "今年以来，全县上下紧紧围绕年初确定的目标任务，攻坚克难，各项事业取得了新的进展。";
+    let (d, input) = input_dir();
+    fs::write(input.join("a.txt"), format!("{plain}\n")).unwrap();
+    fs::write(input.join("b.txt"), format!("{other}\n{scraped}\n")).unwrap();
+    let (run, clusters) = one_paragraph_cluster(&input, &["--keep", "longest"]);
+    let files = member_files(paragraph_clusters(&clusters)[0]);
+    assert_eq!(files, ["a.txt", "b.txt"], "{clusters:?}");
+    // The copy that stays is plain text, whichever it is.
+    let all: String = ["a.txt", "b.txt"]
+        .iter()
+        .filter_map(|f| run.clean(f))
+        .collect();
+    for junk in ["&", "<", ">", "nbsp", "ldquo"] {
+        assert!(!all.contains(junk), "{junk} in {all}");
+    }
+    assert_eq!(run.summary()["counts"]["markup_lines"], 1);
+    // The mask read from `&times;&times;` is reported at the columns of those references.
+    let masks = run.jsonl("placeholders.jsonl");
+    let m = masks
+        .iter()
+        .find(|m| m["file"] == "b.txt")
+        .expect("the scraped copy's mask");
+    let line: Vec<char> = scraped.chars().collect();
+    let (a, b) = (
+        m["start"].as_u64().unwrap() as usize,
+        m["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(line[a..b].iter().collect::<String>(), "&times;&times;");
+    assert_eq!(m["text"], "××");
+    drop(d);
+}

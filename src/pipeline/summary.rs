@@ -76,6 +76,7 @@ impl Totals {
         c.files_written += o.wrote as usize;
         c.boilerplate_lines += o.boilerplate_lines;
         c.empty_lines += o.empty_lines;
+        c.markup_lines += o.markup_lines;
         for &(k, n) in &o.kinds {
             *c.placeholders.entry(k.name()).or_default() += n;
         }

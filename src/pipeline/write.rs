@@ -19,6 +19,9 @@ pub struct FileCounts {
     pub wrote: bool,
     pub boilerplate_lines: usize,
     pub empty_lines: usize,
+    /// Lines whose HTML markup was decoded or dropped.
+    #[serde(default)]
+    pub markup_lines: usize,
     /// Masks by kind.
     pub kinds: Vec<(Kind, usize)>,
     /// Furniture lines by rule name.
@@ -127,6 +130,7 @@ impl Engine {
             wrote,
             boilerplate_lines: runs.boilerplate_lines,
             empty_lines: runs.empty_lines,
+            markup_lines: prep.lines.iter().filter(|l| l.markup).count(),
             kinds: kinds.into_iter().collect(),
             rules: runs
                 .rules
@@ -304,7 +308,7 @@ pub(super) fn placeholder_lines(
             place_lines.push(
                 &mut places,
                 line.no,
-                [line.orig_col(col), line.orig_col(end_in_piece - 1) + 1],
+                [line.orig_col(col), line.orig_end(end_in_piece - 1)],
                 &text,
                 s.kind,
                 replacement.as_deref().unwrap_or(&text),

@@ -95,8 +95,21 @@ pub(super) fn measures(line: &Line) -> [u32; 3] {
         .enumerate()
         .take_while(|&(k, &c)| c as usize + k + 1 == total)
         .count();
+    // A last character read from a reference leaves the reference's tail among the
+    // removed columns at the end: it is counted in `markup_extra`, not as trimmed.
+    let last = (chars as usize).checked_sub(1);
+    let tail_of_last = match line.wide.last() {
+        Some(&(c, n)) if Some(c as usize) == last => n as usize - 1,
+        _ => 0,
+    };
+    let trail = trail - tail_of_last;
     let edge = u32::from(line.edge_cols[0]) + u32::from(line.edge_cols[1]);
-    [chars + (lead + trail) as u32, cols + edge, cjk + edge]
+    let x = line.markup_extra;
+    [
+        chars + (lead + trail) as u32 + x[0],
+        cols + edge + x[1],
+        cjk + edge + x[2],
+    ]
 }
 
 /// One character's length in each [`Measure`].
@@ -155,8 +168,13 @@ pub(super) fn over_allowance(all: &[Line], lines: &[usize], width: u32, m: Measu
 /// past it (see [`over_allowance`]), but for the closing punctuation at its end that a
 /// typesetter pulled up (`…发展。”`)? A line that runs further (a command or a table
 /// row in a `<pre>` block, which no wrapper touched) is not the wrapper's.
+///
+/// A line that holds HTML markup fits when its text does: a wrapper that counted the
+/// markup as written reached the width with it (see [`measures`]), one that counted
+/// what the page shows fitted the text alone.
 pub(super) fn within_width(line: &Line, n: u32, width: u32, m: Measure, over: u32) -> bool {
-    n.saturating_sub(pulled_up(line, m)) <= width + over
+    let shown = n.saturating_sub(line.markup_hidden[m as usize]);
+    shown.saturating_sub(pulled_up(line, m)) <= width + over
 }
 
 /// [`measures`] in one measure.
@@ -175,17 +193,39 @@ pub(super) fn indented(line: &Line) -> bool {
 /// A wrapped page has many lines of one length, the width, and next to none longer;
 /// most of those full lines stop mid-sentence. A page of one paragraph a line has
 /// lengths all over the place, and its long lines end sentences.
+///
+/// A page with HTML markup in its lines is measured twice, the markup counted as
+/// written and not at all (a wrapper may have counted either), and the better of the two
+/// decides.
 pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
     let complete: Vec<bool> = lines.iter().map(|&i| ends_complete(&all[i].text)).collect();
-    let lengths: Vec<[u32; 3]> = lines.iter().map(|&i| measures(&all[i])).collect();
-    let mut best: Option<((usize, usize, usize), Layout)> = None;
+    let written: Vec<[u32; 3]> = lines.iter().map(|&i| measures(&all[i])).collect();
+    let mut best = best_wrap(&written, &complete, None);
+    if lines.iter().any(|&i| all[i].markup_hidden != [0; 3]) {
+        let shown: Vec<[u32; 3]> = lines
+            .iter()
+            .zip(&written)
+            .map(|(&i, w)| std::array::from_fn(|k| w[k].saturating_sub(all[i].markup_hidden[k])))
+            .collect();
+        best = best_wrap(&shown, &complete, best);
+    }
+    best.map_or(Layout::Lines, |b| b.1)
+}
+
+/// The wrapper that best explains lines of these `lengths` (in each [`Measure`]), if any
+/// explains them better than `best` does (see [`layout`]).
+fn best_wrap(
+    lengths: &[[u32; 3]],
+    complete: &[bool],
+    mut best: Option<((usize, usize, usize), Layout)>,
+) -> Option<((usize, usize, usize), Layout)> {
     for m in Measure::ALL {
         let slack = wrap_slack(m);
         // Long lines by length, with how many of the first k stop open: every band
         // below is then two binary searches, not a pass over the lines.
         let mut lens: Vec<(u32, bool)> = lengths
             .iter()
-            .zip(&complete)
+            .zip(complete)
             .map(|(l, &c)| (l[m as usize], c))
             .filter(|&(n, _)| n >= WRAP_MIN_WIDTH - slack)
             .collect();
@@ -256,5 +296,5 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
             best = Some((key, Layout::Wrapped { width, measure: m }));
         }
     }
-    best.map_or(Layout::Lines, |b| b.1)
+    best
 }

@@ -732,6 +732,8 @@ pub fn build_explained(
                     let n = own + u32::from(dropped_space(lines, &content, k));
                     // A word wrapper breaks before a Latin word that does not fit; no
                     // wrapper leaves a line longer than the width.
+                    // (With HTML markup in it, a line reaches the width as written and
+                    // fits it as shown, see `within_width`.)
                     ((n + wrap_slack(m) >= width
                         || n + 1 + latin_word(&b.text) > width && !ends_complete(&a.text))
                         && within_width(a, own, width, m, over))
@@ -996,13 +998,16 @@ mod tests {
         text
     }
 
+    /// Three paragraphs of one to four lines of 30 characters.
+    const THREE_PARAS: [&str; 3] = [
+        "我们要坚持以人民为中心的发展思想，推动经济社会高质量发展，让改革发展成果更多更公平惠及全体人民。这是一个很长的段落，需要被切成好几行。",
+        "第二段同样很长，它讲的是另一件事情：要加强基层组织建设，把党的政治优势和组织优势转化为发展优势，为全面建设现代化提供坚强保证。",
+        "第三段短一些，但也超过一行的宽度，用来检查最后一行较短的段落能否正确地结束，不会和下一段连在一起而成为一段。",
+    ];
+
     #[test]
     fn a_wrapped_page_gives_the_paragraphs_of_the_unwrapped_one() {
-        let paras = [
-            "我们要坚持以人民为中心的发展思想，推动经济社会高质量发展，让改革发展成果更多更公平惠及全体人民。这是一个很长的段落，需要被切成好几行。",
-            "第二段同样很长，它讲的是另一件事情：要加强基层组织建设，把党的政治优势和组织优势转化为发展优势，为全面建设现代化提供坚强保证。",
-            "第三段短一些，但也超过一行的宽度，用来检查最后一行较短的段落能否正确地结束，不会和下一段连在一起而成为一段。",
-        ];
+        let paras = THREE_PARAS;
         let text = wrapped(&paras, 30);
         let (got, ex) = explained(&text);
         assert_eq!(ex.layout, WRAPPED_30);
@@ -1014,6 +1019,37 @@ mod tests {
             .decisions
             .iter()
             .any(|d| matches!(d.why, Why::Short(30) | Why::Complete)));
+    }
+
+    #[test]
+    fn a_wrapped_page_counts_html_references_as_written() {
+        // The wrapper counted `&ldquo;` as seven characters: the line holding it is full
+        // as written, though its text is six shorter.
+        let mut paras = THREE_PARAS.map(String::from);
+        paras[0] = paras[0].replace("高质量发展", "&ldquo;高质量发展&rdquo;");
+        let paras: Vec<&str> = paras.iter().map(String::as_str).collect();
+        let text = wrapped(&paras, 30);
+        let (got, ex) = explained(&text);
+        assert_eq!(ex.layout, WRAPPED_30);
+        let got: Vec<String> = got.into_iter().map(|p| p.text).collect();
+        let want: Vec<String> = paras
+            .iter()
+            .map(|p| p.replace("&ldquo;", "“").replace("&rdquo;", "”"))
+            .collect();
+        assert_eq!(got, want);
+        // A wrapper that counted what the page shows: the line with the references and
+        // a tag is full as shown, though longer than the width as written.
+        let mut want = THREE_PARAS.map(String::from);
+        want[0] = want[0].replace("高质量发展", "“更高质量”发展");
+        let shown = wrapped(&want.each_ref().map(String::as_str), 30)
+            .replace("“", "&ldquo;")
+            .replace("”", "<b>&rdquo;</b>");
+        let first = shown.lines().next().unwrap_or_default();
+        assert!(first.chars().count() > 40 && !first.ends_with("</b>"));
+        let (got, ex) = explained(&shown);
+        assert_eq!(ex.layout, WRAPPED_30);
+        let got: Vec<String> = got.into_iter().map(|p| p.text).collect();
+        assert_eq!(got, want);
     }
 
     #[test]
