@@ -310,8 +310,34 @@ fn written_agree(a: &[u32], b: &[u32], threshold: f64) -> bool {
         return a == b;
     }
     let common = crate::cluster::common_sorted(&oa, &ob);
-    2.0 * common as f64 >= threshold * (oa.len() + ob.len()) as f64
+    if 2.0 * common as f64 >= threshold * (oa.len() + ob.len()) as f64 {
+        return true;
+    }
+    // One copy masks most of what the other writes: what it writes is nearly all in the
+    // other, names included, and it writes at least `WRITTEN_NAMES_MIN` of the other's
+    // names itself. Two instances of one template share its words, but not their names.
+    let (small, large) = if oa.len() <= ob.len() {
+        (&oa, &ob)
+    } else {
+        (&ob, &oa)
+    };
+    let name = |t: &u32| t & crate::fingerprint::IDENT != 0 && t & NAMEABLE != 0;
+    // Names counted once each: a list that repeats two names is no evidence.
+    let distinct = |v: &[u32]| -> Vec<u32> {
+        let mut d: Vec<u32> = v.iter().copied().filter(name).collect();
+        d.dedup();
+        d
+    };
+    let (ns, nl) = (distinct(small), distinct(large));
+    let names = crate::cluster::common_sorted(&ns, &nl);
+    common as f64 >= CONTAINMENT * small.len() as f64
+        && names >= WRITTEN_NAMES_MIN
+        && names as f64 >= CONTAINMENT * ns.len() as f64
 }
+
+/// Different names a mask-dense copy must write, and the other copy write too, when it
+/// writes much less than the other (see [`written_agree`]).
+pub const WRITTEN_NAMES_MIN: usize = 3;
 
 /// Does a verdict make a copy at `threshold`?
 pub fn accepts(v: Verdict, threshold: f64) -> bool {
@@ -466,6 +492,61 @@ mod tests {
         let prose: Vec<u32> = (1..30).map(word).chain([n]).collect();
         let other: Vec<u32> = (1..30).map(word).chain([name(3)]).collect();
         assert!(dense_evidence(&prose, &other, 0.7));
+    }
+
+    #[test]
+    fn a_copy_that_masks_most_names_agrees_by_the_names_it_writes() {
+        let n = NAME_TOKEN;
+        // An election list written out, and a copy that masks eight of its twelve
+        // names: it writes far less (Dice under the threshold), but all it writes is
+        // in the other, four names of it.
+        let intro = [word(1), word(2), word(3)];
+        let names: Vec<u32> = (1..=12).map(name).collect();
+        let full: Vec<u32> = intro
+            .iter()
+            .copied()
+            .chain(names.clone())
+            .chain([word(9)])
+            .collect();
+        let keep = [1, 4, 7, 11];
+        let masked: Vec<u32> = intro
+            .iter()
+            .copied()
+            .chain((1..=12).map(|k| if keep.contains(&k) { name(k) } else { n }))
+            .chain([word(9)])
+            .collect();
+        assert!(is_dense(&masked));
+        assert!(dense_evidence(&full, &masked, 0.7));
+        // Another list of the same template, masked alike: it writes four names of its
+        // own, none of the first list's.
+        let other: Vec<u32> = intro
+            .iter()
+            .copied()
+            .chain((1..=12).map(|k| if keep.contains(&k) { name(k + 40) } else { n }))
+            .chain([word(9)])
+            .collect();
+        assert!(!dense_evidence(&full, &other, 0.7));
+        // A copy that writes only two names is no evidence.
+        let two: Vec<u32> = masked
+            .iter()
+            .map(|&t| if t == name(7) || t == name(11) { n } else { t })
+            .collect();
+        assert!(!dense_evidence(&full, &two, 0.7));
+        // A list of two names over and over (the synth's lists on name-poor text), and
+        // a copy writing four of its items: two names, however often.
+        let two_names: Vec<u32> = intro
+            .iter()
+            .copied()
+            .chain((1..=12).map(|k| name(k % 2)))
+            .chain([word(9)])
+            .collect();
+        let repeated: Vec<u32> = intro
+            .iter()
+            .copied()
+            .chain((1..=12).map(|k| if keep.contains(&k) { name(k % 2) } else { n }))
+            .chain([word(9)])
+            .collect();
+        assert!(!dense_evidence(&two_names, &repeated, 0.7));
     }
 
     #[test]
