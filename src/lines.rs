@@ -11,7 +11,7 @@
 //! becomes its character (`&ldquo;` → `“`, `&nbsp;` → a space) and a tag is dropped (a
 //! block tag, `<br>` or `<p>`, becomes a space). The line keeps the original columns of
 //! what it read (see [`Line::orig_end`]) and how much longer it was as written, which is
-//! what a wrapper counted (see [`Line::markup_extra`]).
+//! what a wrapper counted (see [`LineMarkup`]).
 
 /// One input line after cleaning.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,19 +26,25 @@ pub struct Line {
     /// ideographic space is two): what a page's indentation and a wrapper's line width
     /// are measured with.
     pub edge_cols: [u16; 2],
+    /// What the line's HTML markup changed, when it held any (boxed: most lines hold
+    /// none).
+    pub markup: Option<Box<LineMarkup>>,
+}
+
+/// What cleaning did to a line's HTML markup.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct LineMarkup {
     /// Cleaned columns of characters that stand for more than one original character
     /// (a character reference, a block tag read as a space), with that many, ascending.
     pub wide: Vec<(u32, u32)>,
     /// How much longer than its cleaned text the line's interior was as written, in
     /// each of the structure stage's measures (characters, columns, columns with
     /// ambiguous characters wide): the markup a wrapper counted.
-    pub markup_extra: [u32; 3],
+    pub extra: [u32; 3],
     /// How much of the line's length as written (edges included) the page does not
     /// show, in the same measures: a reference's letters beyond its character, a tag's
     /// all; what a wrapper that counted the shown text did not count.
-    pub markup_hidden: [u32; 3],
-    /// The line held HTML markup that cleaning decoded or dropped.
-    pub markup: bool,
+    pub hidden: [u32; 3],
 }
 
 impl Line {
@@ -60,11 +66,22 @@ impl Line {
         c
     }
 
+    /// [`LineMarkup::extra`], zero without markup.
+    pub fn markup_extra(&self) -> [u32; 3] {
+        self.markup.as_ref().map_or([0; 3], |m| m.extra)
+    }
+
+    /// [`LineMarkup::hidden`], zero without markup.
+    pub fn markup_hidden(&self) -> [u32; 3] {
+        self.markup.as_ref().map_or([0; 3], |m| m.hidden)
+    }
+
     /// The original column after char `col` of the cleaned text: past the whole
     /// character reference or tag it was read from.
     pub fn orig_end(&self, col: usize) -> usize {
-        let n = match self.wide.binary_search_by_key(&(col as u32), |&(c, _)| c) {
-            Ok(k) => self.wide[k].1 as usize,
+        let wide = self.markup.as_ref().map_or(&[][..], |m| &m.wide[..]);
+        let n = match wide.binary_search_by_key(&(col as u32), |&(c, _)| c) {
+            Ok(k) => wide[k].1 as usize,
             Err(_) => 1,
         };
         self.orig_col(col) + n
@@ -241,10 +258,13 @@ fn clean_any_line(no: u32, raw: &str) -> Line {
         text,
         removed,
         edge_cols,
-        wide,
-        markup_extra,
-        markup_hidden,
-        markup,
+        markup: markup.then(|| {
+            Box::new(LineMarkup {
+                wide,
+                extra: markup_extra,
+                hidden: markup_hidden,
+            })
+        }),
     }
 }
 
@@ -283,10 +303,7 @@ fn clean_visible_line(no: u32, raw: &str) -> Line {
         text,
         removed,
         edge_cols,
-        wide: Vec::new(),
-        markup_extra: [0; 3],
-        markup_hidden: [0; 3],
-        markup: false,
+        markup: None,
     }
 }
 
@@ -388,7 +405,7 @@ mod tests {
         let raw = "&nbsp;&nbsp;同志们&ldquo;好&rdquo;<span class=\"x\">！</span><br/>";
         let l = &split_lines(raw)[0];
         assert_eq!(l.text, "同志们“好”！");
-        assert!(l.markup);
+        assert!(l.markup.is_some());
         // The indent counts as written (two references of six), as do `</span><br/>`.
         assert_eq!(l.edge_cols, [12, 12]);
         // `“` is read from `&ldquo;` at original columns 15..22; `”` from 23..30.
@@ -400,7 +417,7 @@ mod tests {
         // Inside the line, each reference is 6 more characters than the one it stands
         // for, and the tag is 16; counted with ambiguous characters wide, a curly
         // quote is two columns of its reference's seven.
-        assert_eq!(l.markup_extra, [28, 28, 26]);
+        assert_eq!(l.markup_extra(), [28, 28, 26]);
         // A block tag inside a line reads as a space; text that only looks like markup
         // stays as it is.
         assert_eq!(
@@ -409,6 +426,6 @@ mod tests {
         );
         let plain = &split_lines("AT&T 与 R&D，<stdio.h> 和 a && b")[0];
         assert_eq!(plain.text, "AT&T 与 R&D，<stdio.h> 和 a && b");
-        assert!(!plain.markup && plain.removed.is_empty());
+        assert!(plain.markup.is_none() && plain.removed.is_empty());
     }
 }

@@ -130,7 +130,7 @@ impl Engine {
             wrote,
             boilerplate_lines: runs.boilerplate_lines,
             empty_lines: runs.empty_lines,
-            markup_lines: prep.lines.iter().filter(|l| l.markup).count(),
+            markup_lines: prep.lines.iter().filter(|l| l.markup.is_some()).count(),
             kinds: kinds.into_iter().collect(),
             rules: runs
                 .rules

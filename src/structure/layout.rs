@@ -96,15 +96,16 @@ pub(super) fn measures(line: &Line) -> [u32; 3] {
         .take_while(|&(k, &c)| c as usize + k + 1 == total)
         .count();
     // A last character read from a reference leaves the reference's tail among the
-    // removed columns at the end: it is counted in `markup_extra`, not as trimmed.
+    // removed columns at the end: it is counted in `LineMarkup::extra`, not as trimmed.
     let last = (chars as usize).checked_sub(1);
-    let tail_of_last = match line.wide.last() {
+    let wide = line.markup.as_ref().map_or(&[][..], |m| &m.wide[..]);
+    let tail_of_last = match wide.last() {
         Some(&(c, n)) if Some(c as usize) == last => n as usize - 1,
         _ => 0,
     };
     let trail = trail - tail_of_last;
     let edge = u32::from(line.edge_cols[0]) + u32::from(line.edge_cols[1]);
-    let x = line.markup_extra;
+    let x = line.markup_extra();
     [
         chars + (lead + trail) as u32 + x[0],
         cols + edge + x[1],
@@ -173,7 +174,7 @@ pub(super) fn over_allowance(all: &[Line], lines: &[usize], width: u32, m: Measu
 /// markup as written reached the width with it (see [`measures`]), one that counted
 /// what the page shows fitted the text alone.
 pub(super) fn within_width(line: &Line, n: u32, width: u32, m: Measure, over: u32) -> bool {
-    let shown = n.saturating_sub(line.markup_hidden[m as usize]);
+    let shown = n.saturating_sub(line.markup_hidden()[m as usize]);
     shown.saturating_sub(pulled_up(line, m)) <= width + over
 }
 
@@ -201,11 +202,11 @@ pub fn layout(all: &[Line], lines: &[usize]) -> Layout {
     let complete: Vec<bool> = lines.iter().map(|&i| ends_complete(&all[i].text)).collect();
     let written: Vec<[u32; 3]> = lines.iter().map(|&i| measures(&all[i])).collect();
     let mut best = best_wrap(&written, &complete, None);
-    if lines.iter().any(|&i| all[i].markup_hidden != [0; 3]) {
+    if lines.iter().any(|&i| all[i].markup_hidden() != [0; 3]) {
         let shown: Vec<[u32; 3]> = lines
             .iter()
             .zip(&written)
-            .map(|(&i, w)| std::array::from_fn(|k| w[k].saturating_sub(all[i].markup_hidden[k])))
+            .map(|(&i, w)| std::array::from_fn(|k| w[k].saturating_sub(all[i].markup_hidden()[k])))
             .collect();
         best = best_wrap(&shown, &complete, best);
     }
