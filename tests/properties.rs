@@ -19,7 +19,8 @@ fn cases(ci: u32) -> u32 {
 }
 
 /// Text that looks like a scraped page: ideographs, masks, punctuation of both widths,
-/// brackets, digits, Latin letters, white space of all kinds and every line end.
+/// brackets, digits, Latin letters, white space of all kinds, every line end, and HTML
+/// left in (references and tags, whole and broken).
 fn page() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         "[的一是不了在人有我他这个们中来上大为和国地到以说时要就出会]{1,12}",
@@ -42,6 +43,20 @@ fn page() -> impl Strategy<Value = String> {
             "* ",
             "20**年",
             "××４０周年",
+            "&nbsp;",
+            "&ldquo;",
+            "&times;&times;",
+            "&amp;",
+            "&#183;",
+            "&",
+            ";",
+            "<br/>",
+            "<p>",
+            "</p>",
+            "<span style=\"x\">",
+            "<o:p></o:p>",
+            "<",
+            ">",
         ])
         .prop_map(str::to_string),
         any::<char>().prop_map(|c| c.to_string()),
