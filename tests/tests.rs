@@ -1505,3 +1505,49 @@ fn a_page_saved_with_its_html_left_in_is_a_copy_and_comes_out_as_text() {
     assert_eq!(m["text"], "××");
     drop(d);
 }
+
+/// `synth --varied` on a source with a handful of unit names writes no inline lists of
+/// them: every such list would repeat the same few words, and two lists of different
+/// origins would read the same.
+#[test]
+fn synth_builds_no_inline_lists_from_a_source_poor_in_names() {
+    let clauses = [
+        "我们要认真学习",
+        "深入贯彻落实各项工作部署",
+        "推动工作取得新成效",
+        "切实加强组织领导",
+        "进一步提高思想认识",
+        "不断增强工作的主动性",
+        "扎实做好各项基础工作",
+        "努力开创工作新局面",
+    ];
+    let mut source = String::new();
+    let mut x: u64 = 1;
+    for _ in 0..60 {
+        let picked: Vec<&str> = (0..4)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                clauses[(x >> 61) as usize]
+            })
+            .collect();
+        source.push_str(&format!("{}。\n", picked.join("，")));
+    }
+    let d = tempfile::tempdir().unwrap();
+    let (_, syn) = synth(
+        d.path(),
+        &source,
+        &["--seed", "11", "--docs", "200", "--varied", "--no-truth"],
+    );
+    let files = files_under(&syn.join("corpus"));
+    assert!(files.len() > 50);
+    for (rel, path) in files {
+        let text = fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&text);
+        for intro in ["受到表彰的单位是", "协办单位包括", "参加这次活动的有"]
+        {
+            assert!(!text.contains(intro), "{rel}: {intro}");
+        }
+    }
+}

@@ -118,6 +118,9 @@ const INTROS: [&str; 5] = [
     "名单如下：",
     "附：表彰名单",
 ];
+/// Fewest distinct unit names a source must have for inline lists of them (5 to 12
+/// items each).
+const INLINE_MIN_UNITS: usize = 50;
 const INLINE_INTROS: [&str; 3] = ["参加这次活动的有", "受到表彰的单位是", "协办单位包括"];
 const SALUTATIONS: [&str; 4] = [
     "各位领导、同志们：",
@@ -198,7 +201,10 @@ impl Extras {
                 at: rng.below(n + 1),
             });
         }
-        if rng.chance(0.12) {
+        // (Only from a source with enough names of units: on one that has a handful,
+        // every such list repeats the same few words, and two lists of different origins
+        // read the same, which no corpus labels as two texts.)
+        if pools.units.len() >= INLINE_MIN_UNITS && rng.chance(0.12) {
             let mut pieces = vec![text(rng.pick::<&str>(&INLINE_INTROS)), text("：")];
             for j in 0..5 + rng.below(8) {
                 if j > 0 {
