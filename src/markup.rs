@@ -6,7 +6,8 @@
 //! [`at`] reads one piece of markup where the text is at a `&` or `<`; the line
 //! cleaner ([`crate::lines`]) decodes a reference to its character and drops a tag (a
 //! block tag reads as a space), keeping a map to the original columns. Only what is
-//! certainly markup is touched: a reference needs its closing `;` and must be one that
+//! certainly markup is touched: a reference needs its closing `;` (but for the five a
+//! browser reads without it, `&nbsp`, `&amp`, `&lt`, `&gt`, `&quot`) and must be one that
 //! HTML defines (decoding is `html-escape`'s, HTML's whole table), and a tag must be
 //! well formed on one line with a name from [`TAGS`], so `AT&T`, `a && b`, `<stdio.h>`,
 //! `<F>` and `《…》` stay text.
@@ -131,6 +132,30 @@ fn reference(text: &str) -> Option<Markup> {
 /// The one character of the reference whose name (or `#` number) and `;` open `after`
 /// (the text after a `&`), and the bytes they take.
 fn named_after_amp(after: &str) -> Option<(char, usize)> {
+    terminated_after_amp(after).or_else(|| legacy_after_amp(after))
+}
+
+/// References browsers also read without their `;` (`&nbsp&nbsp今天`: sloppy pages a
+/// scraper copied as the browser showed them, but for these), when no letter, digit or
+/// `;` follows.
+const LEGACY: [(&str, char); 5] = [
+    ("nbsp", '\u{00A0}'),
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+];
+
+fn legacy_after_amp(after: &str) -> Option<(char, usize)> {
+    LEGACY.iter().find_map(|&(name, c)| {
+        let rest = after.strip_prefix(name)?;
+        (!rest.starts_with(|n: char| n.is_ascii_alphanumeric() || n == ';'))
+            .then_some((c, name.len()))
+    })
+}
+
+/// A reference with its `;`.
+fn terminated_after_amp(after: &str) -> Option<(char, usize)> {
     let end = after
         .as_bytes()
         .iter()
@@ -214,9 +239,17 @@ mod tests {
         // Escaped twice.
         assert_eq!(ch("&amp;nbsp;"), Some(('\u{00A0}', 10)));
         assert_eq!(ch("&amp; 其他"), Some(('&', 5)));
-        // Not references: no `;`, not a name HTML has, a bare ampersand.
+        // Without `;`, the five a browser reads so too, before anything but a letter,
+        // a digit or `;`.
+        assert_eq!(ch("&nbsp&nbsp今天"), Some(('\u{00A0}', 5)));
+        assert_eq!(ch("&nbsp 今天"), Some(('\u{00A0}', 5)));
+        assert_eq!(ch("&lt;"), Some(('<', 4)));
+        // Not references: not a name HTML has, a legacy name running on, one that HTML
+        // reads only with its `;`, a bare ampersand.
         for t in [
-            "&nbsp 今天",
+            "&nbspx",
+            "&ampere",
+            "&copy 2020",
             "&T;",
             "&foo;",
             "& ;",
