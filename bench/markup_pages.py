@@ -3,8 +3,9 @@
 
 usage: MODE=raw|display|none python3 bench/markup_pages.py SOURCE N SEED WIDTH BINARY...
 
-SOURCE is a text file of one paragraph a line (People's Daily as `bench/quality.sh`
-renders it, or `DIR/all.txt` of `bench/install_guide_source.sh`). Twenty pages of N
+SOURCE is a text file of one paragraph a line: People's Daily (`bench/quality.sh`'s
+`WORK/199801.txt` with its tags stripped, `sed -E 's#/[a-zA-Z]+[[:space:]]*##g;
+s#\[##g; s#\][a-z]+##g'`), or `DIR/all.txt` of `bench/install_guide_source.sh`. Twenty pages of N
 paragraphs (60 to 300 characters, ending a sentence) are drawn with SEED, and each
 page is written three times into a folder per binary: `plainK.txt` (a paragraph a
 line), `linesK.txt` (the same with markup: each paragraph given one of `<p>…</p>`,
