@@ -103,7 +103,7 @@ pub(super) fn measures(line: &Line) -> [u32; 3] {
         Some(&(c, n)) if Some(c as usize) == last => n as usize - 1,
         _ => 0,
     };
-    let trail = trail - tail_of_last;
+    let trail = trail.saturating_sub(tail_of_last);
     let edge = u32::from(line.edge_cols[0]) + u32::from(line.edge_cols[1]);
     let x = line.markup_extra();
     [
