@@ -79,6 +79,19 @@ fn one_copy_cluster_with(
     (d, run, clusters)
 }
 
+/// [`one_copy_cluster`] on three files whose copies must all be one cluster, in
+/// file order: the run and that paragraph cluster.
+fn one_cluster_of_three(files: &[(&str, &str, String)]) -> (tempfile::TempDir, Run, Value) {
+    let (d, run, clusters) = one_copy_cluster(files);
+    let para = paragraph_clusters(&clusters)[0].clone();
+    assert_eq!(
+        member_files(&para),
+        ["a.txt", "b.txt", "c.txt"],
+        "{clusters:?}"
+    );
+    (d, run, para)
+}
+
 /// `input` cleaned with `opts`: the run and its clusters, checked to have succeeded and
 /// to hold one paragraph cluster.
 fn one_paragraph_cluster(input: &Path, opts: &[&str]) -> (Run, Vec<Value>) {
@@ -1335,11 +1348,9 @@ fn a_copy_that_fails_against_the_kept_copy_joins_through_a_near_copy_of_it() {
         ),
     ];
     // The first copy stays: a.txt's, which c.txt's is no copy of.
-    let (_d, run, clusters) = one_copy_cluster(&files);
-    let para = paragraph_clusters(&clusters);
-    assert_eq!(member_files(para[0]), ["a.txt", "b.txt", "c.txt"]);
-    assert_eq!(para[0]["kept"], 0);
-    let to_kept = para[0]["members"][2]["similarity"].as_f64().unwrap();
+    let (_d, run, para) = one_cluster_of_three(&files);
+    assert_eq!(para["kept"], 0);
+    let to_kept = para["members"][2]["similarity"].as_f64().unwrap();
     assert!(
         to_kept < zhclean::verify::ALIGN_MIN,
         "c.txt's copy aligns with the kept one below what a copy needs: {to_kept}"
@@ -1354,14 +1365,8 @@ fn a_copy_that_fails_against_the_kept_copy_joins_through_a_near_copy_of_it() {
         (files[1].0, files[1].1, without(&[])),
         (files[2].0, files[2].1, without(&[5, 6])),
     ];
-    let (_d, _run, clusters) = one_copy_cluster(&files);
-    let para = paragraph_clusters(&clusters);
-    assert_eq!(
-        member_files(para[0]),
-        ["a.txt", "b.txt", "c.txt"],
-        "{clusters:?}"
-    );
-    let via = para[0]["members"][1]["similarity"].as_f64().unwrap();
+    let (_d, _run, para) = one_cluster_of_three(&files);
+    let via = para["members"][1]["similarity"].as_f64().unwrap();
     assert!(
         (zhclean::verify::ALIGN_MIN..0.9).contains(&via),
         "the whole aligns with the kept copy at {via}"
@@ -1393,14 +1398,8 @@ fn a_copy_trimmed_elsewhere_joins_a_trimmed_kept_copy_through_the_whole() {
         ("b.txt", others[1], format!("{s1a}{s1b}{s1c}{s2}{s3}")),
         ("c.txt", others[2], format!("{s1a}{s1c}{s2}{s3}")),
     ];
-    let (_d, _run, clusters) = one_copy_cluster(&files);
-    let para = paragraph_clusters(&clusters);
-    assert_eq!(
-        member_files(para[0]),
-        ["a.txt", "b.txt", "c.txt"],
-        "{clusters:?}"
-    );
-    assert_eq!(para[0]["members"][1]["containment"], true);
+    let (_d, _run, para) = one_cluster_of_three(&files);
+    assert_eq!(para["members"][1]["containment"], true);
 
     // The kept copy is the whole's first half, the other its second half.
     let files = [
